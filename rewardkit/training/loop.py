@@ -57,6 +57,13 @@ def parameter_groups(module: torch.nn.Module, config: TrainConfig) -> list[dict]
     ]
 
 
+def disable_dropout(module: torch.nn.Module) -> None:
+    """Set every dropout layer's probability to 0 (they stay in the graph; train/eval mode no longer matters)."""
+    for layer in module.modules():
+        if isinstance(layer, torch.nn.Dropout):
+            layer.p = 0.0
+
+
 def micro_batches(lengths: list[int], config: TrainConfig, skip: int) -> Iterator[list[int]]:
     """Endless, deterministic stream of index batches (a new shuffle per epoch), skipping the first `skip`."""
     epoch, seen = 0, 0
@@ -78,6 +85,8 @@ def train(task: TrainTask, config: TrainConfig, out_dir: str | Path, *, resume: 
     if has_checkpoint(out_dir) and not resume:
         raise ConfigError(f"{out_dir} already holds a checkpoint: pass --resume to continue it, or use another --out")
     torch.manual_seed(config.seed)
+    if not config.dropout:
+        disable_dropout(task.module)
     accelerator = Accelerator(gradient_accumulation_steps=config.grad_accum, mixed_precision=config.mixed_precision)
     steps = total_steps(config, len(task.lengths()))
     optimizer = torch.optim.AdamW(parameter_groups(task.module, config), weight_decay=config.weight_decay)
