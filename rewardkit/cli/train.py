@@ -11,11 +11,16 @@ import typer
 def train(
     overrides: Optional[List[str]] = typer.Argument(None, help="key=value overrides of any config key."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file of config keys."),
-    family: Optional[str] = typer.Option(None, "--family", "--kind", help="Reward-model family (scalar)."),
-    objective: Optional[str] = typer.Option(None, help="bt | bt-margin | scaled-bt | regression."),
+    family: Optional[str] = typer.Option(None, "--family", "--kind", help="scalar | process | implicit."),
+    objective: Optional[str] = typer.Option(
+        None, help="scalar: bt | bt-margin | scaled-bt | regression; process: implicit-ce | implicit-dpo | "
+                   "step-bce; implicit: dpo."),
     data: Optional[str] = typer.Option(None, help="Training data: .jsonl, local dataset file/folder or hub id."),
     eval_data: Optional[str] = typer.Option(None, help="Held-out data in the same format."),
-    backbone: Optional[str] = typer.Option(None, help="Backbone folder or hub id ('minilm' = shipped default)."),
+    backbone: Optional[str] = typer.Option(None, help="Backbone folder or hub id ('minilm' = shipped default; "
+                                                       "'smollm2' = shipped causal LM)."),
+    reference: Optional[str] = typer.Option(
+        None, help="process / implicit: the frozen reference causal LM (default: the untrained backbone)."),
     out: Path = typer.Option(Path("runs/train"), "--out", help="Output folder (model/, checkpoint/, logs)."),
     resume: bool = typer.Option(False, help="Continue from OUT/checkpoint."),
     chosen_key: Optional[str] = typer.Option(None, help="Custom key of the chosen response (OpenRLHF style)."),
@@ -35,7 +40,7 @@ def train(
     console = Console(stderr=True)
     cfg = load_config(
         str(config) if config else None, overrides or [], family=family, objective=objective, data=data,
-        eval_data=eval_data, backbone=backbone, chosen_key=chosen_key, rejected_key=rejected_key,
+        eval_data=eval_data, backbone=backbone, reference=reference, chosen_key=chosen_key, rejected_key=rejected_key,
         prompt_key=prompt_key,
     )
     console.print(f"training {cfg.family}/{cfg.objective} on {cfg.data} → {out}")

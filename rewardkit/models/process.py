@@ -15,17 +15,16 @@ min | mean | sum | last. `Scores.steps` carries the per-step values.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Sequence
 
 import torch
 
-from rewardkit.atomic import atomic_dir
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError, ModelLoadError
 from rewardkit.models.base import Scores
+from rewardkit.models.causal_lm import save_causal_lm_reward
 from rewardkit.models.logprobs import LogprobScorer
 from rewardkit.models.registry import MANIFEST, read_manifest, register
 from rewardkit.models.steps import aggregate_steps, check_separator_and_aggregation, response_token_steps
@@ -112,15 +111,7 @@ class ImplicitProcessModel:
 def save_implicit_process(network, tokenizer, options: ProcessOptions, path: str | Path) -> Path:
     """Write a loadable implicit-PRM folder: `network` (the policy) + tokenizer + rewardkit.json, atomically.
     A local reference path is stored absolute, so the folder loads from anywhere while the reference stays."""
-    values = asdict(options)
-    if values["reference"] and Path(values["reference"]).exists():
-        values["reference"] = str(Path(values["reference"]).resolve())
-    with atomic_dir(path) as tmp:
-        network.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
-        (tmp / MANIFEST).write_text(json.dumps({"family": "process", "options": values}, indent=2),
-                                    encoding="utf-8")
-    return Path(path)
+    return save_causal_lm_reward(network, tokenizer, "process", asdict(options), path)
 
 
 def build_process(policy: str, reference: str | None = None, beta: float = 0.05, *, separator: str = "newline",

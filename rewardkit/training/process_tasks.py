@@ -21,23 +21,14 @@ from typing import Callable, Sequence
 
 import torch
 
-from rewardkit.data.batching import pad_batch
 from rewardkit.errors import ConfigError, DataError
-from rewardkit.models.logprobs import LogprobScorer, batch_logprobs, response_target_mask
+from rewardkit.models.logprobs import LogprobScorer
 from rewardkit.synth.traces import Trace, generate_traces, read_traces, split_by_problem
 from rewardkit.training import losses
 from rewardkit.training.config import TrainConfig
-
-
-class ResponseLogprobSum(torch.nn.Module):
-    """The trainable module: a causal LM → Σ of response-token log-probs per row of a right-padded batch."""
-
-    def __init__(self, network):
-        super().__init__()
-        self.network = network
-
-    def forward(self, input_ids, attention_mask, target_mask) -> torch.Tensor:
-        return (batch_logprobs(self.network, input_ids, attention_mask) * target_mask).sum(-1)
+from rewardkit.training.log_ratio import (
+    ReferencedResponses, ResponseLogprobSum, causal_backbone, merged_policy, policy_and_reference,
+)
 
 
 def pair_indices(traces: Sequence[Trace], seed: int = 0) -> list[tuple[int, int]]:
@@ -82,63 +73,36 @@ class ImplicitPRMTask:
                               "step-bce")
         self.policy, self.objective, self.beta, self._save = policy, objective, beta, save
         self.module = ResponseLogprobSum(policy.network)
-        self.train_items = policy.encode([t.sample() for t in train])
-        self.eval_items = policy.encode([t.sample() for t in evaluation])
+        self.train = ReferencedResponses(policy, reference, [t.sample() for t in train])
+        self.evaluation = ReferencedResponses(policy, reference, [t.sample() for t in evaluation])
         self.train_labels = torch.tensor([float(t.outcome) for t in train])
         self.eval_labels = torch.tensor([float(t.outcome) for t in evaluation])
-        if self.train_items and reference.encode([train[0].sample()])[0].input_ids != self.train_items[0].input_ids:
-            raise ConfigError("the reference model tokenizes differently from the policy; an implicit PRM needs "
-                              "one tokenizer for both")
-        self.train_reference = _sums(reference, self.train_items)
-        self.eval_reference = _sums(reference, self.eval_items)
         single = [(i,) for i in range(len(train))]
         self.examples = pair_indices(train, seed) if objective == "implicit-dpo" else single
         if not self.examples:
             raise ConfigError("implicit-dpo needs problems with both a right and a wrong trace")
-        self.truncated = sum(e.truncated for e in self.train_items)
+        self.truncated = self.train.truncated
 
     def lengths(self) -> list[int]:
-        return [max(len(self.train_items[i].input_ids) for i in example) for example in self.examples]
-
-    def log_ratio_sums(self, module, items, reference: torch.Tensor, index: list[int]) -> torch.Tensor:
-        """Σ_response (log πθ − log πref) for the encoded traces `index` of `items`, in one forward;
-        `reference` holds the precomputed Σ log πref of every item."""
-        chosen = [items[i] for i in index]
-        batch = pad_batch([e.input_ids for e in chosen], self.policy.tokenizer.pad_token_id, "right")
-        device = self.policy.device
-        mask = response_target_mask(batch["attention_mask"], [max(e.response_start, 1) for e in chosen])
-        sums = module(batch["input_ids"].to(device), batch["attention_mask"].to(device), mask.to(device))
-        return sums - reference[index].to(sums.device)
+        lengths = self.train.lengths()
+        return [max(lengths[i] for i in example) for example in self.examples]
 
     def loss(self, module, indices):
         index = [i for k in indices for i in self.examples[k]]
-        sums = self.log_ratio_sums(module, self.train_items, self.train_reference, index)
+        sums = self.train.log_ratio_sums(module, index)
         labels = self.train_labels[index].to(sums.device)
         return IMPLICIT_OBJECTIVES[self.objective](sums, labels, self.beta)
 
-    @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        if not self.eval_items:
+        if not len(self.evaluation):
             return {}
-        was_training = self.module.training
-        self.module.eval()
-        n = len(self.eval_items)
-        sums = torch.cat([self.log_ratio_sums(self.module, self.eval_items, self.eval_reference,
-                                              list(range(i, min(i + 16, n)))) for i in range(0, n, 16)]).cpu()
-        self.module.train(was_training)
+        sums = self.evaluation.all_log_ratio_sums(self.module)
         loss = losses.implicit_outcome_ce(sums, self.eval_labels, self.beta)
         accuracy = ((sums > 0).float() == self.eval_labels).float().mean()
         return {"eval_loss": float(loss), "eval_outcome_accuracy": float(accuracy)}
 
     def finish(self, out_dir) -> None:
-        network = self.policy.network
-        if hasattr(network, "merge_and_unload"):  # peft LoRA: fold the adapters into the weights
-            network = network.merge_and_unload()
-        self._save(network, str(out_dir / "model"))
-
-
-def _sums(scorer: LogprobScorer, items) -> torch.Tensor:
-    return torch.tensor([float(r.sum()) for r in scorer.response_logprobs(items)]) if items else torch.zeros(0)
+        self._save(merged_policy(self.policy.network), str(out_dir / "model"))
 
 
 class StepLabelTask:
@@ -213,24 +177,12 @@ def load_trace_splits(config: TrainConfig) -> tuple[list[Trace], list[Trace]]:
     return kept, held
 
 
-def _with_lora(network, rank: int, alpha: float):
-    try:
-        from peft import LoraConfig, get_peft_model
-    except ImportError:
-        raise ConfigError("lora_rank > 0 needs the peft package: pip install peft") from None
-
-    config = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0, target_modules="all-linear",
-                        task_type="CAUSAL_LM")
-    return get_peft_model(network, config)
-
-
 def build_process_task(config: TrainConfig):
     """The task for `config.objective` (implicit-ce | implicit-dpo | step-bce). The backbone 'minilm' (the
     scalar family's default, an encoder) means the shipped SmolLM2 here, as does 'smollm2'."""
-    from rewardkit.models.causal_lm import load_causal_lm_and_tokenizer
     from rewardkit.models.process import ProcessOptions, save_implicit_process
 
-    backbone = "smollm2" if config.backbone in ("minilm", "default") else config.backbone
+    backbone = causal_backbone(config.backbone)
     train, evaluation = load_trace_splits(config)
     if config.objective == "step-bce":
         from rewardkit.models.process_head import build_step_head
@@ -241,13 +193,8 @@ def build_process_task(config: TrainConfig):
     if config.objective not in IMPLICIT_OBJECTIVES:
         raise ConfigError(f"unknown process objective '{config.objective}'; known: "
                           f"{', '.join(IMPLICIT_OBJECTIVES)}, step-bce")
-    network, tokenizer = load_causal_lm_and_tokenizer(backbone)
-    reference = LogprobScorer(network, tokenizer, config.max_length)  # the backbone before any update
-    if config.reference:
-        ref_network, ref_tokenizer = load_causal_lm_and_tokenizer(config.reference)
-        reference = LogprobScorer(ref_network, ref_tokenizer, config.max_length)
-    if config.lora_rank > 0:
-        network = _with_lora(network, config.lora_rank, config.lora_alpha)
+    policy, reference, tokenizer = policy_and_reference(backbone, config.reference, max_length=config.max_length,
+                                                        lora_rank=config.lora_rank, lora_alpha=config.lora_alpha)
     options = ProcessOptions(kind="implicit", reference=config.reference or backbone, beta=config.beta,
                              separator=config.step_separator, aggregation=config.step_aggregation,
                              max_length=config.max_length)
@@ -256,5 +203,4 @@ def build_process_task(config: TrainConfig):
     def save(trained, path: str) -> None:
         save_implicit_process(trained, tokenizer, options, path)
 
-    policy = LogprobScorer(network, tokenizer, config.max_length)
     return ImplicitPRMTask(policy, reference, train, evaluation, config.objective, config.beta, save, config.seed)

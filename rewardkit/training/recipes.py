@@ -13,6 +13,7 @@ from rewardkit.training.config import TrainConfig
 RECIPES: dict[str, str] = {
     "scalar": "rewardkit.training.scalar_recipe:build_task",
     "process": "rewardkit.training.process_tasks:build_process_task",
+    "implicit": "rewardkit.training.implicit_tasks:build_implicit_task",
 }
 
 

@@ -7,6 +7,7 @@ from typing import Sequence, TypeVar
 
 from rewardkit.data.formats import HELPSTEER2_ATTRIBUTES
 from rewardkit.data.loaders import load_pairs, load_rated
+from rewardkit.data.schemas import PreferencePair
 from rewardkit.errors import ConfigError
 from rewardkit.models import scalar
 from rewardkit.models.defaults import resolve_backbone
@@ -35,6 +36,14 @@ def _records(config: TrainConfig, loader):
     return holdout_split(train, config.eval_fraction, config.seed)
 
 
+def load_pair_splits(config: TrainConfig) -> tuple[list[PreferencePair], list[PreferencePair]]:
+    """(training, held-out) preference pairs from `data` / `eval_data` in `data_format` with the configured keys;
+    without eval_data, an `eval_fraction` of `data` is held out."""
+    keys = dict(prompt_key=config.prompt_key, chosen_key=config.chosen_key, rejected_key=config.rejected_key,
+                margin_key=config.margin_key)
+    return _records(config, lambda source: load_pairs(source, config.data_format, **keys))
+
+
 def build_task(config: TrainConfig):
     backbone = resolve_backbone(config.backbone)
     if config.objective in RATING_OBJECTIVES:
@@ -45,8 +54,6 @@ def build_task(config: TrainConfig):
             model.options.reward_weights = [float(a == "helpfulness") for a in attributes]
         return RatingTask(model, train, evaluation)
     objective = pair_objective(config.objective)
-    keys = dict(prompt_key=config.prompt_key, chosen_key=config.chosen_key, rejected_key=config.rejected_key,
-                margin_key=config.margin_key)
-    train, evaluation = _records(config, lambda source: load_pairs(source, config.data_format, **keys))
+    train, evaluation = load_pair_splits(config)
     model = scalar.build(backbone, max_length=config.max_length)
     return PairTask(model, train, evaluation, objective, centering=config.centering)

@@ -117,7 +117,7 @@ def test_synthetic_traces_when_no_data_and_bad_objective(setup, tmp_path):
     config = config_for(setup, objective="implicit-ce", data="", eval_data="", synthetic_traces=12,
                         eval_fraction=0.34, max_steps=1)
     task = build_process_task(config)
-    assert len(task.train_items) + len(task.eval_items) == 12 and task.eval_items
+    assert len(task.train) + len(task.evaluation) == 12 and len(task.evaluation)
     train(task, config, tmp_path, show_progress=False)
     assert (tmp_path / "model" / "rewardkit.json").is_file()
     with pytest.raises(ConfigError, match="unknown process objective 'bt'"):

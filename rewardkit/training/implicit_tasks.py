@@ -1,0 +1,108 @@
+"""Training the `implicit` family on preference pairs, for the generic loop (rewardkit.training.loop.train).
+
+- **dpo** (Rafailov et al., 2023): with s(y) = Σ_response (log πθ(y | x) − log πref(y | x)),
+      loss = −log σ(β · (s(y_chosen) − s(y_rejected)))
+  The trained policy is then an implicit reward model r = β·s(y), saved as an `implicit` dpo model
+  (rewardkit.models.implicit) whose policy is the trained weights and whose reference is `reference`
+  (default: the untrained backbone), so its scores are exactly the β·s the loss was computed on.
+
+Responses are rendered and masked as the implicit scorer renders them; the reference sums are computed once
+before the first step; LoRA (`lora_rank` > 0) is merged into the saved policy (rewardkit.training.log_ratio).
+
+    task = build_implicit_task(config)          # config.family == "implicit", config.objective == "dpo"
+    train(task, config, out_dir)                # rewardkit.training.loop.train
+    model = rewardkit.load(out_dir / "model")   # an ImplicitRewardModel of kind dpo
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from torch import Tensor
+
+from rewardkit.data.schemas import PreferencePair, Sample
+from rewardkit.errors import ConfigError
+from rewardkit.models.logprobs import LogprobScorer
+from rewardkit.training import losses
+from rewardkit.training.config import TrainConfig
+from rewardkit.training.log_ratio import (
+    ReferencedResponses, ResponseLogprobSum, causal_backbone, merged_policy, policy_and_reference,
+)
+
+PAIR_OBJECTIVES: dict[str, Callable[[Tensor, Tensor, float], Tensor]] = {"dpo": losses.implicit_dpo}
+"""objective → loss(s_chosen, s_rejected, β). Each trains the implicit reward kind of the same name."""
+
+
+def check_objective(name: str) -> None:
+    if name not in PAIR_OBJECTIVES:
+        raise ConfigError(f"unknown implicit objective '{name}' (config key 'objective'); known: "
+                          f"{', '.join(PAIR_OBJECTIVES)}")
+
+
+def chosen_then_rejected(pairs: Sequence[PreferencePair]) -> list[Sample]:
+    """[chosen_0, rejected_0, chosen_1, rejected_1, …]: pair i sits at rows 2i and 2i + 1."""
+    return [sample for pair in pairs for sample in pair.samples()]
+
+
+class ImplicitPairTask:
+    """Pairwise training of an implicit reward; one forward runs the chosen and rejected responses of a batch."""
+
+    def __init__(self, policy: LogprobScorer, reference: LogprobScorer, train: Sequence[PreferencePair],
+                 evaluation: Sequence[PreferencePair], objective: str, beta: float,
+                 save: Callable[[object, str], None]):
+        check_objective(objective)
+        self.policy, self.objective, self.beta, self._save = policy, PAIR_OBJECTIVES[objective], beta, save
+        self.module = ResponseLogprobSum(policy.network)
+        self.train = ReferencedResponses(policy, reference, chosen_then_rejected(train))
+        self.evaluation = ReferencedResponses(policy, reference, chosen_then_rejected(evaluation))
+        self.truncated = self.train.truncated
+
+    def lengths(self) -> list[int]:
+        lengths = self.train.lengths()
+        return [max(lengths[i], lengths[i + 1]) for i in range(0, len(lengths), 2)]
+
+    def loss(self, module, indices):
+        sums = self.train.log_ratio_sums(module, [row for i in indices for row in (2 * i, 2 * i + 1)])
+        chosen, rejected = sums[0::2], sums[1::2]
+        return self.objective(chosen, rejected, self.beta), {"accuracy": (chosen > rejected).float().mean().detach()}
+
+    def evaluate(self) -> dict[str, float]:
+        """Loss and pairwise accuracy (ties wrong) of the current policy on the evaluation pairs."""
+        if not len(self.evaluation):
+            return {}
+        sums = self.evaluation.all_log_ratio_sums(self.module)
+        chosen, rejected = sums[0::2], sums[1::2]
+        return {"eval_loss": float(self.objective(chosen, rejected, self.beta)),
+                "eval_accuracy": float((chosen > rejected).float().mean()), "eval_pairs": len(chosen)}
+
+    def finish(self, out_dir) -> None:
+        self._save(merged_policy(self.policy.network), str(out_dir / "model"))
+
+
+def build_pair_task(backbone: str, train: Sequence[PreferencePair], evaluation: Sequence[PreferencePair], *,
+                    objective: str = "dpo", reference: str = "", beta: float = 0.1, max_length: int = 256,
+                    lora_rank: int = 0, lora_alpha: float = 16.0) -> ImplicitPairTask:
+    """An ImplicitPairTask whose policy starts from `backbone` (a causal-LM folder, hub id or 'smollm2') and
+    whose reference is `reference` (empty: the backbone as it was before training)."""
+    from rewardkit.models.implicit import ImplicitOptions, save_with_policy
+
+    check_objective(objective)
+    policy, reference_scorer, tokenizer = policy_and_reference(backbone, reference, max_length=max_length,
+                                                               lora_rank=lora_rank, lora_alpha=lora_alpha)
+    options = ImplicitOptions(kind=objective, reference=reference or backbone, beta=beta, max_length=max_length)
+
+    def save(network, path: str) -> None:
+        save_with_policy(network, tokenizer, options, path)
+
+    return ImplicitPairTask(policy, reference_scorer, train, evaluation, objective, beta, save)
+
+
+def build_implicit_task(config: TrainConfig) -> ImplicitPairTask:
+    """The task for a TrainConfig of family `implicit` (data, eval_data/eval_fraction, beta, reference, LoRA)."""
+    from rewardkit.training.scalar_recipe import load_pair_splits
+
+    check_objective(config.objective)  # before any model or data is read
+    train, evaluation = load_pair_splits(config)
+    return build_pair_task(causal_backbone(config.backbone), train, evaluation, objective=config.objective,
+                           reference=config.reference, beta=config.beta, max_length=config.max_length,
+                           lora_rank=config.lora_rank, lora_alpha=config.lora_alpha)

@@ -1,0 +1,118 @@
+"""What every implicit-reward training task shares: the log-ratio s = Σ_response (log πθ − log πref) of a
+policy against a frozen reference, computed the way the implicit scorers compute it (same chat rendering,
+prompt tokens masked; rewardkit.models.logprobs).
+
+- `policy_and_reference` loads the two scorers: the reference is the backbone itself (read before any update)
+  unless another model is named; LoRA (via peft) wraps the policy when asked and is merged by `merged_policy`.
+- `ReferencedResponses` holds encoded samples with Σ log πref of each computed once, up front, so a training
+  step runs the policy alone.
+- `ResponseLogprobSum` is the trainable module the loop optimises.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from rewardkit.data.batching import pad_batch
+from rewardkit.data.schemas import Sample
+from rewardkit.errors import ConfigError
+from rewardkit.models.logprobs import LogprobScorer, batch_logprobs, response_target_mask
+
+EVAL_BATCH = 16
+"""Sequences per forward when a whole split is scored without gradients."""
+
+
+class ResponseLogprobSum(torch.nn.Module):
+    """The trainable module: a causal LM → Σ of response-token log-probs per row of a right-padded batch."""
+
+    def __init__(self, network):
+        super().__init__()
+        self.network = network
+
+    def forward(self, input_ids, attention_mask, target_mask) -> torch.Tensor:
+        return (batch_logprobs(self.network, input_ids, attention_mask) * target_mask).sum(-1)
+
+
+def reference_sums(reference: LogprobScorer, items) -> torch.Tensor:
+    """Σ log πref over the response tokens of each encoded item, shape [N]."""
+    return torch.tensor([float(r.sum()) for r in reference.response_logprobs(items)]) if items else torch.zeros(0)
+
+
+class ReferencedResponses:
+    """Samples encoded for the policy, each with its reference log-prob sum precomputed (the reference is frozen)."""
+
+    def __init__(self, policy: LogprobScorer, reference: LogprobScorer, samples: Sequence[Sample]):
+        self.policy = policy
+        self.items = policy.encode(samples)
+        if self.items and reference.encode(samples[:1])[0].input_ids != self.items[0].input_ids:
+            raise ConfigError("the reference model tokenizes differently from the policy; an implicit reward needs "
+                              "one tokenizer for both")
+        self.reference = reference_sums(reference, self.items)
+        self.truncated = sum(e.truncated for e in self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def lengths(self) -> list[int]:
+        return [len(e.input_ids) for e in self.items]
+
+    def log_ratio_sums(self, module: ResponseLogprobSum, index: Sequence[int]) -> torch.Tensor:
+        """Σ_response (log πθ − log πref) of the items `index`, in one (differentiable) forward of `module`."""
+        chosen = [self.items[i] for i in index]
+        batch = pad_batch([e.input_ids for e in chosen], self.policy.tokenizer.pad_token_id, "right")
+        device = self.policy.device
+        mask = response_target_mask(batch["attention_mask"], [max(e.response_start, 1) for e in chosen])
+        sums = module(batch["input_ids"].to(device), batch["attention_mask"].to(device), mask.to(device))
+        return sums - self.reference[list(index)].to(sums.device)
+
+    @torch.no_grad()
+    def all_log_ratio_sums(self, module: ResponseLogprobSum) -> torch.Tensor:
+        """`log_ratio_sums` of every item, in eval mode and batches of EVAL_BATCH, on the CPU."""
+        was_training = module.training
+        module.eval()
+        n = len(self.items)
+        sums = [self.log_ratio_sums(module, range(i, min(i + EVAL_BATCH, n))) for i in range(0, n, EVAL_BATCH)]
+        module.train(was_training)
+        return torch.cat(sums).cpu() if sums else torch.zeros(0)
+
+
+def with_lora(network, rank: int, alpha: float):
+    """`network` with LoRA adapters of `rank` on every linear layer (peft); only the adapters train."""
+    try:
+        from peft import LoraConfig, get_peft_model
+    except ImportError:
+        raise ConfigError("lora_rank > 0 needs the peft package: pip install peft") from None
+
+    config = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0, target_modules="all-linear",
+                        task_type="CAUSAL_LM")
+    return get_peft_model(network, config)
+
+
+def merged_policy(network):
+    """The plain causal LM to save: LoRA adapters (if any) folded into the weights."""
+    return network.merge_and_unload() if hasattr(network, "merge_and_unload") else network
+
+
+def causal_backbone(name: str) -> str:
+    """The policy backbone a TrainConfig names: 'minilm' (the scalar family's default, an encoder) and
+    'default' mean the shipped SmolLM2; anything else is a causal-LM folder or hub id."""
+    return "smollm2" if name in ("minilm", "default") else name
+
+
+def policy_and_reference(backbone: str, reference: str, *, max_length: int, lora_rank: int = 0,
+                         lora_alpha: float = 16.0):
+    """(policy scorer, reference scorer, tokenizer). The policy starts from `backbone`; the reference is
+    `reference` when named, else the backbone's own network, which is only read before training starts (the
+    reference sums are precomputed), so no second copy is loaded."""
+    from rewardkit.models.causal_lm import load_causal_lm_and_tokenizer
+
+    network, tokenizer = load_causal_lm_and_tokenizer(backbone)
+    reference_scorer = LogprobScorer(network, tokenizer, max_length)
+    if reference:
+        ref_network, ref_tokenizer = load_causal_lm_and_tokenizer(reference)
+        reference_scorer = LogprobScorer(ref_network, ref_tokenizer, max_length)
+    if lora_rank > 0:  # zero-initialised adapters: the shared network still computes the reference exactly
+        network = with_lora(network, lora_rank, lora_alpha)
+    return LogprobScorer(network, tokenizer, max_length), reference_scorer, tokenizer
