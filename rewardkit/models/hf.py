@@ -1,8 +1,9 @@
-"""Loading Hugging Face tokenizers and models with rewardkit's rules.
+"""Loading and saving Hugging Face tokenizers and models with rewardkit's rules.
 
 - weights only from safetensors (`use_safetensors=True`): no pickled checkpoints are ever unpickled;
 - `trust_remote_code` stays off unless the caller asks for it;
 - a local folder without a config or weights gets one clear error naming the folder;
+- a saved model is a folder written atomically: weights (safetensors), tokenizer, rewardkit.json;
 - a tokenizer without a pad token pads with its eos token (or unk), which is safe because rewardkit pools
   by attention mask, never by searching for the pad id.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rewardkit.atomic import atomic_dir
 from rewardkit.errors import ModelLoadError
 
 
@@ -66,3 +68,17 @@ def load_sequence_classifier(path: str, *, num_labels: int | None = None, trust_
         )
     except (OSError, ValueError, KeyError) as err:
         raise ModelLoadError(f"cannot load a sequence-classification model from {path}: {err}") from None
+
+
+def save_model_folder(network, tokenizer, family: str, options: dict, path: str | Path) -> Path:
+    """Write `network` (safetensors) and `tokenizer` plus rewardkit.json {"family", "options"} to `path`,
+    atomically: the folder appears complete or not at all."""
+    import json
+
+    from rewardkit.models.registry import MANIFEST
+
+    with atomic_dir(path) as tmp:
+        network.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        (tmp / MANIFEST).write_text(json.dumps({"family": family, "options": options}, indent=2), encoding="utf-8")
+    return Path(path)

@@ -10,21 +10,19 @@ kind `explicit`). It exists to compare against the implicit PRM, which needs no 
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
 
 import torch
 
-from rewardkit.atomic import atomic_dir
 from rewardkit.data.batching import length_sorted_batches, pad_batch
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ModelLoadError
+from rewardkit.models.hf import save_model_folder
 from rewardkit.models.base import Scores
 from rewardkit.models.process import ProcessOptions
-from rewardkit.models.registry import MANIFEST
 from rewardkit.models.steps import aggregate_steps, response_token_steps
 
 
@@ -91,12 +89,7 @@ class StepHeadModel:
         return Scores(rewards, steps=steps, truncated=truncated)
 
     def save(self, path: str | Path) -> Path:
-        with atomic_dir(path) as tmp:
-            self.network.save_pretrained(tmp, safe_serialization=True)
-            self.tokenizer.save_pretrained(tmp)
-            manifest = {"family": self.family, "options": asdict(self.options)}
-            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        return Path(path)
+        return save_model_folder(self.network, self.tokenizer, self.family, asdict(self.options), path)
 
 
 def _token_classifier(path: str, trust_remote_code: bool, new_head: bool):

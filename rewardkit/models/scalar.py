@@ -11,20 +11,19 @@ The saved folder is an ordinary `AutoModelForSequenceClassification` folder plus
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Sequence
 
 import torch
 
-from rewardkit.atomic import atomic_dir
 from rewardkit.data.batching import length_sorted_batches, pad_batch
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ModelLoadError
+from rewardkit.models.hf import save_model_folder
 from rewardkit.models.base import Scores
-from rewardkit.models.registry import MANIFEST, read_manifest, register
+from rewardkit.models.registry import read_manifest, register
 
 
 @dataclass
@@ -161,12 +160,7 @@ class ScalarRewardModel:
     # -- persistence ------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write an HF sequence-classification folder (safetensors) + rewardkit.json, atomically."""
-        with atomic_dir(path) as tmp:
-            self.network.save_pretrained(tmp, safe_serialization=True)
-            self.tokenizer.save_pretrained(tmp)
-            manifest = {"family": self.family, "options": asdict(self.options)}
-            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        return Path(path)
+        return save_model_folder(self.network, self.tokenizer, self.family, asdict(self.options), path)
 
 
 def build(

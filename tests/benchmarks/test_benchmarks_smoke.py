@@ -61,6 +61,7 @@ def test_train_vs_trl(tiny_bert, capsys):
     import train_vs_trl
 
     figures = train_vs_trl.main(["--backbone", tiny_bert, "--steps", "4", "--pairs", "40", "--batch-size", "2",
-                                 "--max-length", "64", "--no-save"])
+                                 "--max-length", "64", "--rounds", "2", "--no-save"])
     assert 0 <= figures["peer_accuracy"] <= 1 and 0 <= figures["ours_accuracy"] <= 1
+    assert [r["seed"] for r in figures["rounds"]] == [0, 1]  # one seed per round, accuracy averaged over them
     printed_ratio(capsys)
