@@ -64,10 +64,21 @@ class GraphScorer(torch.nn.Module):
         return self.scorer(input_ids, attention_mask, token_type_ids)
 
 
+def eager_attention(network) -> None:
+    """Trace attention as plain MatMul/Softmax with an additive mask. PyTorch's SDPA traces into extra
+    IsNaN/Where operators over every score matrix, which an unfused (int8) graph then runs: 98 vs 83.5
+    pairs/s for int8 MiniLM. Fused fp32 graphs become the same Attention operator either way."""
+    try:
+        network.set_attn_implementation("eager")
+    except (AttributeError, ValueError):  # a model without the switch keeps its own attention
+        pass
+
+
 def export_graph(model, path: Path, with_token_types: bool) -> list[str]:
     """Write the scoring graph of `model` (a ScalarRewardModel) to `path`. Returns the input names."""
     batch = example_batch(with_token_types)
     names = list(batch)
+    eager_attention(model.network)
     batch_dim = torch.export.Dim("batch")
     seq_dim = torch.export.Dim("sequence", max=max(model.options.max_length, 17))
     shapes = {name: {0: batch_dim, 1: seq_dim} for name in names}
