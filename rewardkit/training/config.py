@@ -46,7 +46,7 @@ class TrainConfig:
     max_grad_norm: float = 1.0
     dropout: bool = False
     """Keep the backbone's dropout while training. Off by default, as TRL and OpenRLHF train reward models: a
-    pairwise loss on two noisy forwards learns markedly slower (−11 points at 120 MiniLM steps here)."""
+    pairwise loss on two noisy forwards learns slower (0.654 vs 0.686 held-out accuracy, 120 MiniLM steps, seed 0)."""
     epochs: float = 1.0
     max_steps: int = 0
     """Optimizer steps; 0 means derive from epochs."""
