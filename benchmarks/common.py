@@ -7,6 +7,7 @@ we report the median of each and the median of the per-round ratios, so a load s
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -105,3 +106,16 @@ def quiet() -> None:
     logging.disable_progress_bar()
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
+
+
+def scoring_parser(description: str, pairs: int, work: str) -> argparse.ArgumentParser:
+    """The options every scoring benchmark shares: the model, how many pairs and rounds, the batch size, a work
+    folder under runs/bench/, and --no-save."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--model", help="reward model folder (default: the cached benchmark MiniLM RM)")
+    parser.add_argument("--pairs", type=int, default=pairs)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--work", default=str(CACHE / work))
+    parser.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
+    return parser

@@ -11,7 +11,6 @@ ratio = ours / peak, the fraction of the machine's fp32 matmul limit reached end
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_data import model_argument, write_pairs_jsonl  # noqa: E402
-from common import CACHE, quiet, save_results  # noqa: E402
+from common import quiet, save_results, scoring_parser  # noqa: E402
 from score_vs_pipeline import benchmark_pairs  # noqa: E402
 
 
@@ -72,13 +71,7 @@ def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, work: Path)
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="reward model folder (default: the cached benchmark MiniLM RM)")
-    parser.add_argument("--pairs", type=int, default=256)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--work", default=str(CACHE / "flops"))
-    parser.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
+    parser = scoring_parser(__doc__.splitlines()[0], pairs=256, work="flops")
     args = parser.parse_args(argv)
     quiet()
     f = run(model_argument(args.model), args.pairs, args.rounds, args.batch_size, Path(args.work))

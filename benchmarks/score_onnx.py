@@ -10,7 +10,6 @@ Without --model, a MiniLM reward model is trained by rewardkit once (runs/bench/
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_data import model_argument, synth_splits, write_pairs_jsonl  # noqa: E402
-from common import CACHE, interleaved, quiet, ratio_line, save_results  # noqa: E402
+from common import interleaved, quiet, ratio_line, save_results, scoring_parser  # noqa: E402
 from peers import PipelinePeer, pipeline_inputs  # noqa: E402
 from score_vs_pipeline import benchmark_pairs, scored_rewards  # noqa: E402
 
@@ -89,14 +88,8 @@ def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, suite_pairs
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="reward model folder (default: the cached benchmark MiniLM RM)")
-    parser.add_argument("--pairs", type=int, default=512)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser = scoring_parser(__doc__.splitlines()[0], pairs=512, work="onnx")
     parser.add_argument("--suite-pairs", type=int, default=800)
-    parser.add_argument("--work", default=str(CACHE / "onnx"))
-    parser.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
     args = parser.parse_args(argv)
     quiet()
     figures = run(model_argument(args.model), args.pairs, args.rounds, args.batch_size, args.suite_pairs,

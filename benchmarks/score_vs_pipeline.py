@@ -10,7 +10,6 @@ length-sorted batches, write the annotated JSONL. The peer gets the already-buil
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_data import model_argument, synth_splits, write_pairs_jsonl  # noqa: E402
-from common import CACHE, interleaved, quiet, ratio_line, save_results  # noqa: E402
+from common import interleaved, quiet, ratio_line, save_results, scoring_parser  # noqa: E402
 from peers import PipelinePeer, pipeline_inputs  # noqa: E402
 
 TOLERANCE = 1e-4
@@ -68,13 +67,7 @@ def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, work: Path)
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="reward model folder (default: the cached benchmark MiniLM RM)")
-    parser.add_argument("--pairs", type=int, default=512)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--work", default=str(CACHE / "score"))
-    parser.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
+    parser = scoring_parser(__doc__.splitlines()[0], pairs=512, work="score")
     args = parser.parse_args(argv)
     quiet()
     figures = run(model_argument(args.model), args.pairs, args.rounds, args.batch_size, Path(args.work))
