@@ -160,7 +160,7 @@ def train_and_score(method: Method, build, args, backbone: str, splits) -> dict:
     return {
         "in_distribution": in_distribution, "heldout": held, "drop": in_distribution["accuracy"] - held["accuracy"],
         "learning_rate": method.learning_rate, "head_learning_rate": method.head_learning_rate or None,
-        "steps": result.steps, "train_seconds": round(result.train_seconds, 1),
+        "steps": result.steps, "train_seconds": round(result.train_seconds, 3),
         "seconds_per_step": round(result.train_seconds / max(result.steps, 1), 2),
         "prepare_seconds": round(prepare_seconds, 1), "eval_seconds": round(time.perf_counter() - started, 1),
         **train_losses(out / "train_log.jsonl"), "truncated_train_samples": truncated,

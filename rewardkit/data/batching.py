@@ -1,4 +1,4 @@
-"""Length-bucketed batches and padding: less padding, same results."""
+"""Batching: shuffled training batches, length-sorted inference batches, padding."""
 
 from __future__ import annotations
 
@@ -16,23 +16,19 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
-def shuffled_bucket_batches(
-    lengths: Sequence[int], batch_size: int, seed: int, bucket_batches: int = 32
-) -> list[list[int]]:
-    """Training batches: shuffle, sort inside windows of `bucket_batches` batches, shuffle the batches.
+def shuffled_batches(n: int, batch_size: int, seed: int) -> list[list[int]]:
+    """Training batches: a seeded shuffle of range(n) cut into batches (the last may be smaller).
 
-    Deterministic for a given seed, so a resumed run sees the same batch order.
+    Not length-bucketed: in real and synthetic data length predicts the kind of example, and batches of one
+    length are batches of one kind, which trained visibly worse (7 points of held-out accuracy at 120 steps).
+    Padding costs little because encoders run packed (models/packed_encoder.py).
+
+    >>> shuffled_batches(5, 2, seed=0)
+    [[2, 1], [0, 4], [3]]
     """
-    rng = random.Random(seed)
-    order = list(range(len(lengths)))
-    rng.shuffle(order)
-    window = batch_size * bucket_batches
-    batches: list[list[int]] = []
-    for start in range(0, len(order), window):
-        chunk = sorted(order[start : start + window], key=lambda i: lengths[i])
-        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
-    rng.shuffle(batches)
-    return batches
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
 
 def pad_batch(

@@ -4,7 +4,9 @@ Pooling:
 - **decoders** (heads named `score`, as Llama/Qwen/Mistral/GPT-2 have): the hidden state of the last *attended*
   token, found from the attention mask, so left or right padding and pad == eos tokenisers give the same score.
   Position ids are derived from the mask, so left padding does not shift positions.
-- **encoders** (BERT-style): the model's own pooling (the [CLS] token), always with right padding.
+- **encoders** (BERT-style): the model's own pooling (the [CLS] token), always with right padding; BERT and
+  RoBERTa-family encoders run packed (models/packed_encoder.py): padding and the last layer's unread tokens are
+  skipped, with the same logits.
 
 The saved folder is an ordinary `AutoModelForSequenceClassification` folder plus `rewardkit.json`.
 """
@@ -23,6 +25,7 @@ from rewardkit.data.schemas import Sample
 from rewardkit.errors import ModelLoadError
 from rewardkit.models.hf import save_model_folder
 from rewardkit.models.base import Scores
+from rewardkit.models.packed_encoder import packable, packed_logits
 from rewardkit.models.registry import read_manifest, register
 
 
@@ -80,14 +83,21 @@ def uses_last_token_pooling(network) -> bool:
 
 
 class PooledScorer(torch.nn.Module):
-    """The trainable module: backbone + head + pooling. Training wraps this (accelerate/DDP), not the HF model."""
+    """The trainable module: backbone + head + pooling. Training wraps this (accelerate/DDP), not the HF model.
 
-    def __init__(self, network):
+    BERT/RoBERTa-family encoders run `packed_logits` (the same logits with fewer FLOPs); `packed=False` keeps
+    the network's own forward, which a static graph (ONNX export) can trace.
+    """
+
+    def __init__(self, network, packed: bool = True):
         super().__init__()
         self.network = network
         self.last_token_pooling = uses_last_token_pooling(network)
+        self.packed = packed and not self.last_token_pooling and packable(network)
 
     def forward(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
+        if self.packed:
+            return packed_logits(self.network, input_ids, attention_mask, token_type_ids)
         if not self.last_token_pooling:
             extra = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
             return self.network(input_ids=input_ids, attention_mask=attention_mask, **extra).logits

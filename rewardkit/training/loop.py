@@ -13,7 +13,7 @@ from typing import Iterator
 
 import torch
 
-from rewardkit.data.batching import shuffled_bucket_batches
+from rewardkit.data.batching import shuffled_batches
 from rewardkit.errors import ConfigError
 from rewardkit.training.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from rewardkit.training.config import TrainConfig
@@ -64,11 +64,17 @@ def disable_dropout(module: torch.nn.Module) -> None:
             layer.p = 0.0
 
 
+def fused_adamw_supported(device: torch.device) -> bool:
+    """torch's fused AdamW kernel (one pass over all parameters, as the HF Trainer's default `adamw_torch_fused`)
+    runs on CPU, CUDA and MPS; elsewhere the per-tensor implementation is used."""
+    return device.type in ("cpu", "cuda", "mps")
+
+
 def micro_batches(lengths: list[int], config: TrainConfig, skip: int) -> Iterator[list[int]]:
     """Endless, deterministic stream of index batches (a new shuffle per epoch), skipping the first `skip`."""
     epoch, seen = 0, 0
     while True:
-        for batch in shuffled_bucket_batches(lengths, config.batch_size, seed=config.seed * 1000 + epoch):
+        for batch in shuffled_batches(len(lengths), config.batch_size, seed=config.seed * 1000 + epoch):
             if seen >= skip:
                 yield batch
             seen += 1
@@ -89,7 +95,8 @@ def train(task: TrainTask, config: TrainConfig, out_dir: str | Path, *, resume: 
         disable_dropout(task.module)
     accelerator = Accelerator(gradient_accumulation_steps=config.grad_accum, mixed_precision=config.mixed_precision)
     steps = total_steps(config, len(task.lengths()))
-    optimizer = torch.optim.AdamW(parameter_groups(task.module, config), weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(parameter_groups(task.module, config), weight_decay=config.weight_decay,
+                                  fused=fused_adamw_supported(accelerator.device))
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * steps), steps)
     module, optimizer, scheduler = accelerator.prepare(task.module, optimizer, scheduler)
     start = load_checkpoint(out_dir, module, optimizer, scheduler)["step"] if resume and has_checkpoint(out_dir) else 0
