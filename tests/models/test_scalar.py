@@ -71,6 +71,29 @@ def test_saved_model_scores_the_same_in_plain_transformers(tiny_bert, tmp_path):
         assert logit.item() == pytest.approx(reward, abs=1e-5)
 
 
+def test_built_encoders_read_one_segment_here_and_in_plain_transformers(tiny_bert, tmp_path):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from rewardkit.data.chat import render_plain
+
+    built = scalar.build(tiny_bert)
+    encoded = built.encoder.encode(SAMPLES[1])
+    assert encoded.token_type_ids is None
+    assert encoded.input_ids[encoded.response_start - 1] == built.tokenizer.sep_token_id  # [CLS] prompt [SEP] | response
+    assert "token_type_ids" not in built.collate([encoded])
+    built.save(tmp_path / "model")
+    tok = AutoTokenizer.from_pretrained(tmp_path / "model")
+    hf = AutoModelForSequenceClassification.from_pretrained(tmp_path / "model").eval()
+    inputs = tok(render_plain(SAMPLES[1].prompt), SAMPLES[1].response, return_tensors="pt")
+    assert "token_type_ids" not in inputs
+    with torch.no_grad():
+        assert hf(**inputs).logits.item() == pytest.approx(built.score([SAMPLES[1]]).rewards[0], abs=1e-5)
+        # the same weights fed segment ids score differently: the saved tokenizer is what keeps them out
+        segments = torch.tensor([[0] * encoded.response_start + [1] * (len(encoded.input_ids) - encoded.response_start)])
+        assert hf(**inputs, token_type_ids=segments).logits.item() != pytest.approx(hf(**inputs).logits.item(), abs=1e-6)
+    assert scalar.load(tiny_bert).encoder.encode(SAMPLES[1]).token_type_ids is not None  # foreign folders keep theirs
+
+
 def test_rewardkit_load_reads_family_and_plain_hf_folders(tiny_llama, tmp_path):
     plain = rewardkit.load(tiny_llama)  # no rewardkit.json: any HF seq-cls model is a scalar model
     assert plain.family == "scalar"
