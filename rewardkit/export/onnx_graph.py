@@ -75,9 +75,9 @@ def eager_attention(network) -> None:
 
 
 def export_graph(model, path: Path, with_token_types: bool) -> list[str]:
-    """Write the scoring graph of `model` (a ScalarRewardModel) to `path`. Returns the input names. The graph
-    is traced from the network's own forward (not the packed one, whose data-dependent shapes a static graph
-    cannot hold)."""
+    """Write the scoring graph of `model` (a ScalarRewardModel) to `path`. Returns the input names. BERT-style
+    encoders are traced through `packed_logits(pack=False)`: the padded grid (a static graph cannot hold the
+    packed one's data-dependent shapes), with the last layer for [CLS] alone."""
     from rewardkit.models.scalar import PooledScorer
 
     batch = example_batch(with_token_types)
@@ -89,7 +89,7 @@ def export_graph(model, path: Path, with_token_types: bool) -> list[str]:
     try:
         with torch.no_grad(), quiet_exporters():
             program = torch.onnx.export(
-                GraphScorer(PooledScorer(model.network, packed=False)).eval(), tuple(batch.values()), dynamo=True, input_names=names,
+                GraphScorer(PooledScorer(model.network, static_graph=True)).eval(), tuple(batch.values()), dynamo=True, input_names=names,
                 output_names=["outputs"], dynamic_shapes=shapes, opset_version=OPSET, external_data=False,
                 verbose=False,
             )

@@ -10,8 +10,9 @@ same logits (and gradients) with fewer FLOPs, using the model's own modules and 
   the [CLS] token alone (the head reads nothing else).
 
 For a batch of random lengths the padded grid is often twice the real tokens, and the last layer is 1/L of an
-L-layer model; both savings add up in training and scoring. Supported: BERT and RoBERTa-family classifiers
-with absolute positions (`packable`); other networks run their own forward.
+L-layer model; both savings add up in training and scoring. `pack=False` keeps only the second (for static
+graphs: ONNX export). Supported: BERT and RoBERTa-family classifiers with absolute positions (`packable`);
+other networks run their own forward.
 """
 
 from __future__ import annotations
@@ -38,28 +39,35 @@ def packable(network) -> bool:
 
 
 def packed_logits(network, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                  token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
-    """Classifier logits [B, num_labels] of a right-padded batch; equal to `network(...).logits`."""
+                  token_type_ids: torch.Tensor | None = None, *, pack: bool = True) -> torch.Tensor:
+    """Classifier logits [B, num_labels] of a right-padded batch; equal to `network(...).logits`.
+
+    `pack=False` keeps every grid cell (padding included) and only skips the last layer's unread tokens: no
+    data-dependent shapes and plain MatMul/Softmax attention, which a static graph (ONNX export) can hold.
+    """
     base = network.base_model
     mask = attention_mask.bool()
     embedded = base.embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
     batch, width = mask.shape
-    real = mask.flatten().nonzero().squeeze(-1)  # grid cell of each real token
     first = torch.arange(batch, device=mask.device) * width  # grid cell of each [CLS]
     additive = torch.zeros(mask.shape, dtype=embedded.dtype, device=mask.device)
     additive = additive.masked_fill(~mask, torch.finfo(embedded.dtype).min)[:, None, None, :]
-    grid = _Grid(real, batch, width, additive)
-    hidden = embedded.reshape(batch * width, -1)[real]
+    hidden = embedded.reshape(batch * width, -1)
+    if pack:
+        real = mask.flatten().nonzero().squeeze(-1)  # grid cell of each real token
+        grid, hidden = _Grid(real, batch, width, additive), hidden[real]
+        first = torch.searchsorted(real, first)  # each [CLS]'s row among the packed tokens
+    else:
+        grid = _Padded(batch, width, additive)
     layers = base.encoder.layer
     for layer in layers[:-1]:
         hidden = _layer(layer, hidden, hidden, grid, queries=None)
-    first_rows = torch.searchsorted(real, first)  # each [CLS]'s row among the packed tokens
-    pooled = _layer(layers[-1], hidden, hidden[first_rows], grid, queries=batch)
+    pooled = _layer(layers[-1], hidden, hidden[first], grid, queries=batch)
     return _head(network, pooled)
 
 
 class _Grid:
-    """Moves packed [tokens, H] tensors onto the padded [B, heads, width, d] grid attention needs."""
+    """Moves packed [tokens, H] tensors onto the padded [B, heads, width, d] grid attention needs, and back."""
 
     def __init__(self, real: torch.Tensor, batch: int, width: int, additive: torch.Tensor):
         self.real, self.batch, self.width, self.additive = real, batch, width, additive
@@ -67,6 +75,32 @@ class _Grid:
     def heads(self, packed: torch.Tensor, n_heads: int) -> torch.Tensor:
         grid = packed.new_zeros(self.batch * self.width, packed.shape[-1]).index_copy(0, self.real, packed)
         return grid.view(self.batch, self.width, n_heads, -1).transpose(1, 2)
+
+    def tokens(self, context: torch.Tensor) -> torch.Tensor:
+        """[B·width, H] grid rows → the packed rows of the real tokens."""
+        return context[self.real]
+
+    def attend(self, query, keys, values, scale: float, dropout: float) -> torch.Tensor:
+        return F.scaled_dot_product_attention(query, keys, values, attn_mask=self.additive, dropout_p=dropout,
+                                              scale=scale)
+
+
+class _Padded(_Grid):
+    """Every grid cell is a row (padding included); attention as plain MatMul → Softmax → MatMul. PyTorch's
+    fused attention traces into extra IsNaN/Where operators over the scores, which a static graph would run."""
+
+    def __init__(self, batch: int, width: int, additive: torch.Tensor):
+        super().__init__(None, batch, width, additive)
+
+    def heads(self, packed: torch.Tensor, n_heads: int) -> torch.Tensor:
+        return packed.view(self.batch, self.width, n_heads, -1).transpose(1, 2)
+
+    def tokens(self, context: torch.Tensor) -> torch.Tensor:
+        return context
+
+    def attend(self, query, keys, values, scale: float, dropout: float) -> torch.Tensor:
+        weights = torch.softmax(torch.matmul(query, keys.transpose(-1, -2)) * scale + self.additive, dim=-1)
+        return torch.matmul(F.dropout(weights, dropout), values)
 
 
 def _layer(layer, hidden: torch.Tensor, query_input: torch.Tensor, grid: _Grid, queries: int | None):
@@ -81,11 +115,10 @@ def _layer(layer, hidden: torch.Tensor, query_input: torch.Tensor, grid: _Grid, 
     else:
         query = attention.query(query_input).view(queries, 1, n_heads, -1).transpose(1, 2)
     dropout = attention.dropout.p if attention.training else 0.0
-    context = F.scaled_dot_product_attention(query, keys, values, attn_mask=grid.additive, dropout_p=dropout,
-                                             scale=attention.scaling)
+    context = grid.attend(query, keys, values, attention.scaling, dropout)
     context = context.transpose(1, 2).reshape(-1, n_heads * context.shape[-1])
     if queries is None:
-        context = context[grid.real]
+        context = grid.tokens(context)
     attended = layer.attention.output(context, query_input)
     return layer.output(layer.intermediate(attended), attended)
 

@@ -85,19 +85,20 @@ def uses_last_token_pooling(network) -> bool:
 class PooledScorer(torch.nn.Module):
     """The trainable module: backbone + head + pooling. Training wraps this (accelerate/DDP), not the HF model.
 
-    BERT/RoBERTa-family encoders run `packed_logits` (the same logits with fewer FLOPs); `packed=False` keeps
-    the network's own forward, which a static graph (ONNX export) can trace.
+    BERT/RoBERTa-family encoders run `packed_logits` (the same logits with fewer FLOPs); `static_graph=True`
+    runs its variant without data-dependent shapes, which a static graph (ONNX export) can trace.
     """
 
-    def __init__(self, network, packed: bool = True):
+    def __init__(self, network, static_graph: bool = False):
         super().__init__()
         self.network = network
         self.last_token_pooling = uses_last_token_pooling(network)
-        self.packed = packed and not self.last_token_pooling and packable(network)
+        self.packed = not self.last_token_pooling and packable(network)
+        self.static_graph = static_graph
 
     def forward(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
         if self.packed:
-            return packed_logits(self.network, input_ids, attention_mask, token_type_ids)
+            return packed_logits(self.network, input_ids, attention_mask, token_type_ids, pack=not self.static_graph)
         if not self.last_token_pooling:
             extra = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
             return self.network(input_ids=input_ids, attention_mask=attention_mask, **extra).logits

@@ -73,6 +73,29 @@ def test_manifest_records_the_family_options_and_export(llama_onnx, tiny_llama):
     assert normalized.score(SAMPLES[:2]).rewards == pytest.approx([(r - 1.0) / 2.0 for r in raw], abs=1e-6)
 
 
+def test_fp32_encoder_export_scores_like_torch(tiny_bert, tmp_path):
+    report = export_onnx(tiny_bert, tmp_path / "bert-fp32", int8=False)
+    assert report.inputs == ["input_ids", "attention_mask", "token_type_ids"] and report.max_abs_difference < 1e-4
+    exported = rewardkit.load(str(tmp_path / "bert-fp32"), max_length=64)
+    expected = scalar.load(tiny_bert, max_length=64).score(SAMPLES)
+    for batch_size in (1, 2, 5):
+        assert exported.score(SAMPLES, batch_size=batch_size).rewards == pytest.approx(expected.rewards, abs=1e-5)
+
+
+def test_int8_keeps_the_first_half_of_the_feed_forward_down_projections_fp32(tiny_bert, tmp_path):
+    import onnx
+
+    report = export_onnx(tiny_bert, tmp_path / "bert-int8", int8=True)
+    ops = [node.op_type for node in onnx.load(str(tmp_path / "bert-int8" / "model.onnx")).graph.node]
+    # 2 layers × (Q, K, V, attention output, FFN up, FFN down) + pooler + classifier = 14 projections;
+    # layer 0's FFN down-projection stays fp32
+    assert len(report.fp32_nodes) == 1
+    assert ops.count("MatMulInteger") + ops.count("DynamicQuantizeMatMul") == 13
+    assert ops.count("MatMul") + ops.count("Gemm") == 1
+    manifest = json.loads((tmp_path / "bert-int8" / "rewardkit.json").read_text())
+    assert manifest["onnx"]["fp32_nodes"] == report.fp32_nodes
+
+
 def test_cli_int8_export_then_score_the_same_jsonl(tiny_bert, tmp_path, monkeypatch, capsys):
     out = tmp_path / "bert-int8"
     code, _, err = run(["export", "--model", tiny_bert, "--format", "onnx", "--int8", "--out", str(out)],

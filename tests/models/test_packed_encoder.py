@@ -35,14 +35,15 @@ def _batch(vocab: int, lengths: list[int], token_types: bool):
     return ids, mask, (types if token_types else None)
 
 
+@pytest.mark.parametrize("pack", [True, False])
 @pytest.mark.parametrize("kind", ["bert", "roberta"])
-def test_packed_logits_equal_the_network_forward(kind):
+def test_packed_logits_equal_the_network_forward(kind, pack):
     network = _tiny(kind, vocab=100).eval()
     ids, mask, types = _batch(100, [7, 3, 12, 1, 9], token_types=kind == "bert")
     extra = {"token_type_ids": types} if types is not None else {}
     with torch.no_grad():
         expected = network(input_ids=ids, attention_mask=mask, **extra).logits
-        got = packed_logits(network, ids, mask, types)
+        got = packed_logits(network, ids, mask, types, pack=pack)
     assert packable(network)
     assert got.shape == expected.shape == (5, 2)
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
