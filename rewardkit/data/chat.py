@@ -58,7 +58,25 @@ class ChatEncoder:
         return self._encode_pair(sample)
 
     def encode_many(self, samples) -> list[Encoded]:
-        return [self.encode(s) for s in samples]
+        """`encode` of each sample; text pairs go through the tokenizer in one batch call. Samples too long to
+        fit are encoded again one by one, with truncation, and so are empty responses (a tokenizer called on
+        one pair treats an empty second text as no pair; in a batch it adds a second [SEP])."""
+        samples = list(samples)
+        if self.uses_chat_template or not samples:
+            return [self.encode(s) for s in samples]
+        texts = [self.texts(s) for s in samples]
+        batch = self.tokenizer([p for p, _ in texts], [r for _, r in texts])
+        encoded = []
+        for row, (prompt_text, response_text) in enumerate(texts):
+            ids = batch["input_ids"][row]
+            if len(ids) > self.max_length or not response_text:
+                encoded.append(self._encode_pair(samples[row]))
+                continue
+            types = batch["token_type_ids"][row] if "token_type_ids" in batch else None
+            sequences = batch.sequence_ids(row) if batch.encodings else types
+            encoded.append(Encoded(list(ids), _pair_response_start(sequences, self.tokenizer, prompt_text), False,
+                                   list(types) if types else None))
+        return encoded
 
     def texts(self, sample: Sample) -> tuple[str, str]:
         """(prompt text, response text) exactly as they are tokenized."""
@@ -94,7 +112,8 @@ class ChatEncoder:
         if truncated:
             enc = self._truncated_pair(prompt_text, response_text)
         types = enc.get("token_type_ids")
-        return Encoded(list(enc["input_ids"]), _pair_response_start(enc, tok, prompt_text), truncated,
+        sequences = enc.sequence_ids() if enc.encodings else types
+        return Encoded(list(enc["input_ids"]), _pair_response_start(sequences, tok, prompt_text), truncated,
                        list(types) if types else None)
 
     def _truncated_pair(self, prompt_text: str, response_text: str):
@@ -112,11 +131,10 @@ class ChatEncoder:
             tok.truncation_side = side
 
 
-def _pair_response_start(enc, tokenizer, prompt_text: str) -> int:
-    """Index of the first response token of an encoded (prompt, response) pair, truncated or not: from the fast
-    tokenizer's sequence ids, else the token types; failing both (or for an empty response), the length of the
-    prompt encoded with its special tokens."""
-    sequences = enc.sequence_ids() if getattr(enc, "encodings", None) else enc.get("token_type_ids")
+def _pair_response_start(sequences, tokenizer, prompt_text: str) -> int:
+    """Index of the first response token of an encoded (prompt, response) pair, truncated or not, from its
+    sequence ids (a fast tokenizer's, else the token types); failing those (or for an empty response), the
+    length of the prompt encoded with its special tokens."""
     if sequences and 1 in sequences:
         return sequences.index(1)
     return len(tokenizer(prompt_text)["input_ids"])

@@ -34,6 +34,20 @@ def test_one_segment_pair_finds_the_response_after_left_truncation(minilm_tokeni
     assert "final question" in one_segment.decode(encoded.input_ids[: encoded.response_start])
 
 
+def test_encode_many_equals_encode_one_by_one(minilm_tokenizer):
+    from transformers import AutoTokenizer
+
+    one_segment = AutoTokenizer.from_pretrained(minilm_tokenizer.name_or_path,
+                                                model_input_names=["input_ids", "attention_mask"])
+    samples = [Sample.from_text("Hi there", "Hello friend"), Sample.from_text("old words " * 30, "short answer"),
+               Sample.from_text("An empty answer follows.", ""),
+               Sample((Message("system", "Be kind."), Message("user", "Hi")), "Hello " * 40)]
+    for tokenizer in (minilm_tokenizer, one_segment):
+        encoder = ChatEncoder(tokenizer, 24)
+        assert encoder.encode_many(samples) == [encoder.encode(s) for s in samples]
+        assert [e.truncated for e in encoder.encode_many(samples)] == [False, True, False, True]
+
+
 def test_chat_template_path_splits_prompt_and_response(minilm_tokenizer):
     tok = minilm_tokenizer.__class__.from_pretrained(minilm_tokenizer.name_or_path)
     tok.chat_template = TEMPLATE

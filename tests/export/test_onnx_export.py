@@ -82,7 +82,7 @@ def test_fp32_encoder_export_scores_like_torch(tiny_bert, tmp_path):
         assert exported.score(SAMPLES, batch_size=batch_size).rewards == pytest.approx(expected.rewards, abs=1e-5)
 
 
-def test_int8_keeps_the_first_half_of_the_feed_forward_down_projections_fp32(tiny_bert, tmp_path):
+def test_int8_keeps_the_first_third_of_the_feed_forward_down_projections_fp32(tiny_bert, tmp_path):
     import onnx
 
     report = export_onnx(tiny_bert, tmp_path / "bert-int8", int8=True)
