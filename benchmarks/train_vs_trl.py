@@ -4,7 +4,7 @@ steps) and held-out accuracy for both, over --rounds seeds (the
 batch order alone moves held-out accuracy by several points after 120 steps, so one seed cannot show "within
 1 point").
 
-    python benchmarks/train_vs_trl.py [--steps 120] [--batch-size 16] [--max-length 128] [--rounds 1]
+    python benchmarks/train_vs_trl.py [--steps 120] [--batch-size 16] [--max-length 128] [--rounds 3]
 
 Each side formats the pairs its own documented way: TRL as `prompt + response + eos` (eos = [SEP], as a BERT
 tokenizer needs), rewardkit as the text pair (`role: content` prompt, response). TRL runs with
