@@ -74,8 +74,7 @@ class ChatEncoder:
                 continue
             types = batch["token_type_ids"][row] if "token_type_ids" in batch else None
             sequences = batch.sequence_ids(row) if batch.encodings else types
-            encoded.append(Encoded(list(ids), _pair_response_start(sequences, self.tokenizer, prompt_text), False,
-                                   list(types) if types else None))
+            encoded.append(self._pair_encoded(ids, types, sequences, prompt_text, truncated=False))
         return encoded
 
     def texts(self, sample: Sample) -> tuple[str, str]:
@@ -113,7 +112,12 @@ class ChatEncoder:
             enc = self._truncated_pair(prompt_text, response_text)
         types = enc.get("token_type_ids")
         sequences = enc.sequence_ids() if enc.encodings else types
-        return Encoded(list(enc["input_ids"]), _pair_response_start(sequences, tok, prompt_text), truncated,
+        return self._pair_encoded(enc["input_ids"], types, sequences, prompt_text, truncated)
+
+    def _pair_encoded(self, ids, types, sequences, prompt_text: str, truncated: bool) -> Encoded:
+        """An encoded (prompt, response) pair, its response start found from `sequences` (per-token sequence
+        ids, or the token types)."""
+        return Encoded(list(ids), _pair_response_start(sequences, self.tokenizer, prompt_text), truncated,
                        list(types) if types else None)
 
     def _truncated_pair(self, prompt_text: str, response_text: str):

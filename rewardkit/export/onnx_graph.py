@@ -86,10 +86,11 @@ def export_graph(model, path: Path, with_token_types: bool) -> list[str]:
     batch_dim = torch.export.Dim("batch")
     seq_dim = torch.export.Dim("sequence", max=max(model.options.max_length, 17))
     shapes = {name: {0: batch_dim, 1: seq_dim} for name in names}
+    scorer = GraphScorer(PooledScorer(model.network, static_graph=True)).eval()
     try:
         with torch.no_grad(), quiet_exporters():
             program = torch.onnx.export(
-                GraphScorer(PooledScorer(model.network, static_graph=True)).eval(), tuple(batch.values()), dynamo=True, input_names=names,
+                scorer, tuple(batch.values()), dynamo=True, input_names=names,
                 output_names=["outputs"], dynamic_shapes=shapes, opset_version=OPSET, external_data=False,
                 verbose=False,
             )

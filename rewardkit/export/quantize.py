@@ -37,13 +37,11 @@ def strip_shape_annotations(source: Path, target: Path) -> None:
 
 def fp32_feed_forward(graph, fraction: float = FP32_FEED_FORWARD_FRACTION) -> list[str]:
     """Node names to leave unquantised: the projections that read a GELU output (in graph order, so layer order),
-    the first `fraction` of them. A Gemm is listed under its own name and the name the quantiser gives it when it
-    rewrites it as MatMul + Add. Networks without GELU (gated decoders) have none."""
+    the first `fraction` of them. Networks without GELU (gated decoders) have none."""
     produced_by = {output: node for node in graph.node for output in node.output}
     down = [node.name for node in graph.node if node.op_type in ("MatMul", "Gemm")
             and getattr(produced_by.get(node.input[0]), "op_type", None) in GELU_OPS]
-    kept = down[: round(len(down) * fraction)]
-    return [name for node in kept for name in (node, f"{node}_MatMul")]
+    return down[: round(len(down) * fraction)]
 
 
 def quantize_int8(source: Path, target: Path) -> list[str]:
@@ -56,12 +54,13 @@ def quantize_int8(source: Path, target: Path) -> list[str]:
     clean = target.with_name(f"{target.stem}.fp32-input.onnx")
     strip_shape_annotations(source, clean)
     kept = fp32_feed_forward(onnx.load(str(clean)).graph)
+    excluded = kept + [f"{name}_MatMul" for name in kept]  # the quantiser renames a Gemm it rewrites as MatMul + Add
     try:
         with quiet_exporters():
             quantize_dynamic(
-                str(clean), str(target), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=kept,
+                str(clean), str(target), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=excluded,
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
     finally:
         clean.unlink(missing_ok=True)
-    return kept[::2]
+    return kept

@@ -70,11 +70,11 @@ def fused_adamw_supported(device: torch.device) -> bool:
     return device.type in ("cpu", "cuda", "mps")
 
 
-def micro_batches(lengths: list[int], config: TrainConfig, skip: int) -> Iterator[list[int]]:
+def micro_batches(n_examples: int, config: TrainConfig, skip: int) -> Iterator[list[int]]:
     """Endless, deterministic stream of index batches (a new shuffle per epoch), skipping the first `skip`."""
     epoch, seen = 0, 0
     while True:
-        for batch in shuffled_batches(len(lengths), config.batch_size, seed=config.seed * 1000 + epoch):
+        for batch in shuffled_batches(n_examples, config.batch_size, seed=config.seed * 1000 + epoch):
             if seen >= skip:
                 yield batch
             seen += 1
@@ -110,7 +110,7 @@ def train(task: TrainTask, config: TrainConfig, out_dir: str | Path, *, resume: 
 
 def _run(task, config, out_dir, accelerator, prepared, step_range, result, show_progress) -> None:
     module, optimizer, scheduler = prepared
-    batches = micro_batches(task.lengths(), config, skip=step_range.start * config.grad_accum)
+    batches = micro_batches(len(task.lengths()), config, skip=step_range.start * config.grad_accum)
     log = (out_dir / "train_log.jsonl").open("a", encoding="utf-8")
     started = time.perf_counter()
     module.train()
