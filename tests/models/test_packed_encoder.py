@@ -35,17 +35,26 @@ def _batch(vocab: int, lengths: list[int], token_types: bool):
     return ids, mask, (types if token_types else None)
 
 
+FEW = [7, 3, 12, 1, 9]
+MANY = [7, 3, 12, 1, 9, 14, 2, 2, 11, 5, 13, 6, 8, 10, 4, 12, 3, 9, 1]
+"""More sequences than one attention group (GROUP_SIZE), unsorted, with repeated lengths."""
+
+
+@pytest.mark.parametrize("lengths", [FEW, MANY])
 @pytest.mark.parametrize("pack", [True, False])
 @pytest.mark.parametrize("kind", ["bert", "roberta"])
-def test_packed_logits_equal_the_network_forward(kind, pack):
+def test_packed_logits_equal_the_network_forward(kind, pack, lengths):
+    from rewardkit.models.packed_encoder import GROUP_SIZE
+
+    assert len(MANY) > 2 * GROUP_SIZE
     network = _tiny(kind, vocab=100).eval()
-    ids, mask, types = _batch(100, [7, 3, 12, 1, 9], token_types=kind == "bert")
+    ids, mask, types = _batch(100, lengths, token_types=kind == "bert")
     extra = {"token_type_ids": types} if types is not None else {}
     with torch.no_grad():
         expected = network(input_ids=ids, attention_mask=mask, **extra).logits
         got = packed_logits(network, ids, mask, types, pack=pack)
     assert packable(network)
-    assert got.shape == expected.shape == (5, 2)
+    assert got.shape == expected.shape == (len(lengths), 2)
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
 
 
@@ -59,9 +68,10 @@ def test_packed_logits_do_not_depend_on_the_padding_width():
                                    atol=1e-6, rtol=1e-6)
 
 
-def test_packed_gradients_equal_the_network_gradients():
+@pytest.mark.parametrize("lengths", [[8, 5, 11], MANY])
+def test_packed_gradients_equal_the_network_gradients(lengths):
     packed, plain = _tiny("bert", vocab=100).train(), _tiny("bert", vocab=100).train()
-    ids, mask, types = _batch(100, [8, 5, 11], token_types=True)
+    ids, mask, types = _batch(100, lengths, token_types=True)
     packed_logits(packed, ids, mask, types)[:, 0].sum().backward()
     plain(input_ids=ids, attention_mask=mask, token_type_ids=types).logits[:, 0].sum().backward()
     compared = 0
