@@ -1,8 +1,12 @@
 """Training, Bradley-Terry on MiniLM: TRL's `RewardTrainer` vs rewardkit's loop. Same backbone, same pairs
-(rewardkit.synth), batch size, max length, steps, learning-rate schedule and seed; seconds per step (median over
-steps) and held-out accuracy for both, over --rounds seeds (the
-batch order alone moves held-out accuracy by several points after 120 steps, so one seed cannot show "within
-1 point").
+(rewardkit.synth), batch size, max length, steps, learning-rate schedule and seed, and the same batches in the
+same order; seconds per step (median over steps) and held-out accuracy for both, over --rounds seeds.
+
+Why the same batches: after 120 steps, held-out accuracy moves by several points with the batch order alone.
+With each side drawing its own order, 6 seeds gave rewardkit 0.729 and TRL 0.748, per-seed differences from
+-6.2 to +4.5 points (2026-12-01), too spread to tell 1 point. So rewardkit's loop draws the order (seeded
+shuffle, a new one per epoch) and TRL trains on those rows with its sequential sampler; the training pairs are
+cut to a multiple of the batch size, so no epoch ends in a short batch and both see the same 16 pairs each step.
 
     python benchmarks/train_vs_trl.py [--steps 120] [--batch-size 16] [--max-length 128] [--rounds 3]
 
@@ -38,7 +42,7 @@ def step_seconds(starts: list[float], warmup: int = 2) -> float:
 
 
 def ours_train(train_pairs, settings: dict, out: Path):
-    """rewardkit's loop; returns (trained ScalarRewardModel, step start times)."""
+    """rewardkit's loop; returns (trained ScalarRewardModel, step start times, pair indices trained on in order)."""
     import torch
 
     from rewardkit.models import scalar
@@ -52,14 +56,16 @@ def ours_train(train_pairs, settings: dict, out: Path):
     model = scalar.build(resolve_backbone(settings["backbone"]), max_length=settings["max_length"])
     task = PairTask(model, [sp.pair for sp in train_pairs], [], pair_objective("bt"))
     starts: list[float] = []
+    seen: list[int] = []
     loss = task.loss
-    task.loss = lambda module, indices: (starts.append(time.perf_counter()), loss(module, indices))[1]
+    task.loss = lambda module, indices: (starts.append(time.perf_counter()), seen.extend(indices),
+                                         loss(module, indices))[2]
     config = TrainConfig(max_steps=settings["steps"], batch_size=settings["batch_size"], seed=settings["seed"],
                          max_length=settings["max_length"], learning_rate=settings["learning_rate"],
                          warmup_ratio=settings["warmup_ratio"], weight_decay=settings["weight_decay"],
                          eval_every=settings["steps"] + 1, save_every=settings["steps"] + 1)
     train(task, config, out, show_progress=False)
-    return model, starts
+    return model, starts, seen
 
 
 def ours_accuracy(model, pairs) -> float:
@@ -69,17 +75,32 @@ def ours_accuracy(model, pairs) -> float:
     return pairwise_accuracy(compare(model, [sp.pair for sp in pairs]))
 
 
+def batch_order(n_pairs: int, settings: dict) -> list[int]:
+    """The pair indices rewardkit's loop trains on, step by step, flattened (what TRL is then given)."""
+    import itertools
+
+    from rewardkit.training.config import TrainConfig
+    from rewardkit.training.loop import micro_batches
+
+    config = TrainConfig(batch_size=settings["batch_size"], seed=settings["seed"])
+    return [i for batch in itertools.islice(micro_batches(n_pairs, config, skip=0), settings["steps"])
+            for i in batch]
+
+
 def one_round(train_pairs, test, settings: dict, order: tuple[str, str]) -> dict:
     result = {}
     for side in order:
         with tempfile.TemporaryDirectory() as tmp:
             if side == "peer":
-                model, tokenizer, starts, kept = trl_train(train_pairs, settings, Path(tmp))
+                model, tokenizer, starts, kept = trl_train(train_pairs, settings, Path(tmp),
+                                                           order=batch_order(len(train_pairs), settings))
                 accuracy = trl_accuracy(model, tokenizer, test, settings["max_length"])
                 result["peer_pairs_kept"] = kept
             else:
-                model, starts = ours_train(train_pairs, settings, Path(tmp))
+                model, starts, seen = ours_train(train_pairs, settings, Path(tmp))
                 accuracy = ours_accuracy(model, test)
+                if seen != batch_order(len(train_pairs), settings):
+                    raise RuntimeError("rewardkit's loop trained on other batches than TRL was given")
         result[side] = {"seconds_per_step": step_seconds(starts), "accuracy": accuracy,
                         "total_seconds": starts[-1] - starts[0]}
     return result
@@ -103,6 +124,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "max_length": args.max_length, "seed": args.seed, "learning_rate": 5e-5, "warmup_ratio": 0.1,
                 "weight_decay": 0.01}
     train_pairs, test, _ = synth_splits(args.pairs, args.seed)
+    train_pairs = train_pairs[: len(train_pairs) // args.batch_size * args.batch_size]
     rounds = []
     for i in range(args.rounds):
         seeded = {**settings, "seed": args.seed + i}

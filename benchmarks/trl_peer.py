@@ -28,8 +28,10 @@ def step_timer():
     return StepTimer()
 
 
-def trl_train(train_pairs, settings: dict, out: Path):
-    """Train with TRL; returns (model, tokenizer, step start times, pairs kept: TRL drops pairs over max_length)."""
+def trl_train(train_pairs, settings: dict, out: Path, order: list[int] | None = None):
+    """Train with TRL; returns (model, tokenizer, step start times, pairs kept: TRL drops pairs over max_length).
+
+    `order`: the pair indices to train on, in this order (TRL's sampler then runs sequentially over them)."""
     import torch
     from datasets import Dataset
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, PrinterCallback
@@ -50,9 +52,13 @@ def trl_train(train_pairs, settings: dict, out: Path):
         max_length=settings["max_length"], gradient_checkpointing=False, bf16=False, use_cpu=True,
         report_to="none", logging_steps=settings["steps"] + 1, save_strategy="no", eval_strategy="no",
         dataloader_num_workers=0, disable_tqdm=True,
+        train_sampling_strategy="random" if order is None else "sequential",
     )
+    rows = trl_rows(train_pairs)
+    if order is not None:
+        rows = [rows[i] for i in order]
     timer = step_timer()
-    trainer = RewardTrainer(model=model, args=args, train_dataset=Dataset.from_list(trl_rows(train_pairs)),
+    trainer = RewardTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
                             processing_class=tokenizer, callbacks=[timer])
     trainer.remove_callback(PrinterCallback)
     trainer.train()

@@ -65,3 +65,17 @@ def test_train_vs_trl(tiny_bert, capsys):
     assert 0 <= figures["peer_accuracy"] <= 1 and 0 <= figures["ours_accuracy"] <= 1
     assert [r["seed"] for r in figures["rounds"]] == [0, 1]  # one seed per round, accuracy averaged over them
     printed_ratio(capsys)
+
+
+def test_trl_is_given_the_batches_rewardkit_trains_on(tiny_bert, tmp_path):
+    pytest.importorskip("trl")
+    import train_vs_trl
+    from bench_data import synth_splits
+
+    settings = {"backbone": tiny_bert, "steps": 7, "batch_size": 4, "max_length": 64, "seed": 3,
+                "learning_rate": 5e-5, "warmup_ratio": 0.1, "weight_decay": 0.01}
+    pairs = synth_splits(40, 0)[0][:20]
+    _, _, seen = train_vs_trl.ours_train(pairs, settings, tmp_path)
+    order = train_vs_trl.batch_order(len(pairs), settings)
+    assert seen == order and len(order) == 7 * 4
+    assert sorted(order[:20]) == list(range(20)) and order[20:] != order[:8]  # an epoch, then a new shuffle
