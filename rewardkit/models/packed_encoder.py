@@ -100,16 +100,25 @@ class _LengthGroups:
         """Context rows: one per packed token, or per sequence (`first_only`: `query` holds one row each)."""
         outputs = []
         for members, longest, cells, rows, additive in self.groups:
-            def grid(packed):
-                laid = packed.new_zeros(len(members) * longest, packed.shape[-1]).index_copy(0, cells, packed[rows])
-                return laid.view(len(members), longest, n_heads, -1).transpose(1, 2)
-
-            q = query[members].view(len(members), 1, n_heads, -1).transpose(1, 2) if first_only else grid(query)
-            context = F.scaled_dot_product_attention(q, grid(keys), grid(values), attn_mask=additive,
+            shape = (len(members), longest, n_heads)
+            if first_only:
+                q = query[members].view(len(members), 1, n_heads, -1).transpose(1, 2)
+            else:
+                q = _laid_out(query, rows, cells, shape)
+            context = F.scaled_dot_product_attention(q, _laid_out(keys, rows, cells, shape),
+                                                     _laid_out(values, rows, cells, shape), attn_mask=additive,
                                                      dropout_p=dropout, scale=scale)
             context = context.transpose(1, 2).reshape(-1, query.shape[-1])
             outputs.append(context if first_only else context[cells])
         return torch.cat(outputs)[self.sequence_order if first_only else self.token_order]
+
+
+def _laid_out(packed: torch.Tensor, rows: torch.Tensor, cells: torch.Tensor, shape: tuple[int, int, int]):
+    """Packed rows `rows` placed at `cells` of a zero grid of `shape` (sequences, longest, heads), returned as
+    [sequences, heads, longest, head_dim]."""
+    sequences, longest, n_heads = shape
+    laid = packed.new_zeros(sequences * longest, packed.shape[-1]).index_copy(0, cells, packed[rows])
+    return laid.view(sequences, longest, n_heads, -1).transpose(1, 2)
 
 
 class _Padded:
