@@ -56,7 +56,8 @@ def packed_logits(network, input_ids: torch.Tensor, attention_mask: torch.Tensor
     hidden = embedded.reshape(batch * width, -1)
     if pack:
         real = mask.flatten().nonzero().squeeze(-1)  # grid cell of each real token
-        attention, hidden = _LengthGroups(mask, real, additive), hidden[real]
+        spare = -len(real) % PACKED_ROWS_MULTIPLE
+        attention, hidden = _LengthGroups(mask, real, additive, spare), F.pad(hidden[real], (0, 0, 0, spare))
         first = torch.searchsorted(real, first)  # each [CLS]'s row among the packed tokens
     else:
         attention = _Padded(batch, width, additive)
@@ -66,6 +67,12 @@ def packed_logits(network, input_ids: torch.Tensor, attention_mask: torch.Tensor
     pooled = _layer(layers[-1], hidden, hidden[first], attention, first_only=True)
     return _head(network, pooled)
 
+
+PACKED_ROWS_MULTIPLE = 32
+"""The packed rows are padded with zero rows (which no attention reads and no output uses) up to a multiple of 32.
+With the exact real-token count, every batch allocated tensors of a new size and glibc kept the freed memory:
+scoring 120k rows with a tiny BERT grew RSS from 481 to 553 MB; padded to 32, it stayed at 417 MB, at the same
+speed (≤ 31 extra rows on ~1,500)."""
 
 GROUP_SIZE = 8
 """Sequences per attention grid. Attention costs rows × width² on a grid padded to its longest row; sequences
@@ -78,7 +85,8 @@ class _LengthGroups:
     of GROUP_SIZE, each group on its own padded [group, heads, longest, d] grid (its mask excludes the padding);
     results come back as packed rows."""
 
-    def __init__(self, mask: torch.Tensor, real: torch.Tensor, additive: torch.Tensor):
+    def __init__(self, mask: torch.Tensor, real: torch.Tensor, additive: torch.Tensor, spare: int):
+        self.spare = spare
         batch, width = mask.shape
         positions = torch.arange(1, width + 1, device=mask.device)
         extent = (mask * positions).amax(dim=1)  # one past each sequence's last real token
@@ -110,7 +118,9 @@ class _LengthGroups:
                                                      dropout_p=dropout, scale=scale)
             context = context.transpose(1, 2).reshape(-1, query.shape[-1])
             outputs.append(context if first_only else context[cells])
-        return torch.cat(outputs)[self.sequence_order if first_only else self.token_order]
+        if first_only:
+            return torch.cat(outputs)[self.sequence_order]
+        return F.pad(torch.cat(outputs)[self.token_order], (0, 0, 0, self.spare))
 
 
 def _laid_out(packed: torch.Tensor, rows: torch.Tensor, cells: torch.Tensor, shape: tuple[int, int, int]):
