@@ -56,8 +56,8 @@ def packed_logits(network, input_ids: torch.Tensor, attention_mask: torch.Tensor
     hidden = embedded.reshape(batch * width, -1)
     if pack:
         real = mask.flatten().nonzero().squeeze(-1)  # grid cell of each real token
-        spare = -len(real) % PACKED_ROWS_MULTIPLE
-        attention, hidden = _LengthGroups(mask, real, additive, spare), F.pad(hidden[real], (0, 0, 0, spare))
+        attention = _LengthGroups(mask, real, additive)
+        hidden = F.pad(hidden[real], (0, 0, 0, attention.spare))
         first = torch.searchsorted(real, first)  # each [CLS]'s row among the packed tokens
     else:
         attention = _Padded(batch, width, additive)
@@ -85,15 +85,16 @@ class _LengthGroups:
     of GROUP_SIZE, each group on its own padded [group, heads, longest, d] grid (its mask excludes the padding);
     results come back as packed rows."""
 
-    def __init__(self, mask: torch.Tensor, real: torch.Tensor, additive: torch.Tensor, spare: int):
-        self.spare = spare
+    def __init__(self, mask: torch.Tensor, real: torch.Tensor, additive: torch.Tensor):
+        self.spare = -len(real) % PACKED_ROWS_MULTIPLE  # zero rows after the packed tokens
         batch, width = mask.shape
         positions = torch.arange(1, width + 1, device=mask.device)
         extent = (mask * positions).amax(dim=1)  # one past each sequence's last real token
         by_length = torch.argsort(extent, stable=True)
+        sorted_extent = extent[by_length].tolist()  # one read on the host for every group's width
         self.groups, token_rows = [], []
-        for members in by_length.split(GROUP_SIZE):
-            longest = int(extent[members].max())
+        for start, members in zip(range(0, batch, GROUP_SIZE), by_length.split(GROUP_SIZE)):
+            longest = sorted_extent[start + len(members) - 1]
             group_mask = mask[members, :longest]
             cells = group_mask.flatten().nonzero().squeeze(-1)  # group grid cell of each of its real tokens
             grid_cells = (members[:, None] * width + positions[:longest] - 1)[group_mask]
