@@ -38,8 +38,8 @@ class ExportReport:
     max_abs_difference: float = 0.0
     """Largest |torch − onnx| head output on the probe batch."""
     source: str = ""
-    fp32_nodes: list[str] = field(default_factory=list)
-    """int8: the projections left in fp32 (quantize.fp32_feed_forward)."""
+    row_quantised_nodes: list[str] = field(default_factory=list)
+    """int8: the projections whose activations are quantised per token (quantize.feed_forward_down)."""
 
 
 def probe_batch(model) -> dict:
@@ -96,14 +96,14 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, *, int8: bool = Fals
     with atomic_dir(out_dir) as tmp:
         graph = tmp / GRAPH_FILE
         names, fusions, difference = write_fp32_graph(model, graph, fuse)
-        kept: list[str] = []
+        rows: list[str] = []
         if int8:
             fp32 = tmp / "model.fp32.onnx"
             graph.rename(fp32)
-            kept = quantize_int8(fp32, graph)
+            rows = quantize_int8(fp32, graph)
             fp32.unlink()
             difference = max_difference(model, graph, names)
-        report = ExportReport(str(out_dir), int8, names, fusions, difference, str(model_dir), kept)
+        report = ExportReport(str(out_dir), int8, names, fusions, difference, str(model_dir), rows)
         model.tokenizer.save_pretrained(tmp)
         manifest = {"family": "onnx", "options": asdict(model.options),
                     "onnx": {**asdict(report), "graph": GRAPH_FILE,

@@ -82,18 +82,18 @@ def test_fp32_encoder_export_scores_like_torch(tiny_bert, tmp_path):
         assert exported.score(SAMPLES, batch_size=batch_size).rewards == pytest.approx(expected.rewards, abs=1e-5)
 
 
-def test_int8_keeps_the_first_third_of_the_feed_forward_down_projections_fp32(tiny_bert, tmp_path):
+def test_int8_quantises_the_first_third_of_the_feed_forward_down_projections_per_token(tiny_bert, tmp_path):
     import onnx
 
     report = export_onnx(tiny_bert, tmp_path / "bert-int8", int8=True)
     ops = [node.op_type for node in onnx.load(str(tmp_path / "bert-int8" / "model.onnx")).graph.node]
     # 2 layers × (Q, K, V, attention output, FFN up, FFN down) + pooler + classifier = 14 projections;
-    # layer 0's FFN down-projection stays fp32
-    assert len(report.fp32_nodes) == 1
-    assert ops.count("MatMulInteger") + ops.count("DynamicQuantizeMatMul") == 13
-    assert ops.count("MatMul") + ops.count("Gemm") == 1
+    # layer 0's FFN down-projection is quantised per token (QuantizeLinear on axis 0), the rest per batch
+    assert len(report.row_quantised_nodes) == 1 and ops.count("QuantizeLinear") == 1
+    assert ops.count("MatMulInteger") + ops.count("DynamicQuantizeMatMul") == 14
+    assert ops.count("MatMul") + ops.count("Gemm") == 0
     manifest = json.loads((tmp_path / "bert-int8" / "rewardkit.json").read_text())
-    assert manifest["onnx"]["fp32_nodes"] == report.fp32_nodes
+    assert manifest["onnx"]["row_quantised_nodes"] == report.row_quantised_nodes
 
 
 def test_cli_int8_export_then_score_the_same_jsonl(tiny_bert, tmp_path, monkeypatch, capsys):
