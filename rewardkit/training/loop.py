@@ -40,21 +40,37 @@ def total_steps(config: TrainConfig, n_examples: int) -> int:
     return max(1, math.ceil(config.epochs * math.ceil(batches / config.grad_accum)))
 
 
+def undecayed(module: torch.nn.Module) -> set[int]:
+    """ids of the parameters weight decay leaves alone: biases, and the weights of normalisation layers
+    (torch's LayerNorm, and any layer class named *Norm such as an RMSNorm), as the HF Trainer does."""
+    out = set()
+    for layer in module.modules():
+        is_norm = isinstance(layer, torch.nn.LayerNorm) or type(layer).__name__.endswith("Norm")
+        for name, parameter in layer.named_parameters(recurse=False):
+            if is_norm or name == "bias":
+                out.add(id(parameter))
+    return out
+
+
 def parameter_groups(module: torch.nn.Module, config: TrainConfig) -> list[dict]:
     """Backbone parameters at `learning_rate`, the new head (anything outside the HF base model) at
-    `head_learning_rate`; token embeddings frozen when `freeze_embeddings`."""
+    `head_learning_rate`; each split into weights with `weight_decay` and biases/norms without; token
+    embeddings frozen when `freeze_embeddings`. Empty groups are left out."""
     from transformers import PreTrainedModel
 
     network = next(m for m in module.modules() if isinstance(m, PreTrainedModel))
     if config.freeze_embeddings:
         network.get_input_embeddings().requires_grad_(False)
     in_base = {id(p) for p in network.base_model.parameters()}
+    no_decay = undecayed(module)
     trainable = [p for p in module.parameters() if p.requires_grad]
-    return [
-        {"params": [p for p in trainable if id(p) in in_base], "lr": config.learning_rate},
-        {"params": [p for p in trainable if id(p) not in in_base],
-         "lr": config.head_learning_rate or config.learning_rate},
-    ]
+    groups = []
+    for base, lr in ((True, config.learning_rate), (False, config.head_learning_rate or config.learning_rate)):
+        for decay in (True, False):
+            params = [p for p in trainable if (id(p) in in_base) == base and (id(p) not in no_decay) == decay]
+            if params:
+                groups.append({"params": params, "lr": lr, "weight_decay": config.weight_decay if decay else 0.0})
+    return groups
 
 
 def disable_dropout(module: torch.nn.Module) -> None:
@@ -95,8 +111,7 @@ def train(task: TrainTask, config: TrainConfig, out_dir: str | Path, *, resume: 
         disable_dropout(task.module)
     accelerator = Accelerator(gradient_accumulation_steps=config.grad_accum, mixed_precision=config.mixed_precision)
     steps = total_steps(config, len(task.lengths()))
-    optimizer = torch.optim.AdamW(parameter_groups(task.module, config), weight_decay=config.weight_decay,
-                                  fused=fused_adamw_supported(accelerator.device))
+    optimizer = torch.optim.AdamW(parameter_groups(task.module, config), fused=fused_adamw_supported(accelerator.device))
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * steps), steps)
     module, optimizer, scheduler = accelerator.prepare(task.module, optimizer, scheduler)
     start = load_checkpoint(out_dir, module, optimizer, scheduler)["step"] if resume and has_checkpoint(out_dir) else 0

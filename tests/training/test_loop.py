@@ -90,3 +90,21 @@ def test_head_learning_rate_and_frozen_embeddings(tiny_bert, tmp_path):
           show_progress=False)
     saved = scalar.load(str(tmp_path / "model"))
     torch.testing.assert_close(saved.network.get_input_embeddings().weight, embeddings)
+
+
+@pytest.mark.parametrize("folder", ["tiny_bert", "tiny_llama"])
+def test_weight_decay_spares_biases_and_norms(folder, request):
+    from rewardkit.training.loop import parameter_groups
+
+    model = scalar.load(request.getfixturevalue(folder))
+    groups = parameter_groups(model.network, config(weight_decay=0.1, head_learning_rate=1e-1))
+    names = {id(p): n for n, p in model.network.named_parameters()}
+    by_group = {(g["lr"], g["weight_decay"]): {names[id(p)] for p in g["params"]} for g in groups}
+    undecayed = set().union(*(n for (_, wd), n in by_group.items() if wd == 0.0))
+    decayed = set().union(*(n for (_, wd), n in by_group.items() if wd == 0.1))
+    assert undecayed and decayed and not undecayed & decayed
+    assert undecayed | decayed == set(names.values())  # every trainable parameter in exactly one group
+    assert all(n.endswith("bias") or "norm" in n.lower() for n in undecayed)
+    assert not any(n.endswith("bias") or "norm" in n.lower() for n in decayed)
+    assert any("norm" in n.lower() and n.endswith("weight") for n in undecayed)
+    assert {lr for lr, _ in by_group} == {5e-3, 1e-1}  # backbone and head keep their learning rates
