@@ -25,7 +25,8 @@ def export(
     console = Console(stderr=True)
     with console.status(f"exporting {model} → {out}"):
         report = export_onnx(model, out, int8=int8, fuse=fuse)
-    kind = "int8 (dynamic)" if report.int8 else "fp32"
+    kind = (f"int8 (dynamic; {len(report.row_quantised_nodes)} projections quantised per token)" if report.int8
+            else "fp32")
     fused = ", ".join(f"{k}×{v}" for k, v in report.fusions.items()) or "none"
     console.print(f"exported {kind} ONNX graph → {out}; fusions: {fused}; "
                   f"max |torch − onnx| on the probe batch: {report.max_abs_difference:.2e}")
