@@ -9,6 +9,7 @@ import pytest
 import rewardkit
 from rewardkit.cli.app import main
 from rewardkit.data.schemas import as_conversation
+from tests.helpers import run_cli as run, write_jsonl
 
 PAIR_ROWS = [
     {"prompt": "What is 2+2?", "chosen": "4", "rejected": "5"},
@@ -16,22 +17,6 @@ PAIR_ROWS = [
     {"prompt": "Name a fruit", "response": "An apple."},
     {"chosen": "\n\nHuman: Hello\n\nAssistant: Hello, how can I help?", "rejected": "\n\nHuman: Hello\n\nAssistant: Go away."},
 ]
-
-
-def run(args, monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["rewardkit", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def write_jsonl(path, rows):
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def test_score_pairs_and_single_responses(tiny_bert, tmp_path, monkeypatch, capsys):

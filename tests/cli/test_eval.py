@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from rewardkit.cli.app import main
-
-
-def run(args, monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["rewardkit", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from tests.helpers import run_cli as run
 
 
 @pytest.fixture(scope="module")

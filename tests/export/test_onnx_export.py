@@ -2,35 +2,18 @@
 int8 closely), through the library and through `rewardkit export` / `rewardkit score`."""
 
 import json
-import sys
 
 import pytest
 
 import rewardkit
 from rewardkit import Sample
 from rewardkit.data.schemas import as_conversation
-from rewardkit.cli.app import main
 from rewardkit.export import export_onnx
 from rewardkit.models import scalar
+from tests.helpers import run_cli as run, write_jsonl
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
-
-def run(args, monkeypatch, capsys):
-    """The CLI in-process: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["rewardkit", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def write_jsonl(path, rows):
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 SAMPLES = [

@@ -2,15 +2,14 @@
 partial output, and its chunks are the local engine's chunks. One local 2-CPU Ray instance for the module."""
 
 import json
-import sys
 
 import pytest
 
 from rewardkit.batch_scoring import _chunks
-from rewardkit.cli.app import main
 from rewardkit.errors import DataError
 from rewardkit.scale.chunks import index_chunks, read_chunk
 from rewardkit.scale.ray_engine import _original_error
+from tests.helpers import run_cli as run
 
 ROWS = [
     {"prompt": "What is 2+2?", "chosen": "4", "rejected": "5"},
@@ -25,16 +24,6 @@ def write_input(path, rows=ROWS):
     lines.insert(3, "")  # a blank line: skipped by both engines
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-def run(args, monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["rewardkit", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    return code, capsys.readouterr().err
 
 
 @pytest.mark.parametrize("skip", [0, 3, 7, 20])
@@ -70,7 +59,7 @@ def ray_instance():
 
 
 def score_cli(engine, model, source, target, monkeypatch, capsys, *extra):
-    code, err = run(["score", "--engine", engine, "--model", model, "--input", str(source), "--output", str(target),
+    code, _, err = run(["score", "--engine", engine, "--model", model, "--input", str(source), "--output", str(target),
                      "--batch-size", "3", "--chunk-rows", "4", *extra], monkeypatch, capsys)
     assert code == 0, err
     return " ".join(err.split())
