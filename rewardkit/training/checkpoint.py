@@ -15,6 +15,7 @@ import torch
 from safetensors.torch import load_file, load_model, save_file, save_model
 
 from rewardkit.atomic import atomic_dir
+from rewardkit.errors import ConfigError
 
 CHECKPOINT = "checkpoint"
 
@@ -56,7 +57,12 @@ def load_checkpoint(out_dir: Path, module, optimizer, scheduler) -> dict:
             per_param.setdefault(int(index), {})[name] = value
     for index, values in state["plain_optimizer_state"].items():
         per_param.setdefault(int(index), {}).update(values)
-    optimizer.load_state_dict({"state": per_param, "param_groups": state["param_groups"]})
+    try:
+        optimizer.load_state_dict({"state": per_param, "param_groups": state["param_groups"]})
+    except ValueError as err:  # other parameter groups: another rewardkit version, or other freezing settings
+        raise ConfigError(f"{folder}: the checkpoint's optimizer does not fit this run ({err}); it was written "
+                          "with other trainable parameters or by another rewardkit version. Resume it with the "
+                          "settings it was started with, or start again with a new --out") from None
     scheduler.load_state_dict(state["scheduler"])
     torch.set_rng_state(tensors["rng.torch"])
     return state

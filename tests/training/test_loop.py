@@ -108,3 +108,22 @@ def test_weight_decay_spares_biases_and_norms(folder, request):
     assert not any(n.endswith("bias") or "norm" in n.lower() for n in decayed)
     assert any("norm" in n.lower() and n.endswith("weight") for n in undecayed)
     assert {lr for lr, _ in by_group} == {5e-3, 1e-1}  # backbone and head keep their learning rates
+
+
+def test_resume_with_other_trainable_parameters_is_a_clear_error(tiny_bert, tmp_path):
+    calls = {"n": 0}
+    task = make_task(tiny_bert)
+    real_loss = task.loss
+
+    def dying_loss(module, indices):
+        calls["n"] += 1
+        if calls["n"] == 3:  # after the step-2 checkpoint
+            raise Interrupt()
+        return real_loss(module, indices)
+
+    task.loss = dying_loss
+    with pytest.raises(Interrupt):
+        train(task, config(), tmp_path, show_progress=False)
+    # the checkpoint trained the embeddings; resuming with them frozen leaves a group out
+    with pytest.raises(ConfigError, match="checkpoint's optimizer does not fit"):
+        train(make_task(tiny_bert), config(freeze_embeddings=True), tmp_path, resume=True, show_progress=False)
