@@ -89,17 +89,17 @@ def batch_order(n_pairs: int, settings: dict) -> list[int]:
 
 def one_round(train_pairs, test, settings: dict, order: tuple[str, str]) -> dict:
     result = {}
+    batches = batch_order(len(train_pairs), settings)
     for side in order:
         with tempfile.TemporaryDirectory() as tmp:
             if side == "peer":
-                model, tokenizer, starts, kept = trl_train(train_pairs, settings, Path(tmp),
-                                                           order=batch_order(len(train_pairs), settings))
+                model, tokenizer, starts, kept = trl_train(train_pairs, settings, Path(tmp), order=batches)
                 accuracy = trl_accuracy(model, tokenizer, test, settings["max_length"])
                 result["peer_pairs_kept"] = kept
             else:
                 model, starts, seen = ours_train(train_pairs, settings, Path(tmp))
                 accuracy = ours_accuracy(model, test)
-                if seen != batch_order(len(train_pairs), settings):
+                if seen != batches:
                     raise RuntimeError("rewardkit's loop trained on other batches than TRL was given")
         result[side] = {"seconds_per_step": step_seconds(starts), "accuracy": accuracy,
                         "total_seconds": starts[-1] - starts[0]}

@@ -59,7 +59,8 @@ def quantize_int8(source: Path, target: Path) -> list[str]:
     clean = target.with_name(f"{target.stem}.fp32-input.onnx")
     strip_shape_annotations(source, clean)
     chosen = feed_forward_down(onnx.load(str(clean)).graph)
-    excluded = chosen + [f"{name}_MatMul" for name in chosen]  # the quantiser renames a Gemm it rewrites as MatMul + Add
+    # the quantiser renames a Gemm it rewrites as MatMul + Add
+    excluded = chosen + [f"{name}_MatMul" for name in chosen]
     try:
         with quiet_exporters():
             quantize_dynamic(

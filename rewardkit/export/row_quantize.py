@@ -116,14 +116,7 @@ def quantize_rows(model, names: list[str]) -> list[str]:
 
 def drop_unread(graph, names: set[str]) -> None:
     """Remove the initializers in `names` (the replaced fp32 weights) that no node reads any more."""
-    import onnx
-
     unread = names - {name for node in graph.node for name in node.input}
-    kept = []
-    for tensor in graph.initializer:
-        if tensor.name not in unread:
-            copy = onnx.TensorProto()
-            copy.CopyFrom(tensor)
-            kept.append(copy)
-    del graph.initializer[:]
-    graph.initializer.extend(kept)
+    for index in reversed(range(len(graph.initializer))):
+        if graph.initializer[index].name in unread:
+            del graph.initializer[index]

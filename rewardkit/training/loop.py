@@ -111,7 +111,8 @@ def train(task: TrainTask, config: TrainConfig, out_dir: str | Path, *, resume: 
         disable_dropout(task.module)
     accelerator = Accelerator(gradient_accumulation_steps=config.grad_accum, mixed_precision=config.mixed_precision)
     steps = total_steps(config, len(task.lengths()))
-    optimizer = torch.optim.AdamW(parameter_groups(task.module, config), fused=fused_adamw_supported(accelerator.device))
+    optimizer = torch.optim.AdamW(parameter_groups(task.module, config),
+                                  fused=fused_adamw_supported(accelerator.device))
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * steps), steps)
     module, optimizer, scheduler = accelerator.prepare(task.module, optimizer, scheduler)
     start = load_checkpoint(out_dir, module, optimizer, scheduler)["step"] if resume and has_checkpoint(out_dir) else 0
