@@ -35,7 +35,6 @@ def trained_minilm(folder: Path = CACHE / "minilm-bt", steps: int = 150, seed: i
     model_dir = folder / "model"
     if (model_dir / "rewardkit.json").is_file():
         return model_dir
-    import torch
 
     from rewardkit.models import scalar
     from rewardkit.models.defaults import minilm_path
@@ -46,8 +45,7 @@ def trained_minilm(folder: Path = CACHE / "minilm-bt", steps: int = 150, seed: i
 
     print(f"training the benchmark model once ({steps} steps) → {model_dir}", flush=True)
     train_pairs, _, _ = synth_splits(2400, seed)
-    torch.manual_seed(seed)
-    model = scalar.build(minilm_path(), max_length=128)
+    model = scalar.build(minilm_path(), max_length=128, seed=seed)
     task = PairTask(model, [sp.pair for sp in train_pairs], [], pair_objective("bt"))
     config = TrainConfig(max_steps=steps, batch_size=16, max_length=128, seed=seed, eval_every=steps + 1,
                          save_every=steps + 1)

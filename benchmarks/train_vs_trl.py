@@ -43,7 +43,6 @@ def step_seconds(starts: list[float], warmup: int = 2) -> float:
 
 def ours_train(train_pairs, settings: dict, out: Path):
     """rewardkit's loop; returns (trained ScalarRewardModel, step start times, pair indices trained on in order)."""
-    import torch
 
     from rewardkit.models import scalar
     from rewardkit.models.defaults import resolve_backbone
@@ -52,8 +51,8 @@ def ours_train(train_pairs, settings: dict, out: Path):
     from rewardkit.training.objectives import pair_objective
     from rewardkit.training.tasks import PairTask
 
-    torch.manual_seed(settings["seed"])
-    model = scalar.build(resolve_backbone(settings["backbone"]), max_length=settings["max_length"])
+    model = scalar.build(resolve_backbone(settings["backbone"]), max_length=settings["max_length"],
+                         seed=settings["seed"])
     task = PairTask(model, [sp.pair for sp in train_pairs], [], pair_objective("bt"))
     starts: list[float] = []
     seen: list[int] = []

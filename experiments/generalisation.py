@@ -104,21 +104,21 @@ def token_fingerprint(encoded) -> str:
     return hashlib.sha256(json.dumps([e.input_ids for e in encoded]).encode()).hexdigest()
 
 
-def scalar_task(backbone: str, train_pairs, max_length: int):
-    """A BT task on a fresh head (initialised under the caller's seed); no evaluation during training."""
+def scalar_task(backbone: str, train_pairs, max_length: int, seed: int):
+    """A BT task on a fresh head (initialised from `seed`); no evaluation during training."""
     from rewardkit.models import scalar
     from rewardkit.training.objectives import pair_objective
     from rewardkit.training.tasks import PairTask
 
-    task = PairTask(scalar.build(backbone, max_length=max_length), train_pairs, [], pair_objective("bt"))
+    task = PairTask(scalar.build(backbone, max_length=max_length, seed=seed), train_pairs, [], pair_objective("bt"))
     return task, token_fingerprint([e for pair in task.train_pairs for e in pair])
 
 
-def dpo_task(backbone: str, train_pairs, max_length: int):
+def dpo_task(backbone: str, train_pairs, max_length: int, seed: int):
     """A DPO task: policy and reference both start as `backbone`; no evaluation during training."""
     from rewardkit.training.implicit_tasks import build_pair_task
 
-    task = build_pair_task(backbone, train_pairs, [], beta=DPO_BETA, max_length=max_length)
+    task = build_pair_task(backbone, train_pairs, [], beta=DPO_BETA, max_length=max_length, seed=seed)
     return task, token_fingerprint(task.train.items)
 
 
@@ -133,7 +133,6 @@ def shared_config(args):
 
 def train_and_score(method: Method, build, args, backbone: str, splits) -> dict:
     """Build, train, save; load the saved model back and score both test splits."""
-    import torch
 
     import rewardkit
     from rewardkit.quickstart import accuracy_report
@@ -143,8 +142,7 @@ def train_and_score(method: Method, build, args, backbone: str, splits) -> dict:
     out = args.out / method.name
     print(f"{method.name}: loading and encoding", flush=True)
     started = time.perf_counter()
-    torch.manual_seed(args.seed)
-    task, fingerprint = build(backbone, [sp.pair for sp in train_pairs], args.max_length)
+    task, fingerprint = build(backbone, [sp.pair for sp in train_pairs], args.max_length, args.seed)
     prepare_seconds = time.perf_counter() - started
     config = replace(shared_config(args), learning_rate=method.learning_rate,
                      head_learning_rate=method.head_learning_rate)

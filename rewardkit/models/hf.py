@@ -63,7 +63,8 @@ def load_sequence_classifier(path: str, *, num_labels: int | None = None, trust_
 
     check_local_folder(path)
     _quiet_transformers()
-    extra = {"num_labels": num_labels} if num_labels is not None else {}
+    # a head of another width than the folder's (a 1-output RM as the backbone of a 5-attribute one) starts new
+    extra = {"num_labels": num_labels, "ignore_mismatched_sizes": True} if num_labels is not None else {}
     try:
         return AutoModelForSequenceClassification.from_pretrained(
             path, use_safetensors=True, trust_remote_code=trust_remote_code, dtype="float32", **extra

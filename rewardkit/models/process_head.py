@@ -109,14 +109,17 @@ def _token_classifier(path: str, trust_remote_code: bool, new_head: bool):
 
 
 def build_step_head(backbone: str, *, separator: str = "newline", aggregation: str = "min",
-                    max_length: int = 1024, trust_remote_code: bool = False) -> StepHeadModel:
-    """A new (untrained) step head on a backbone folder, hub id or 'smollm2'."""
+                    max_length: int = 1024, trust_remote_code: bool = False, seed: int = 0) -> StepHeadModel:
+    """A new (untrained) step head on a backbone folder, hub id or 'smollm2'; its initial weights depend on
+    `seed` alone."""
     from rewardkit.models.causal_lm import resolve_causal_lm
     from rewardkit.models.hf import load_tokenizer
+    from rewardkit.models.seeding import seeded
 
     path = resolve_causal_lm(backbone)
     tokenizer = load_tokenizer(path, trust_remote_code=trust_remote_code)
-    network = _token_classifier(path, trust_remote_code, new_head=True)
+    with seeded(seed):
+        network = _token_classifier(path, trust_remote_code, new_head=True)
     network.config.pad_token_id = tokenizer.pad_token_id
     options = ProcessOptions(kind="explicit", separator=separator, aggregation=aggregation, max_length=max_length)
     return StepHeadModel(network, tokenizer, options)

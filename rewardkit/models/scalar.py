@@ -195,15 +195,16 @@ def build(
     attributes: Sequence[str] = ("reward",),
     max_length: int | None = None,
     trust_remote_code: bool = False,
+    seed: int = 0,
 ) -> ScalarRewardModel:
-    """A new (untrained) head on a backbone folder or hub id."""
+    """A new (untrained) head on a backbone folder or hub id; the head's initial weights depend on `seed` alone."""
     from rewardkit.models.hf import load_sequence_classifier, load_tokenizer
+    from rewardkit.models.seeding import seeded
 
     tokenizer = one_segment(load_tokenizer(backbone, trust_remote_code=trust_remote_code), backbone,
                             trust_remote_code)
-    network = load_sequence_classifier(
-        backbone, num_labels=len(attributes), trust_remote_code=trust_remote_code
-    )
+    with seeded(seed):
+        network = load_sequence_classifier(backbone, num_labels=len(attributes), trust_remote_code=trust_remote_code)
     network.config.pad_token_id = tokenizer.pad_token_id
     limit = min(512, tokenizer.model_max_length, getattr(network.config, "max_position_embeddings", 512))
     options = ScalarOptions(max_length=max_length or limit, attributes=list(attributes))

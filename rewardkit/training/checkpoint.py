@@ -1,16 +1,20 @@
-"""Resumable checkpoints: module weights, optimizer, scheduler and RNG state, all in safetensors + JSON.
+"""Resumable checkpoints: module weights, optimizer, scheduler and the random generators' states, all in
+safetensors + JSON, so that a resumed run ends with the same weights as an uninterrupted one (the batch order
+is a function of the seed and the step, see loop.micro_batches).
 
 Layout of `<out>/checkpoint/` (replaced atomically, so a kill leaves the previous complete checkpoint):
     weights.safetensors     the trained module's parameters
-    optimizer.safetensors   per-parameter optimizer tensors (e.g. Adam moments) + RNG state
-    state.json              step, optimizer param groups, scheduler state, config
+    optimizer.safetensors   per-parameter optimizer tensors (e.g. Adam moments) + torch's RNG state
+    state.json              step, optimizer param groups, scheduler state, Python and numpy RNG states, config
 """
 
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors.torch import load_file, load_model, save_file, save_model
 
@@ -35,6 +39,7 @@ def save_checkpoint(out_dir: Path, module, optimizer, scheduler, step: int, extr
         "param_groups": opt_state["param_groups"],
         "plain_optimizer_state": plain_state,
         "scheduler": scheduler.state_dict(),
+        "rng": generator_states(),
         **extra,
     }
     with atomic_dir(out_dir / CHECKPOINT) as tmp:
@@ -65,7 +70,24 @@ def load_checkpoint(out_dir: Path, module, optimizer, scheduler) -> dict:
                           "settings it was started with, or start again with a new --out") from None
     scheduler.load_state_dict(state["scheduler"])
     torch.set_rng_state(tensors["rng.torch"])
+    if "rng" in state:
+        restore_generators(state["rng"])
     return state
+
+
+def generator_states() -> dict:
+    """Python's and numpy's global generator states as JSON (torch's goes into optimizer.safetensors)."""
+    version, internal, gauss = random.getstate()
+    name, keys, position, has_gauss, cached = np.random.get_state()
+    return {"python": [version, list(internal), gauss],
+            "numpy": [name, keys.tolist(), int(position), int(has_gauss), float(cached)]}
+
+
+def restore_generators(states: dict) -> None:
+    version, internal, gauss = states["python"]
+    random.setstate((version, tuple(internal), gauss))
+    name, keys, position, has_gauss, cached = states["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), position, has_gauss, cached))
 
 
 def has_checkpoint(out_dir: Path) -> bool:

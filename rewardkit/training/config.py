@@ -56,6 +56,11 @@ class TrainConfig:
     save_every: int = 100
     """Write a resumable checkpoint every N optimizer steps."""
     seed: int = 0
+    """Seeds everything random in a run: new heads and LoRA adapters, the held-out split, synthetic traces,
+    the batch order. Same seed, data, config, machine and thread count → bit-identical losses and weights."""
+    deterministic: bool = False
+    """Also make torch use only deterministic kernels (torch.use_deterministic_algorithms; on GPUs this is
+    where results would otherwise vary run to run). On CPU our training already is deterministic without it."""
     mixed_precision: str = "no"
     """no | bf16 | fp16 (where the device supports it)."""
     prompt_key: str = "prompt"

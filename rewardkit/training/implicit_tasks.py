@@ -81,14 +81,14 @@ class ImplicitPairTask:
 
 def build_pair_task(backbone: str, train: Sequence[PreferencePair], evaluation: Sequence[PreferencePair], *,
                     objective: str = "dpo", reference: str = "", beta: float = 0.1, max_length: int = 256,
-                    lora_rank: int = 0, lora_alpha: float = 16.0) -> ImplicitPairTask:
+                    lora_rank: int = 0, lora_alpha: float = 16.0, seed: int = 0) -> ImplicitPairTask:
     """An ImplicitPairTask whose policy starts from `backbone` (a causal-LM folder, hub id or 'smollm2') and
     whose reference is `reference` (empty: the backbone as it was before training)."""
     from rewardkit.models.implicit import ImplicitOptions, save_with_policy
 
     check_objective(objective)
     policy, reference_scorer, tokenizer = policy_and_reference(backbone, reference, max_length=max_length,
-                                                               lora_rank=lora_rank, lora_alpha=lora_alpha)
+                                                               lora_rank=lora_rank, lora_alpha=lora_alpha, seed=seed)
     options = ImplicitOptions(kind=objective, reference=reference or backbone, beta=beta, max_length=max_length)
 
     def save(network, path: str) -> None:
@@ -105,4 +105,4 @@ def build_implicit_task(config: TrainConfig) -> ImplicitPairTask:
     train, evaluation = load_pair_splits(config)
     return build_pair_task(causal_backbone(config.backbone), train, evaluation, objective=config.objective,
                            reference=config.reference, beta=config.beta, max_length=config.max_length,
-                           lora_rank=config.lora_rank, lora_alpha=config.lora_alpha)
+                           lora_rank=config.lora_rank, lora_alpha=config.lora_alpha, seed=config.seed)

@@ -18,6 +18,7 @@ import torch
 from rewardkit.data.batching import pad_batch
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError
+from rewardkit.models.seeding import seeded
 from rewardkit.models.logprobs import LogprobScorer, batch_logprobs, response_target_mask
 
 EVAL_BATCH = 16
@@ -78,8 +79,9 @@ class ReferencedResponses:
         return torch.cat(sums).cpu() if sums else torch.zeros(0)
 
 
-def with_lora(network, rank: int, alpha: float):
-    """`network` with LoRA adapters of `rank` on every linear layer (peft); only the adapters train."""
+def with_lora(network, rank: int, alpha: float, seed: int = 0):
+    """`network` with LoRA adapters of `rank` on every linear layer (peft); only the adapters train. Their
+    initial weights depend on `seed` alone."""
     try:
         from peft import LoraConfig, get_peft_model
     except ImportError:
@@ -87,7 +89,8 @@ def with_lora(network, rank: int, alpha: float):
 
     config = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0, target_modules="all-linear",
                         task_type="CAUSAL_LM")
-    return get_peft_model(network, config)
+    with seeded(seed):
+        return get_peft_model(network, config)
 
 
 def merged_policy(network):
@@ -102,7 +105,7 @@ def causal_backbone(name: str) -> str:
 
 
 def policy_and_reference(backbone: str, reference: str, *, max_length: int, lora_rank: int = 0,
-                         lora_alpha: float = 16.0):
+                         lora_alpha: float = 16.0, seed: int = 0):
     """(policy scorer, reference scorer, tokenizer). The policy starts from `backbone`; the reference is
     `reference` when named, else the backbone's own network, which is only read before training starts (the
     reference sums are precomputed), so no second copy is loaded."""
@@ -114,5 +117,5 @@ def policy_and_reference(backbone: str, reference: str, *, max_length: int, lora
         ref_network, ref_tokenizer = load_causal_lm_and_tokenizer(reference)
         reference_scorer = LogprobScorer(ref_network, ref_tokenizer, max_length)
     if lora_rank > 0:  # zero-initialised adapters: the shared network still computes the reference exactly
-        network = with_lora(network, lora_rank, lora_alpha)
+        network = with_lora(network, lora_rank, lora_alpha, seed)
     return LogprobScorer(network, tokenizer, max_length), reference_scorer, tokenizer

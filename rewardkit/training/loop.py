@@ -22,6 +22,27 @@ from rewardkit.training.tasks import TrainTask
 
 LOG_SYNC_STEPS = 10
 """Steps between host syncs for logging (also at every evaluation, checkpoint and the last step)."""
+TRAIN_LOG = "train_log.jsonl"
+
+
+def keep_log_until(path: Path, step: int) -> None:
+    """Drop the log records after `step` (written by a run killed after its last checkpoint), so that a resumed
+    run's log reads like an uninterrupted one."""
+    from rewardkit.atomic import atomic_file
+
+    if not path.is_file():
+        return
+    def logged_step(line: str) -> float:
+        try:
+            return json.loads(line).get("step", 0)
+        except json.JSONDecodeError:  # a line cut short by the kill
+            return float("inf")
+
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if line.strip() and logged_step(line) <= step]
+    if len(kept) != len(lines):
+        with atomic_file(path) as handle:
+            handle.writelines(kept)
 
 
 @dataclass
@@ -100,13 +121,13 @@ def micro_batches(n_examples: int, config: TrainConfig, skip: int) -> Iterator[l
 def train(task: TrainTask, config: TrainConfig, out_dir: str | Path, *, resume: bool = False,
           show_progress: bool = True) -> TrainResult:
     from accelerate import Accelerator
-    from transformers import get_linear_schedule_with_warmup
+    from transformers import get_linear_schedule_with_warmup, set_seed
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if has_checkpoint(out_dir) and not resume:
         raise ConfigError(f"{out_dir} already holds a checkpoint: pass --resume to continue it, or use another --out")
-    torch.manual_seed(config.seed)
+    set_seed(config.seed, deterministic=config.deterministic)
     if not config.dropout:
         disable_dropout(task.module)
     accelerator = Accelerator(gradient_accumulation_steps=config.grad_accum, mixed_precision=config.mixed_precision)
@@ -116,6 +137,7 @@ def train(task: TrainTask, config: TrainConfig, out_dir: str | Path, *, resume: 
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * steps), steps)
     module, optimizer, scheduler = accelerator.prepare(task.module, optimizer, scheduler)
     start = load_checkpoint(out_dir, module, optimizer, scheduler)["step"] if resume and has_checkpoint(out_dir) else 0
+    keep_log_until(out_dir / TRAIN_LOG, start)
     result = TrainResult(steps=start, train_seconds=0.0, resumed_from=start)
     if start < steps:
         _run(task, config, out_dir, accelerator, (module, optimizer, scheduler), range(start, steps), result,
@@ -127,7 +149,7 @@ def train(task: TrainTask, config: TrainConfig, out_dir: str | Path, *, resume: 
 def _run(task, config, out_dir, accelerator, prepared, step_range, result, show_progress) -> None:
     module, optimizer, scheduler = prepared
     batches = micro_batches(len(task.lengths()), config, skip=step_range.start * config.grad_accum)
-    log = (out_dir / "train_log.jsonl").open("a", encoding="utf-8")
+    log = (out_dir / TRAIN_LOG).open("a", encoding="utf-8")
     started = time.perf_counter()
     module.train()
     pending: list[dict] = []  # per-step records whose metrics are still device tensors

@@ -188,13 +188,14 @@ def build_process_task(config: TrainConfig):
         from rewardkit.models.process_head import build_step_head
 
         model = build_step_head(backbone, separator=config.step_separator, aggregation=config.step_aggregation,
-                                max_length=config.max_length)
+                                max_length=config.max_length, seed=config.seed)
         return StepLabelTask(model, train, evaluation)
     if config.objective not in IMPLICIT_OBJECTIVES:
         raise ConfigError(f"unknown process objective '{config.objective}'; known: "
                           f"{', '.join(IMPLICIT_OBJECTIVES)}, step-bce")
     policy, reference, tokenizer = policy_and_reference(backbone, config.reference, max_length=config.max_length,
-                                                        lora_rank=config.lora_rank, lora_alpha=config.lora_alpha)
+                                                        lora_rank=config.lora_rank, lora_alpha=config.lora_alpha,
+                                                        seed=config.seed)
     options = ProcessOptions(kind="implicit", reference=config.reference or backbone, beta=config.beta,
                              separator=config.step_separator, aggregation=config.step_aggregation,
                              max_length=config.max_length)

@@ -49,11 +49,11 @@ def build_task(config: TrainConfig):
     if config.objective in RATING_OBJECTIVES:
         attributes = list(config.attributes) or list(HELPSTEER2_ATTRIBUTES)
         train, evaluation = _records(config, lambda source: load_rated(source, attributes))
-        model = scalar.build(backbone, attributes=attributes, max_length=config.max_length)
+        model = scalar.build(backbone, attributes=attributes, max_length=config.max_length, seed=config.seed)
         if "helpfulness" in attributes:  # HelpSteer2 convention: the reward is the helpfulness output
             model.options.reward_weights = [float(a == "helpfulness") for a in attributes]
         return RatingTask(model, train, evaluation)
     objective = pair_objective(config.objective)
     train, evaluation = load_pair_splits(config)
-    model = scalar.build(backbone, max_length=config.max_length)
+    model = scalar.build(backbone, max_length=config.max_length, seed=config.seed)
     return PairTask(model, train, evaluation, objective, centering=config.centering)
