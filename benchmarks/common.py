@@ -11,7 +11,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -23,30 +22,12 @@ RESULTS = ROOT / "benchmarks" / "results"
 CACHE = ROOT / "runs" / "bench"
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def machine() -> dict:
     """What the figures were measured on, including how busy the machine was."""
-    import torch
+    from rewardkit.machine import describe
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    return {
-        "cpu": cpu_name(),
-        "logical_cpus": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "load_average_1_5_15": [round(x, 2) for x in load],
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "os": f"{platform.system()} {platform.release()}",
-    }
+    return {**describe(), "load_average_1_5_15": [round(x, 2) for x in load]}
 
 
 @dataclass

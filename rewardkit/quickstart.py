@@ -85,7 +85,7 @@ def run_quickstart(out: Path, plan: QuickstartPlan, *, seed: int = 0, resume: bo
     train_pairs, test, heldout = prepare_data(out, plan, seed)
     model = scalar.build(minilm_path(), max_length=plan.max_length, seed=seed)
     task = PairTask(model, [sp.pair for sp in train_pairs], [sp.pair for sp in test[:200]], pair_objective("bt"))
-    config = TrainConfig(objective="bt", max_steps=plan.steps, batch_size=plan.batch_size, seed=seed,
+    config = TrainConfig(objective="bt", backbone="minilm", data=str(out / "data" / "train.jsonl"), max_steps=plan.steps, batch_size=plan.batch_size, seed=seed,
                          max_length=plan.max_length, learning_rate=plan.learning_rate,
                          head_learning_rate=plan.head_learning_rate,
                          eval_every=max(plan.steps // 4, 1), save_every=max(plan.steps // 4, 1))

@@ -44,6 +44,29 @@ def eval_(
     write_outputs(out, metrics, report, results[next(iter(results))].arrays)
     print_table(report, console=Console())
     console.print(f"metrics → {out / 'metrics.json'}   report → {out / 'report.html'}")
+    for name, result in results.items():
+        folder = model_folder_holding(name.split("#")[0], out)
+        if folder is not None:
+            from rewardkit.training.model_card import append_evaluation
+
+            console.print(f"figures added to the model card → {append_evaluation(folder, suite, card_figures(result.metrics))}")
+
+
+def model_folder_holding(model: str, out: Path) -> Optional[Path]:
+    """The saved model folder `model` when `out` lies inside it (its card then records this evaluation)."""
+    folder = Path(model)
+    if not (folder / "rewardkit.json").is_file():
+        return None
+    return folder if out.resolve().is_relative_to(folder.resolve()) else None
+
+
+def card_figures(metrics: dict[str, Any]) -> dict[str, float]:
+    """The headline numbers of one model's metrics, flat, for its model card."""
+    figures = {key: value for key, value in metrics.get("accuracy", {}).items() if isinstance(value, (int, float))}
+    headline = _headline(metrics)
+    if headline is not None and "accuracy" not in figures:
+        figures["score"] = headline
+    return figures
 
 
 def check_suite(suite: str, data: Optional[str]) -> None:

@@ -17,6 +17,7 @@ from rewardkit.data.batching import shuffled_batches
 from rewardkit.errors import ConfigError
 from rewardkit.training.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from rewardkit.training.config import TrainConfig
+from rewardkit.training.model_card import write_training_card
 from rewardkit.training.tasks import TrainTask
 
 
@@ -143,6 +144,8 @@ def train(task: TrainTask, config: TrainConfig, out_dir: str | Path, *, resume: 
         _run(task, config, out_dir, accelerator, (module, optimizer, scheduler), range(start, steps), result,
              show_progress)
     task.finish(out_dir)
+    if (out_dir / "model").is_dir():
+        write_training_card(out_dir / "model", config, result, task)
     return result
 
 

@@ -1,0 +1,42 @@
+"""What a result was computed on: the CPU, the instruction set torch dispatches to, threads and versions.
+
+Model cards, export manifests and benchmark records all say this, so that a figure can be traced to the
+kind of machine that produced it (integer and bf16 kernels differ between CPUs).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+
+def cpu_name() -> str:
+    """The CPU's model name (/proc/cpuinfo on Linux), else what the platform module knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe() -> dict:
+    """CPU, torch's dispatch level (from CPUID, so right under emulation too), threads and library versions."""
+    import torch
+    import transformers
+
+    from rewardkit import __version__
+
+    return {
+        "cpu": cpu_name(),
+        "isa": torch.backends.cpu.get_cpu_capability(),
+        "logical_cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "rewardkit": __version__,
+        "torch": str(torch.__version__),
+        "transformers": str(transformers.__version__),
+        "os": f"{platform.system()} {platform.release()}",
+    }
