@@ -3,6 +3,10 @@
 plus the accuracy change on the verifiable suite (rewardkit.synth pairs: held-out test pairs of the training
 families and pairs of families never trained on).
 
+int8 runs in every scheme this CPU computes exactly (rewardkit/export/int8_scheme.py): u8s8 where VNNI or AMX
+is present, and always u8s7, the scheme CPUs without VNNI get. Its integer results are the same on every CPU,
+so its accuracy measured here is the accuracy an AVX2-only CPU gets (its speed there is not measured here).
+
     python benchmarks/score_onnx.py [--model DIR] [--pairs 512] [--rounds 5] [--suite-pairs 800]
 
 Without --model, a MiniLM reward model is trained by rewardkit once (runs/bench/minilm-bt) and reused.
@@ -22,13 +26,21 @@ from peers import PipelinePeer, pipeline_inputs  # noqa: E402
 from score_vs_pipeline import benchmark_pairs, scored_rewards  # noqa: E402
 
 
-def exported(model_dir: Path, out: Path, int8: bool) -> tuple[Path, float]:
-    """The ONNX export of `model_dir` (made now, timed)."""
+def exported(model_dir: Path, out: Path, int8_scheme: str | None) -> tuple[Path, float]:
+    """The ONNX export of `model_dir` (made now, timed): fp32, or int8 in `int8_scheme`."""
     from common import timed
     from rewardkit.export import export_onnx
 
-    seconds, _ = timed(lambda: export_onnx(model_dir, out, int8=int8))
+    seconds, _ = timed(lambda: export_onnx(model_dir, out, int8=int8_scheme is not None,
+                                           int8_scheme=int8_scheme or "auto"))
     return out, seconds
+
+
+def int8_schemes() -> list[str]:
+    """The int8 schemes this CPU computes exactly: u8s8 (with VNNI/AMX) and u8s7 (everywhere)."""
+    from rewardkit.export.int8_scheme import EIGHT_BIT, SEVEN_BIT, pair_sums_saturate
+
+    return [SEVEN_BIT.name] if pair_sums_saturate() else [EIGHT_BIT.name, SEVEN_BIT.name]
 
 
 def suite_accuracy(model, suite) -> float:
@@ -65,10 +77,13 @@ def throughput(variants: dict, peer, inputs, source: Path, work: Path, batch_siz
 def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, suite_pairs: int, work: Path) -> dict:
     import rewardkit
 
-    fp32_dir, fp32_seconds = exported(model_dir, work / "onnx-fp32", int8=False)
-    int8_dir, int8_seconds = exported(model_dir, work / "onnx-int8", int8=True)
+    from rewardkit.export.int8_scheme import cpu_record
+
+    folders = {"onnx-fp32": exported(model_dir, work / "onnx-fp32", None)}
+    folders.update({f"onnx-int8-{scheme}": exported(model_dir, work / f"onnx-int8-{scheme}", scheme)
+                    for scheme in int8_schemes()})
     torch_model = rewardkit.load(str(model_dir))
-    variants = {"onnx-fp32": rewardkit.load(str(fp32_dir)), "onnx-int8": rewardkit.load(str(int8_dir))}
+    variants = {name: rewardkit.load(str(folder)) for name, (folder, _) in folders.items()}
     pairs = benchmark_pairs(n_pairs)
     source = write_pairs_jsonl(work / "score_input.jsonl", pairs)
     peer = PipelinePeer(str(model_dir), batch_size)
@@ -82,9 +97,10 @@ def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, suite_pairs
     accuracy = {"torch-fp32": suite_accuracy(torch_model, suite),
                 **{name: suite_accuracy(model, suite) for name, model in variants.items()}}
     return {"pairs": n_pairs, "rounds": rounds, "batch_size": batch_size, "model": str(model_dir),
-            "export_seconds": {"onnx-fp32": fp32_seconds, "onnx-int8": int8_seconds},
+            "cpu": cpu_record(), "export_seconds": {name: seconds for name, (_, seconds) in folders.items()},
             "suite_pairs": len(suite), "suite_accuracy": accuracy,
-            "int8_accuracy_change_points": 100 * (accuracy["onnx-int8"] - accuracy["torch-fp32"]), **figures}
+            "accuracy_change_points": {name: 100 * (accuracy[name] - accuracy["torch-fp32"]) for name in variants},
+            **figures}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -94,14 +110,15 @@ def main(argv: list[str] | None = None) -> dict:
     quiet()
     figures = run(model_argument(args.model), args.pairs, args.rounds, args.batch_size, args.suite_pairs,
                   Path(args.work))
-    for name in ("onnx-fp32", "onnx-int8"):
+    cpu = figures["cpu"]
+    print(f"CPU: {cpu['cpu']} (torch dispatch {cpu['isa']}; uint8×int8 pair sums saturate: {cpu['u8s8_saturates']})")
+    acc, change = figures["suite_accuracy"], figures["accuracy_change_points"]
+    for name in change:
         f = figures[name]
         print(ratio_line(f["median_peer_pairs_per_s"], f["median_ours_pairs_per_s"], f["ratio"], "pairs/s",
                          f"score {name}") + f"  max|Δscore| vs pipeline={f['max_abs_score_difference']:.2e}")
-    acc = figures["suite_accuracy"]
-    print(f"verifiable-suite accuracy ({figures['suite_pairs']} pairs): torch fp32={acc['torch-fp32']:.4f} "
-          f"onnx fp32={acc['onnx-fp32']:.4f} onnx int8={acc['onnx-int8']:.4f} "
-          f"(int8 change {figures['int8_accuracy_change_points']:+.2f} points)")
+    print(f"verifiable-suite accuracy ({figures['suite_pairs']} pairs): torch fp32={acc['torch-fp32']:.4f} " +
+          " ".join(f"{name}={acc[name]:.4f} ({change[name]:+.2f} pt)" for name in change))
     if not args.no_save:
         save_results("score_onnx", figures)
     return figures

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rewardkit.export.int8_scheme import Int8Scheme
+
 GELU_OPS = ("Gelu", "BiasGelu", "FastGelu")
 ROW_QUANTISED_FRACTION = 1 / 3
 """Share of the layers (the first ones) whose feed-forward down-projection is quantised per token.
@@ -47,9 +49,9 @@ def feed_forward_down(graph, fraction: float = ROW_QUANTISED_FRACTION) -> list[s
     return down[: round(len(down) * fraction)]
 
 
-def quantize_int8(source: Path, target: Path) -> list[str]:
-    """Write a dynamically int8-quantised copy of the fp32 graph `source` to `target`; returns the nodes
-    quantised per token."""
+def quantize_int8(source: Path, target: Path, scheme: Int8Scheme) -> list[str]:
+    """Write a dynamically int8-quantised copy of the fp32 graph `source` to `target`, with the weight range of
+    `scheme`; returns the nodes quantised per token."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -65,11 +67,12 @@ def quantize_int8(source: Path, target: Path) -> list[str]:
         with quiet_exporters():
             quantize_dynamic(
                 str(clean), str(target), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=excluded,
+                reduce_range=scheme.reduce_range,
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
     finally:
         clean.unlink(missing_ok=True)
     graph = onnx.load(str(target))
-    rows = quantize_rows(graph, excluded)
+    rows = quantize_rows(graph, excluded, scheme.weight_max)
     onnx.save(graph, str(target))
     return rows

@@ -4,12 +4,13 @@ ONNX Runtime's dynamic quantisation gives a whole activation tensor one uint8 sc
 activation coarsens every other token in the batch. Here a fp32 `MatMul` with a constant weight becomes
 
     s_i = (max(x_i, 0) − min(x_i, 0)) / 255,   z_i = round(−min(x_i, 0) / s_i)        (per row i of x)
-    q_i = quantize(x_i, s_i, z_i) ∈ uint8,      W_q = round(W / w_j) ∈ int8,  w_j = max|W[:, j]| / 127
+    q_i = quantize(x_i, s_i, z_i) ∈ uint8,      W_q = round(W / w_j) ∈ int8,  w_j = max|W[:, j]| / Q
     y_ij = s_i · w_j · (Σ_k q_ik · W_q,kj − z_i · Σ_k W_q,kj)
 
 with standard ONNX operators (ReduceMax/ReduceMin, QuantizeLinear on axis 0, MatMulInteger). The zero points
 are folded into the column sums of W_q, because ONNX Runtime's MatMulInteger takes only a scalar zero point
-for its first input. Each row's result depends on that row alone, not on the rest of the batch.
+for its first input. Each row's result depends on that row alone, not on the rest of the batch. Q is the
+scheme's largest weight (127, or 64 where the CPU's kernels would saturate 8-bit weights: int8_scheme).
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from __future__ import annotations
 import numpy as np
 
 UINT8_LEVELS = 255.0
-INT8_MAX = 127.0
 SMALLEST_SCALE = 1e-12
 """Scale floor, so that an all-zero row quantises to zeros instead of dividing by zero."""
 
 
-def weight_int8(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """[K, N] fp32 → (int8 [K, N], fp32 scale [N]): symmetric, one scale per output column."""
-    scale = np.maximum(np.abs(weight).max(axis=0), SMALLEST_SCALE) / INT8_MAX
-    return np.clip(np.round(weight / scale), -INT8_MAX, INT8_MAX).astype(np.int8), scale.astype(np.float32)
+def weight_int8(weight: np.ndarray, weight_max: int) -> tuple[np.ndarray, np.ndarray]:
+    """[K, N] fp32 → (int8 [K, N] in [−weight_max, weight_max], fp32 scale [N]): symmetric, one scale per
+    output column."""
+    scale = np.maximum(np.abs(weight).max(axis=0), SMALLEST_SCALE) / weight_max
+    return np.clip(np.round(weight / scale), -weight_max, weight_max).astype(np.int8), scale.astype(np.float32)
 
 
 class _Builder:
@@ -51,14 +52,14 @@ class _Builder:
         return output
 
 
-def row_quantised_nodes(graph, node, weight: np.ndarray) -> list:
+def row_quantised_nodes(graph, node, weight: np.ndarray, weight_max: int) -> list:
     """The nodes that replace `node` (y = x @ weight, x of any rank ≥ 2), computing y per the module formula."""
     from onnx import TensorProto
 
     b = _Builder(graph, f"{node.name}_rowq")
     x, y = node.input[0], node.output[0]
     k, n = weight.shape
-    w_q, w_scale = weight_int8(weight)
+    w_q, w_scale = weight_int8(weight, weight_max)
     axis1 = b.const("axis1", np.array([1], dtype=np.int64))
     zero = b.const("zero", np.array(0.0, dtype=np.float32))
     levels = b.const("levels", np.array(UINT8_LEVELS, dtype=np.float32))
@@ -85,9 +86,10 @@ def row_quantised_nodes(graph, node, weight: np.ndarray) -> list:
     return b.nodes
 
 
-def quantize_rows(model, names: list[str]) -> list[str]:
+def quantize_rows(model, names: list[str], weight_max: int) -> list[str]:
     """Rewrite, in place, the named fp32 MatMul nodes of `model` (an onnx ModelProto) whose weight is a constant
-    2-D initializer. Returns the names rewritten; others are left as they are (fp32, still correct)."""
+    2-D initializer, with int8 weights in [−weight_max, weight_max]. Returns the names rewritten; others are
+    left as they are (fp32, still correct)."""
     import onnx
     from onnx import numpy_helper
 
@@ -103,7 +105,7 @@ def quantize_rows(model, names: list[str]) -> list[str]:
     for node in old:
         weight = initializers.get(node.input[1]) if node.op_type == "MatMul" else None
         if node.name in wanted and weight is not None and len(weight.dims) == 2:
-            new.extend(row_quantised_nodes(graph, node, numpy_helper.to_array(weight).astype(np.float32)))
+            new.extend(row_quantised_nodes(graph, node, numpy_helper.to_array(weight).astype(np.float32), weight_max))
             rewritten.append(node.name)
             replaced_weights.add(node.input[1])
         else:

@@ -8,7 +8,10 @@ import pytest
 import rewardkit
 from rewardkit import Sample
 from rewardkit.data.schemas import as_conversation
-from rewardkit.export import export_onnx
+from rewardkit.errors import ModelLoadError
+from rewardkit.export import export_onnx, int8_scheme, probe
+from rewardkit.export.int8_scheme import cpu_record, pair_sums_saturate, scheme_for
+from rewardkit.export.probe import probe_samples
 from rewardkit.models import scalar
 from tests.helpers import run_cli as run, write_jsonl
 
@@ -65,18 +68,75 @@ def test_fp32_encoder_export_scores_like_torch(tiny_bert, tmp_path):
         assert exported.score(SAMPLES, batch_size=batch_size).rewards == pytest.approx(expected.rewards, abs=1e-5)
 
 
-def test_int8_quantises_the_first_third_of_the_feed_forward_down_projections_per_token(tiny_bert, tmp_path):
+@pytest.fixture(scope="module")
+def bert_int8(tiny_bert, tmp_path_factory):
+    out = tmp_path_factory.mktemp("onnx") / "bert-int8"
+    return out, export_onnx(tiny_bert, out, int8=True)
+
+
+def test_int8_quantises_the_first_third_of_the_feed_forward_down_projections_per_token(bert_int8):
     import onnx
 
-    report = export_onnx(tiny_bert, tmp_path / "bert-int8", int8=True)
-    ops = [node.op_type for node in onnx.load(str(tmp_path / "bert-int8" / "model.onnx")).graph.node]
+    folder, report = bert_int8
+    ops = [node.op_type for node in onnx.load(str(folder / "model.onnx")).graph.node]
     # 2 layers × (Q, K, V, attention output, FFN up, FFN down) + pooler + classifier = 14 projections;
     # layer 0's FFN down-projection is quantised per token (QuantizeLinear on axis 0), the rest per batch
     assert len(report.row_quantised_nodes) == 1 and ops.count("QuantizeLinear") == 1
     assert ops.count("MatMulInteger") + ops.count("DynamicQuantizeMatMul") == 14
     assert ops.count("MatMul") + ops.count("Gemm") == 0
-    manifest = json.loads((tmp_path / "bert-int8" / "rewardkit.json").read_text())
+    manifest = json.loads((folder / "rewardkit.json").read_text())
     assert manifest["onnx"]["row_quantised_nodes"] == report.row_quantised_nodes
+
+
+def test_int8_manifest_records_the_scheme_this_cpu_gets_and_the_cpu(bert_int8):
+    folder, report = bert_int8
+    onnx_record = json.loads((folder / "rewardkit.json").read_text())["onnx"]
+    assert onnx_record["int8_scheme"] == scheme_for(pair_sums_saturate()).name == report.int8_scheme
+    assert onnx_record["cpu"] == cpu_record()
+    assert 0 < onnx_record["max_abs_difference"] <= onnx_record["allowed_difference"]
+    probe = json.loads((folder / "probe.json").read_text())
+    assert len(probe["reference_outputs"]) == len(probe["inputs"]["input_ids"]) == len(probe_samples())
+    card = (folder / "README.md").read_text()  # the folder's model card says the same
+    assert f"`{report.int8_scheme}` range" in card and cpu_record()["cpu"] in card and "library_name: rewardkit" in card
+
+
+def test_int8_beyond_the_tolerance_is_an_error_and_writes_nothing(tiny_bert, tmp_path, monkeypatch):
+    monkeypatch.setattr(probe, "INT8_TOLERANCE", 0.0)
+    with pytest.raises(ModelLoadError, match=r"int8 graph \(u8s.\ weights\) differs .* nothing was written"):
+        export_onnx(tiny_bert, tmp_path / "out", int8=True)
+    assert not (tmp_path / "out").exists()
+
+
+ANOTHER_CPU = {"cpu": "Another CPU", "isa": "AVX2"}
+
+
+def copy_of(folder, tmp_path):
+    import shutil
+
+    return shutil.copytree(folder, tmp_path / "copy")
+
+
+def test_another_cpu_rechecks_the_probe_at_load_and_refuses_a_graph_that_drifts(bert_int8, tmp_path, monkeypatch):
+    folder = copy_of(bert_int8[0], tmp_path)
+    here = rewardkit.load(str(folder)).score(SAMPLES).rewards
+    monkeypatch.setattr(int8_scheme, "cpu_record", lambda: {**ANOTHER_CPU, "u8s8_saturates": False})
+    assert rewardkit.load(str(folder)).score(SAMPLES).rewards == here  # same kernels' answer: loads
+    record = json.loads((folder / "probe.json").read_text())
+    record["reference_outputs"] = [[value + 1.0 for value in row] for row in record["reference_outputs"]]
+    (folder / "probe.json").write_text(json.dumps(record))
+    with pytest.raises(ModelLoadError, match="on this CPU .*Another CPU.* differs .* re-export it on this machine"):
+        rewardkit.load(str(folder))
+    monkeypatch.setattr(int8_scheme, "cpu_record", cpu_record)
+    rewardkit.load(str(folder))  # the CPU it was checked on does not re-check
+
+
+def test_eight_bit_weights_are_refused_on_a_cpu_whose_kernels_saturate(tiny_bert, tmp_path, monkeypatch):
+    if pair_sums_saturate():
+        pytest.skip("this CPU cannot export u8s8 (its kernels saturate); test_emulated_cpus covers the refusal")
+    export_onnx(tiny_bert, tmp_path / "u8s8", int8=True, int8_scheme="u8s8")
+    monkeypatch.setattr(int8_scheme, "cpu_record", lambda: {**ANOTHER_CPU, "u8s8_saturates": True})
+    with pytest.raises(ModelLoadError, match="u8s8.* is wrong on this CPU .*--int8-scheme u8s7"):
+        rewardkit.load(str(tmp_path / "u8s8"))
 
 
 def test_cli_int8_export_then_score_the_same_jsonl(tiny_bert, tmp_path, monkeypatch, capsys):
