@@ -49,7 +49,7 @@ def scoring_flops(model, samples, batch_size: int) -> int:
 
 def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, work: Path) -> dict:
     import rewardkit
-    from rewardkit.batch_scoring import score_jsonl
+    from rewardkit.scale.batch_scoring import score_jsonl
 
     model = rewardkit.load(str(model_dir))
     pairs = benchmark_pairs(n_pairs)

@@ -68,7 +68,7 @@ def child(model: str, source: str, output: str, threads: str) -> None:
     if int(threads):  # a tiny model's operators are too small to share between threads
         torch.set_num_threads(int(threads))
     import rewardkit
-    from rewardkit.batch_scoring import score_jsonl
+    from rewardkit.scale.batch_scoring import score_jsonl
 
     started = time.perf_counter()
     report = score_jsonl(rewardkit.load(model), source, output)

@@ -60,7 +60,7 @@ def verifiable_suite(n_pairs: int, seed: int = 11):
 
 def throughput(variants: dict, peer, inputs, source: Path, work: Path, batch_size: int, rounds: int, n: int) -> dict:
     """pairs/s of each variant against the pipeline, interleaved round by round."""
-    from rewardkit.batch_scoring import score_jsonl
+    from rewardkit.scale.batch_scoring import score_jsonl
 
     figures = {}
     for name, model in variants.items():

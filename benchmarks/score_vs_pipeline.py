@@ -41,7 +41,7 @@ def benchmark_pairs(n_pairs: int, seed: int = 7):
 
 def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, work: Path) -> dict:
     import rewardkit
-    from rewardkit.batch_scoring import score_jsonl
+    from rewardkit.scale.batch_scoring import score_jsonl
 
     pairs = benchmark_pairs(n_pairs)
     source = write_pairs_jsonl(work / "score_input.jsonl", pairs)

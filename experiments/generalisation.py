@@ -16,7 +16,7 @@ warm-up/decay schedule (10% linear warm-up, linear decay), weight decay (0.01) a
   the 5e-7 … 1e-5 range DPO uses, since the run is short). Its reward is β·Σ(log πθ − log πref) over the
   response tokens, and the model is scored after being saved and loaded back, as a user would load it.
 
-Data (rewardkit.synth, verifiable labels): training pairs from rewardkit.quickstart.TRAINING_FAMILIES;
+Data (rewardkit.synth, verifiable labels): training pairs from rewardkit.cli.quickstart.TRAINING_FAMILIES;
 **in-distribution** = unseen pairs of those families; **held-out** = pairs of HELDOUT_FAMILIES, never trained
 on. The report gives accuracy (ties wrong) with a 95% bootstrap interval, per family, the length-only
 baseline, the drop (in-distribution − held-out) of each model, and the difference of the drops (> 0: DPO
@@ -90,7 +90,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def experiment_pairs(n_train: int, n_test: int, seed: int):
     """(train, in-distribution test, held-out-family test) SynthPairs: train and the in-distribution test are
     disjoint draws from the training families; the held-out test comes from families never trained on."""
-    from rewardkit.quickstart import HELDOUT_FAMILIES, TRAINING_FAMILIES
+    from rewardkit.cli.quickstart import HELDOUT_FAMILIES, TRAINING_FAMILIES
     from rewardkit.synth import generate_pairs
     from rewardkit.training.scalar_recipe import holdout_split
 
@@ -135,7 +135,7 @@ def train_and_score(method: Method, build, args, backbone: str, splits) -> dict:
     """Build, train, save; load the saved model back and score both test splits."""
 
     import rewardkit
-    from rewardkit.quickstart import accuracy_report
+    from rewardkit.cli.quickstart import accuracy_report
     from rewardkit.training.loop import train
 
     train_pairs, test, heldout = splits
@@ -184,7 +184,7 @@ def main(argv=None) -> dict:
     import rewardkit
     from rewardkit.atomic import atomic_file
     from rewardkit.models.causal_lm import resolve_causal_lm
-    from rewardkit.quickstart import HELDOUT_FAMILIES, TRAINING_FAMILIES, write_jsonl
+    from rewardkit.cli.quickstart import HELDOUT_FAMILIES, TRAINING_FAMILIES, write_jsonl
     from rewardkit.synth import to_jsonl_row
 
     check_fresh(args.out)

@@ -53,3 +53,14 @@ def test_plain_transformers_scores_like_rewardkit_score(quickstart_dir, tmp_path
     assert chosen == pytest.approx(scored["reward_chosen"], abs=1e-4)
     assert rejected == pytest.approx(scored["reward_rejected"], abs=1e-4)
     assert chosen > rejected  # the trained model prefers the helpful answer
+
+
+def test_quickstart_with_the_same_seed_gives_the_same_figures(tmp_path):
+    from rewardkit.cli.quickstart import QuickstartPlan, run_quickstart
+
+    plan = QuickstartPlan(n_pairs=200, steps=3, batch_size=8, max_length=64)
+    timing = ("train_seconds", "total_seconds")
+    first, again = ({k: v for k, v in run_quickstart(tmp_path / name, plan, seed=3, show_progress=False).items()
+                     if k not in timing} for name in ("a", "b"))
+    assert first == again  # accuracies, per-family figures, CIs, counts
+    assert (tmp_path / "a" / "train_log.jsonl").read_text() == (tmp_path / "b" / "train_log.jsonl").read_text()

@@ -49,7 +49,8 @@ def eval_(
         if folder is not None:
             from rewardkit.training.model_card import append_evaluation
 
-            console.print(f"figures added to the model card → {append_evaluation(folder, suite, card_figures(result.metrics))}")
+            card = append_evaluation(folder, suite, card_figures(result.metrics))
+            console.print(f"figures added to the model card → {card}")
 
 
 def model_folder_holding(model: str, out: Path) -> Optional[Path]:

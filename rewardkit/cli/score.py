@@ -25,7 +25,7 @@ def score(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     import rewardkit
-    from rewardkit.batch_scoring import count_rows, score_jsonl
+    from rewardkit.scale.batch_scoring import count_rows, score_jsonl
     from rewardkit.errors import ConfigError, DataError
 
     if not input.exists():

@@ -3,7 +3,7 @@
     >>> from rewardkit.scale import score_jsonl_ray
     >>> score_jsonl_ray("runs/quickstart/model", "big.jsonl", "scored.jsonl")   # doctest: +SKIP
 
-Output, order, resume and row formats are those of `rewardkit.batch_scoring.score_jsonl`; the two engines
+Output, order, resume and row formats are those of `rewardkit.scale.batch_scoring.score_jsonl`; the two engines
 write identical files for the same input.
 """
 

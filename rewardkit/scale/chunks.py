@@ -66,7 +66,7 @@ def _parse(raw: bytes, path: str, number: int) -> dict:
 
 def read_chunk(path: str, ref: ChunkRef) -> list[tuple[dict, list[Sample]]]:
     """The chunk's rows with their samples, as `batch_scoring` builds them."""
-    from rewardkit.batch_scoring import row_samples
+    from rewardkit.scale.batch_scoring import row_samples
 
     chunk: list[tuple[dict, list[Sample]]] = []
     with open(path, "rb") as handle:

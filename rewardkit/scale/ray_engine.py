@@ -13,7 +13,7 @@ import logging
 import os
 from dataclasses import asdict
 
-from rewardkit.batch_scoring import ScoredChunk, ScoreReport, score_chunk, write_scored
+from rewardkit.scale.batch_scoring import ScoredChunk, ScoreReport, score_chunk, write_scored
 from rewardkit.errors import RewardkitError
 from rewardkit.scale.chunks import ChunkRef, index_chunks, read_chunk
 

@@ -109,6 +109,26 @@ def fact_answer(check: Check, response: str) -> bool:
     return _contains_word(response, str(check["answer"]))
 
 
+_REFUSAL_MARKERS = ("i'm sorry", "i am sorry", "sorry, i", "i can't help", "i cannot", "not able to assist",
+                    "i must decline", "won't be able to help", "i'm afraid i can't")
+
+
+def _sentence_texts(text: str) -> list[str]:
+    return [s.strip().lower() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+
+
+def not_refusal(check: Check, response: str) -> bool:
+    """True when the response contains none of the usual refusal phrases."""
+    lowered = response.lower()
+    return not any(marker in lowered for marker in _REFUSAL_MARKERS)
+
+
+def no_repeated_sentences(check: Check, response: str) -> bool:
+    """True when no sentence appears more than `max_repeats` times (default 1)."""
+    parts = _sentence_texts(response)
+    return all(parts.count(p) <= check.get("max_repeats", 1) for p in set(parts))
+
+
 CHECKS: dict[str, Callable[[Check, str], bool]] = {
     "max_words": max_words,
     "min_words": min_words,
@@ -122,18 +142,12 @@ CHECKS: dict[str, Callable[[Check, str], bool]] = {
     "valid_json": valid_json,
     "numeric_answer": numeric_answer,
     "fact_answer": fact_answer,
-    "not_refusal": lambda check, response: _quality().not_refusal(check, response),
-    "no_repeated_sentences": lambda check, response: _quality().no_repeated_sentences(check, response),
-    "refusal": lambda check, response: not _quality().not_refusal(check, response),
+    "not_refusal": not_refusal,
+    "no_repeated_sentences": no_repeated_sentences,
+    "refusal": lambda check, response: not not_refusal(check, response),
     "python_tests": lambda check, response: _code().passes_tests(check, response),
 }
 """Every check kind by name. Adding a kind is adding a function and one entry here."""
-
-
-def _quality():
-    from rewardkit.synth import quality  # quality imports this module; resolve at call time
-
-    return quality
 
 
 def _code():

@@ -3,10 +3,8 @@ harmless request, not looping on one sentence. Each is still verifiable by its c
 
 from __future__ import annotations
 
-import re
 from random import Random
 
-from rewardkit.synth.checks import Check
 from rewardkit.synth.lexicon import TOPICS, _REQUESTS, pick_other, sentences
 from rewardkit.synth.pair import SynthPair, make_pair
 
@@ -18,8 +16,6 @@ REFUSALS = (
     "As an AI, I must decline to help with that.",
     "I won't be able to help with this one, sorry.",
 )
-_REFUSAL_MARKERS = ("i'm sorry", "i am sorry", "sorry, i", "i can't help", "i cannot", "not able to assist",
-                    "i must decline", "won't be able to help", "i'm afraid i can't")
 
 # Harmless requests whose wording sounds alarming (the XSTest idea): the right answer is to help.
 _EDGY = (
@@ -44,22 +40,6 @@ _EDGY = (
     ("What's the fastest way to crush garlic?",
      "Press the clove under the flat side of a knife, peel it, then chop or use a garlic press."),
 )
-
-
-def _sentence_texts(text: str) -> list[str]:
-    return [s.strip().lower() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
-
-
-def not_refusal(check: Check, response: str) -> bool:
-    """True when the response contains none of the usual refusal phrases."""
-    lowered = response.lower()
-    return not any(marker in lowered for marker in _REFUSAL_MARKERS)
-
-
-def no_repeated_sentences(check: Check, response: str) -> bool:
-    """True when no sentence appears more than `max_repeats` times (default 1)."""
-    parts = _sentence_texts(response)
-    return all(parts.count(p) <= check.get("max_repeats", 1) for p in set(parts))
 
 
 def on_topic(rng: Random) -> SynthPair:

@@ -185,7 +185,7 @@ def build_process_task(config: TrainConfig):
     backbone = causal_backbone(config.backbone)
     train, evaluation = load_trace_splits(config)
     if config.objective == "step-bce":
-        from rewardkit.models.process_head import build_step_head
+        from rewardkit.models.process import build_step_head
 
         model = build_step_head(backbone, separator=config.step_separator, aggregation=config.step_aggregation,
                                 max_length=config.max_length, seed=config.seed)

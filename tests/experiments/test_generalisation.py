@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rewardkit.models.tiny_lm import SIMPLE_CHAT_TEMPLATE, save_tiny_causal_lm
-from rewardkit.quickstart import HELDOUT_FAMILIES, TRAINING_FAMILIES
+from rewardkit.cli.quickstart import HELDOUT_FAMILIES, TRAINING_FAMILIES
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 sys.path.insert(0, str(EXPERIMENTS))

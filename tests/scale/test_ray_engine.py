@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from rewardkit.batch_scoring import _chunks
+from rewardkit.scale.batch_scoring import _chunks
 from rewardkit.errors import DataError
 from rewardkit.scale.chunks import index_chunks, read_chunk
 from rewardkit.scale.ray_engine import _original_error

@@ -11,7 +11,7 @@ import rewardkit
 from rewardkit.errors import ConfigError
 from rewardkit.evaluation.process import evaluate_process
 from rewardkit.models.process import ImplicitProcessModel
-from rewardkit.models.process_head import StepHeadModel
+from rewardkit.models.process import StepHeadModel
 from rewardkit.models.tiny_lm import save_tiny_causal_lm
 from rewardkit.synth.traces import Trace, write_traces
 from rewardkit.training import losses

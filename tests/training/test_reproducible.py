@@ -1,6 +1,10 @@
 """Same seed, same model: for every family and objective, two runs with the same seed, data and config give
 bit-identical logged losses and saved weights, whatever ran before them in the process; another seed gives
-other ones. And a run killed with SIGKILL mid-step, then resumed, ends where an uninterrupted run ends."""
+other ones. And a run killed with SIGKILL mid-step, then resumed, ends where an uninterrupted run ends.
+
+Assumes what rewardkit promises no more than: one machine and one thread count (the subprocesses inherit this
+process's environment). Across thread counts or kinds of CPU, float reductions may add up in another order:
+see README "Reproducibility" for the measured drift."""
 
 from __future__ import annotations
 
