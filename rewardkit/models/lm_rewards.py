@@ -58,9 +58,9 @@ def build_from_spec(spec: str, policy: str = "smollm2", reference: str | None = 
     β defaults per kind (implicit: rewardkit.models.implicit.DEFAULT_BETA; process: 0.05)."""
     family, kind = parse_spec(spec)
     if family == "process":
-        from rewardkit.models.process import build_process
+        from rewardkit.models.process import ProcessOptions, build_process
 
-        return build_process(policy, reference, 0.05 if beta is None else beta, separator=separator,
+        return build_process(policy, reference, ProcessOptions.beta if beta is None else beta, separator=separator,
                              aggregation=aggregation, max_length=max_length, batch_size=batch_size,
                              trust_remote_code=trust_remote_code)
     from rewardkit.models.implicit import build_implicit

@@ -67,8 +67,10 @@ class TrainConfig:
     chosen_key: str = "chosen"
     rejected_key: str = "rejected"
     margin_key: str = "margin"
-    beta: float = 0.05
-    """process and implicit families: β of the implicit reward r = β·Σ log(πθ/πref)."""
+    beta: float | None = None
+    """process and implicit families: β of the implicit reward r = β·Σ log(πθ/πref). Unset: the family's
+    default, the one the scoring side documents (implicit: models.implicit.DEFAULT_BETA, 0.1 for DPO;
+    process: models.process.ProcessOptions.beta, 0.05)."""
     reference: str = ""
     """process and implicit families: reference causal LM (folder, hub id, 'smollm2'); empty: the untrained
     backbone."""
@@ -85,6 +87,8 @@ class TrainConfig:
 
 
 def _coerce(name: str, value, annotation: str):
+    if annotation.endswith(" | None"):  # unset: the family's default
+        return None if value is None else _coerce(name, value, annotation.removesuffix(" | None"))
     kind = {"int": int, "float": float, "str": str, "bool": bool, "list": list}[annotation]
     if isinstance(value, str) and kind is not str:
         if kind is bool:

@@ -80,13 +80,15 @@ class ImplicitPairTask:
 
 
 def build_pair_task(backbone: str, train: Sequence[PreferencePair], evaluation: Sequence[PreferencePair], *,
-                    objective: str = "dpo", reference: str = "", beta: float = 0.1, max_length: int = 256,
+                    objective: str = "dpo", reference: str = "", beta: float | None = None, max_length: int = 256,
                     lora_rank: int = 0, lora_alpha: float = 16.0, seed: int = 0) -> ImplicitPairTask:
     """An ImplicitPairTask whose policy starts from `backbone` (a causal-LM folder, hub id or 'smollm2') and
-    whose reference is `reference` (empty: the backbone as it was before training)."""
-    from rewardkit.models.implicit import ImplicitOptions, save_with_policy
+    whose reference is `reference` (empty: the backbone as it was before training). β unset: the objective's
+    documented default (models.implicit.DEFAULT_BETA)."""
+    from rewardkit.models.implicit import DEFAULT_BETA, ImplicitOptions, save_with_policy
 
     check_objective(objective)
+    beta = DEFAULT_BETA[objective] if beta is None else beta
     policy, reference_scorer, tokenizer = policy_and_reference(backbone, reference, max_length=max_length,
                                                                lora_rank=lora_rank, lora_alpha=lora_alpha, seed=seed)
     options = ImplicitOptions(kind=objective, reference=reference or backbone, beta=beta, max_length=max_length)

@@ -196,7 +196,8 @@ def build_process_task(config: TrainConfig):
     policy, reference, tokenizer = policy_and_reference(backbone, config.reference, max_length=config.max_length,
                                                         lora_rank=config.lora_rank, lora_alpha=config.lora_alpha,
                                                         seed=config.seed)
-    options = ProcessOptions(kind="implicit", reference=config.reference or backbone, beta=config.beta,
+    beta = ProcessOptions.beta if config.beta is None else config.beta
+    options = ProcessOptions(kind="implicit", reference=config.reference or backbone, beta=beta,
                              separator=config.step_separator, aggregation=config.step_aggregation,
                              max_length=config.max_length)
     options.check()
@@ -204,4 +205,4 @@ def build_process_task(config: TrainConfig):
     def save(trained, path: str) -> None:
         save_implicit_process(trained, tokenizer, options, path)
 
-    return ImplicitPRMTask(policy, reference, train, evaluation, config.objective, config.beta, save, config.seed)
+    return ImplicitPRMTask(policy, reference, train, evaluation, config.objective, beta, save, config.seed)

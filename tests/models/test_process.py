@@ -8,8 +8,7 @@ import rewardkit
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError
 from rewardkit.models.implicit import build_implicit
-from rewardkit.models.process import ImplicitProcessModel, build_process
-from rewardkit.models.process import StepHeadModel, build_step_head
+from rewardkit.models.process import ImplicitProcessModel, StepHeadModel, build_process, build_step_head
 from rewardkit.models.steps import aggregate_steps, response_token_steps, split_steps, step_spans
 from rewardkit.models.tiny_lm import SIMPLE_CHAT_TEMPLATE, save_tiny_causal_lm
 

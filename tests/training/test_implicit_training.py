@@ -121,3 +121,10 @@ def test_lora_training_saves_a_merged_policy(setup, tmp_path):
 def test_a_bad_objective_names_the_key_and_the_known_objectives(setup):
     with pytest.raises(ConfigError, match=r"unknown implicit objective 'bt' \(config key 'objective'\); known: dpo"):
         build_task(config_for(setup, objective="bt", data=""))  # checked before any data or model is read
+
+
+def test_dpo_trains_at_the_documented_default_beta_unless_beta_is_given(setup):
+    from rewardkit.models.implicit import DEFAULT_BETA
+
+    assert build_task(config_for(setup, beta=None)).beta == DEFAULT_BETA["dpo"] == 0.1  # as if the key were unset
+    assert build_task(config_for(setup, beta="0.3")).beta == 0.3
