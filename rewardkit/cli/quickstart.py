@@ -62,18 +62,12 @@ def prepare_data(out: Path, plan: QuickstartPlan, seed: int):
 
 
 def accuracy_report(model, synth_pairs) -> dict:
-    """Accuracy with a bootstrap CI, per-family accuracy, and the length-only baseline."""
-    from rewardkit.evaluation.length_bias import length_baseline
-    from rewardkit.evaluation.pairwise import accuracy_by_subset, accuracy_with_ci
-    from rewardkit.models.base import compare
+    """Accuracy with a bootstrap CI, per-family accuracy and the length-only baseline (lengths in words), as
+    `rewardkit eval` computes them (evaluation.suite_eval.evaluate_pairs)."""
+    from rewardkit.evaluation.suite_eval import evaluate_pairs
 
-    pairs = [sp.pair for sp in synth_pairs]
-    margins = compare(model, pairs)
-    return {
-        **accuracy_with_ci(margins),
-        "per_family": accuracy_by_subset(margins, [p.subset for p in pairs]),
-        "length_baseline": length_baseline([len(p.chosen) for p in pairs], [len(p.rejected) for p in pairs]),
-    }
+    metrics = evaluate_pairs(model, [sp.pair for sp in synth_pairs]).metrics
+    return {**metrics["accuracy"], "per_family": metrics["subsets"], "length_baseline": metrics["length_baseline"]}
 
 
 def run_quickstart(out: Path, plan: QuickstartPlan, *, seed: int = 0, resume: bool = False,
