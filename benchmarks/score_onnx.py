@@ -38,9 +38,9 @@ def exported(model_dir: Path, out: Path, int8_scheme: str | None) -> tuple[Path,
 
 def int8_schemes() -> list[str]:
     """The int8 schemes this CPU computes exactly: u8s8 (with VNNI/AMX) and u8s7 (everywhere)."""
-    from rewardkit.export.int8_scheme import EIGHT_BIT, SEVEN_BIT, pair_sums_saturate
+    from rewardkit.export.int8_scheme import exact_schemes, pair_sums_saturate
 
-    return [SEVEN_BIT.name] if pair_sums_saturate() else [EIGHT_BIT.name, SEVEN_BIT.name]
+    return [scheme.name for scheme in exact_schemes(pair_sums_saturate())]
 
 
 def suite_accuracy(model, suite) -> float:

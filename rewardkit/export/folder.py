@@ -22,6 +22,7 @@ from rewardkit.export.probe import (
     allowed_difference,
     graph_difference,
     probe_inputs,
+    require_within,
     save_probe,
 )
 from rewardkit.models.registry import MANIFEST
@@ -58,17 +59,10 @@ def torch_outputs(model, inputs: dict) -> np.ndarray:
         return model.forward(**{name: torch.from_numpy(value) for name, value in inputs.items()}).float().numpy()
 
 
-def checked_difference(graph: Path, inputs: dict, reference, int8: bool, what: str) -> float:
-    """|graph − reference| on the probe; a graph beyond the tolerance is an error, never a silent wrong model."""
+def difference_on_probe(graph: Path, inputs: dict, reference: np.ndarray) -> float:
     from rewardkit.models.onnx_scalar import open_session
 
-    difference = graph_difference(open_session(graph), inputs, reference)
-    allowed = allowed_difference(reference, int8)
-    if difference > allowed:
-        hint = "; export without --int8 for an fp32 graph" if int8 else ""
-        raise ModelLoadError(f"{what} differs from the PyTorch model by {difference:.3g} on the probe batch "
-                             f"(allowed {allowed:.3g}); nothing was written{hint}")
-    return difference
+    return graph_difference(open_session(graph), inputs, reference)
 
 
 def uses_token_types(model) -> bool:
@@ -79,20 +73,22 @@ def uses_token_types(model) -> bool:
         model.encoder.encode_many([Sample.from_text("a", "b")]))
 
 
-def write_fp32_graph(model, graph: Path, fuse: bool) -> tuple[list[str], dict[str, int], dict, np.ndarray]:
+def write_fp32_graph(model, graph: Path, fuse: bool) -> tuple[list[str], dict[str, int], dict, np.ndarray, float]:
     """Export, fuse, and check; a fused graph that drifts from PyTorch is replaced by the plain export.
-    Returns the input names, fusions, probe inputs and the PyTorch outputs on them."""
+    Returns the input names, fusions, probe inputs, the PyTorch outputs on them and the graph's difference."""
     from rewardkit.export.onnx_graph import export_graph, fuse_for_runtime
-    from rewardkit.models.onnx_scalar import open_session
 
-    names = export_graph(model, graph, uses_token_types(model))
+    token_types = uses_token_types(model)
+    names = export_graph(model, graph, token_types)
     inputs = probe_inputs(model, names)
     reference = torch_outputs(model, inputs)
     fusions = fuse_for_runtime(graph) if fuse else {}
-    if fusions and graph_difference(open_session(graph), inputs, reference) > FP32_TOLERANCE:
-        names, fusions = export_graph(model, graph, uses_token_types(model)), {}
-    checked_difference(graph, inputs, reference, int8=False, what="the exported fp32 graph")
-    return names, fusions, inputs, reference
+    difference = difference_on_probe(graph, inputs, reference)
+    if fusions and difference > FP32_TOLERANCE:
+        names, fusions = export_graph(model, graph, token_types), {}
+        difference = difference_on_probe(graph, inputs, reference)
+    require_within(difference, reference, int8=False, what="the exported fp32 graph", remedy="nothing was written")
+    return names, fusions, inputs, reference, difference
 
 
 def export_onnx(model_dir: str | Path, out_dir: str | Path, *, int8: bool = False, fuse: bool = True,
@@ -110,15 +106,17 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, *, int8: bool = Fals
     model.network.eval()
     with atomic_dir(out_dir) as tmp:
         graph = tmp / GRAPH_FILE
-        names, fusions, inputs, reference = write_fp32_graph(model, graph, fuse)
+        names, fusions, inputs, reference, difference = write_fp32_graph(model, graph, fuse)
         rows: list[str] = []
         if scheme is not None:
             fp32 = tmp / "model.fp32.onnx"
             graph.rename(fp32)
             rows = quantize_int8(fp32, graph, scheme)
             fp32.unlink()
-        difference = checked_difference(graph, inputs, reference, int8, what=(
-            f"the int8 graph ({scheme.name} weights)" if scheme else "the exported fp32 graph"))
+            difference = require_within(
+                difference_on_probe(graph, inputs, reference), reference, int8=True,
+                what=f"the int8 graph ({scheme.name} weights)",
+                remedy="nothing was written; export without --int8 for an fp32 graph")
         report = ExportReport(str(out_dir), int8, names, fusions, difference, str(model_dir), rows,
                               scheme.name if scheme else "", allowed_difference(reference, int8), cpu_record())
         save_probe(tmp, inputs, reference)

@@ -33,6 +33,10 @@ class Int8Scheme:
         """ONNX Runtime's name for 7-bit weights."""
         return self.weight_max < 127
 
+    def exact_on(self, pair_sums_saturate: bool) -> bool:
+        """Whether kernels whose uint8 × int8 pair sums do (or do not) saturate compute this scheme exactly."""
+        return self.reduce_range or not pair_sums_saturate
+
     @property
     def relative_error(self) -> float:
         """Rounding error of one quantised product, relative to its operands' ranges: half a step of the
@@ -43,11 +47,17 @@ class Int8Scheme:
 EIGHT_BIT = Int8Scheme("u8s8", 127)
 SEVEN_BIT = Int8Scheme("u8s7", 64)
 SCHEMES = {scheme.name: scheme for scheme in (EIGHT_BIT, SEVEN_BIT)}
+"""Most precise first."""
+
+
+def exact_schemes(pair_sums_saturate: bool) -> list[Int8Scheme]:
+    """The schemes such kernels compute exactly, most precise first."""
+    return [scheme for scheme in SCHEMES.values() if scheme.exact_on(pair_sums_saturate)]
 
 
 def scheme_for(pair_sums_saturate: bool) -> Int8Scheme:
     """The most precise scheme that the kernels compute exactly: 8-bit weights unless pair sums saturate."""
-    return SEVEN_BIT if pair_sums_saturate else EIGHT_BIT
+    return exact_schemes(pair_sums_saturate)[0]
 
 
 def scheme_named(name: str) -> Int8Scheme:
@@ -59,7 +69,7 @@ def scheme_named(name: str) -> Int8Scheme:
         return scheme_for(pair_sums_saturate())
     if name not in SCHEMES:
         raise ConfigError(f"unknown int8 scheme '{name}'; known: auto, {', '.join(SCHEMES)}")
-    if not SCHEMES[name].reduce_range and pair_sums_saturate():
+    if not SCHEMES[name].exact_on(pair_sums_saturate()):
         raise ConfigError(f"int8 scheme {name} needs VNNI or AMX: this CPU's int8 kernels saturate 8-bit weights; "
                           f"use {SEVEN_BIT.name} (or auto)")
     return SCHEMES[name]

@@ -85,3 +85,13 @@ def load_probe(folder: Path) -> tuple[dict[str, np.ndarray], np.ndarray]:
 def graph_difference(session, inputs: dict[str, np.ndarray], reference: np.ndarray) -> float:
     """Largest |graph − reference| head output on the probe inputs."""
     return float(np.abs(session.run(None, inputs)[0] - reference).max())
+
+
+def require_within(difference: float, reference: np.ndarray, int8: bool, what: str, remedy: str) -> float:
+    """`difference` when it is within `allowed_difference`; beyond it, a ModelLoadError naming `what` (the graph)
+    and `remedy`: a graph that computes something else is an error, never a silent wrong model."""
+    allowed = allowed_difference(reference, int8)
+    if difference > allowed:
+        raise ModelLoadError(f"{what} differs from the PyTorch model by {difference:.3g} on the probe batch "
+                             f"(allowed {allowed:.3g}); {remedy}")
+    return difference

@@ -81,7 +81,7 @@ def check_on_this_cpu(path: str, session, details: dict) -> None:
     """An int8 folder checked on another kind of CPU is re-checked here, once, on its saved probe batch: its
     integer kernels may compute something else (int8_scheme.py). Beyond the export's tolerance → an error."""
     from rewardkit.export.int8_scheme import SCHEMES, cpu_record
-    from rewardkit.export.probe import allowed_difference, graph_difference, load_probe
+    from rewardkit.export.probe import graph_difference, load_probe, require_within
 
     if not details.get("int8"):
         return
@@ -89,17 +89,15 @@ def check_on_this_cpu(path: str, session, details: dict) -> None:
     if here == there:
         return
     scheme = SCHEMES.get(details.get("int8_scheme", "u8s8"))
-    if scheme is not None and not scheme.reduce_range and here["u8s8_saturates"]:
+    if scheme is not None and not scheme.exact_on(here["u8s8_saturates"]):
         raise ModelLoadError(
             f"{path}: int8 with 8-bit weights (u8s8, checked on {there.get('cpu', 'an unrecorded CPU')}) is wrong on "
             f"this CPU ({here['cpu']}, {here['isa']}, no VNNI: its int8 kernels saturate); re-export here, or "
             "anywhere with `rewardkit export --int8 --int8-scheme u8s7`")
     inputs, reference = load_probe(Path(path))
-    difference, allowed = graph_difference(session, inputs, reference), allowed_difference(reference, int8=True)
-    if difference > allowed:
-        raise ModelLoadError(f"{path}: on this CPU ({here['cpu']}, {here['isa']}) the int8 graph differs from the "
-                             f"PyTorch model by {difference:.3g} on its probe batch (allowed {allowed:.3g}); "
-                             "re-export it on this machine")
+    require_within(graph_difference(session, inputs, reference), reference, int8=True,
+                   what=f"{path}: on this CPU ({here['cpu']}, {here['isa']}) the int8 graph",
+                   remedy="re-export it on this machine")
 
 
 def load(path: str, **overrides) -> OnnxScalarRewardModel:

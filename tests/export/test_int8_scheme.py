@@ -10,6 +10,7 @@ from rewardkit.export.int8_scheme import (  # noqa: E402
     EIGHT_BIT,
     SEVEN_BIT,
     cpu_record,
+    exact_schemes,
     pair_sums_saturate,
     scheme_for,
     scheme_named,
@@ -20,6 +21,11 @@ from rewardkit.export.int8_scheme import (  # noqa: E402
 def test_saturating_kernels_get_seven_bit_weights_and_others_eight():
     assert scheme_for(pair_sums_saturate=True) is SEVEN_BIT and SEVEN_BIT.reduce_range
     assert scheme_for(pair_sums_saturate=False) is EIGHT_BIT and not EIGHT_BIT.reduce_range
+
+
+def test_seven_bit_weights_are_exact_everywhere_and_eight_bit_only_without_saturation():
+    assert exact_schemes(pair_sums_saturate=True) == [SEVEN_BIT]
+    assert exact_schemes(pair_sums_saturate=False) == [EIGHT_BIT, SEVEN_BIT]
 
 
 def test_seven_bit_pair_sums_fit_int16_and_eight_bit_ones_do_not():
