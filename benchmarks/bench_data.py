@@ -12,7 +12,7 @@ from common import CACHE
 def synth_splits(n_pairs: int, seed: int, test_fraction: float = 0.15):
     """(train, test, heldout-family) SynthPairs, split exactly as the quickstart splits them."""
     from rewardkit.synth import DEFAULT_HELDOUT_FAMILIES, generate_pairs, split_by_family
-    from rewardkit.training.scalar_recipe import holdout_split
+    from rewardkit.training.pair_data import holdout_split
 
     in_family, heldout = split_by_family(generate_pairs(n_pairs, seed=seed), DEFAULT_HELDOUT_FAMILIES)
     train, test = holdout_split(in_family, test_fraction, seed)

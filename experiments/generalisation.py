@@ -92,7 +92,7 @@ def experiment_pairs(n_train: int, n_test: int, seed: int):
     disjoint draws from the training families; the held-out test comes from families never trained on."""
     from rewardkit.cli.quickstart import HELDOUT_FAMILIES, TRAINING_FAMILIES
     from rewardkit.synth import generate_pairs
-    from rewardkit.training.scalar_recipe import holdout_split
+    from rewardkit.training.pair_data import holdout_split
 
     in_family = generate_pairs(n_train + n_test, seed=seed, families=TRAINING_FAMILIES)
     train, test = holdout_split(in_family, n_test / (n_train + n_test), seed)
@@ -117,8 +117,10 @@ def scalar_task(backbone: str, train_pairs, max_length: int, seed: int):
 def dpo_task(backbone: str, train_pairs, max_length: int, seed: int):
     """A DPO task: policy and reference both start as `backbone`; no evaluation during training."""
     from rewardkit.training.implicit_tasks import build_pair_task
+    from rewardkit.training.log_ratio import PolicyOptions
 
-    task = build_pair_task(backbone, train_pairs, [], beta=DPO_BETA, max_length=max_length, seed=seed)
+    task = build_pair_task(backbone, train_pairs, [], options=PolicyOptions(beta=DPO_BETA), max_length=max_length,
+                           seed=seed)
     return task, token_fingerprint(task.train.items)
 
 

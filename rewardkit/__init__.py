@@ -9,13 +9,14 @@ Heavy libraries (torch, transformers) are imported lazily so that `rewardkit --h
 
 from rewardkit.data.schemas import Message, PreferencePair, RatedResponse, Sample
 from rewardkit.errors import RewardkitError
+from rewardkit.version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["Message", "PreferencePair", "RatedResponse", "Sample", "RewardkitError", "load", "__version__"]
 
 
 def load(path: str, **options):
-    """Load any saved reward model (or a plain HF sequence-classification model) from a folder or hub id."""
-    from rewardkit.models.registry import load as _load
+    """Load any saved reward model (or a plain HF sequence-classification model) from a folder or hub id; the
+    folder's rewardkit.json names its family (rewardkit.families)."""
+    from rewardkit.families import load as _load
 
     return _load(path, **options)

@@ -27,7 +27,7 @@ def describe() -> dict:
     import torch
     import transformers
 
-    from rewardkit import __version__
+    from rewardkit.version import __version__
 
     return {
         "cpu": cpu_name(),

@@ -8,14 +8,16 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "rewardkit"
 
 LAYERS = (
-    ("rewardkit.errors", "rewardkit.atomic"),
+    ("rewardkit.errors", "rewardkit.atomic", "rewardkit.version"),
     ("rewardkit.data",),
     ("rewardkit.synth",),
-    # export writes a scalar model's ONNX form and the family `onnx` runs it: one layer with the models. The
-    # package itself belongs here too, since `rewardkit.load` is the models' registry; and machine (it reads
-    # rewardkit.__version__), which records what a model was made or checked on.
-    ("rewardkit.models", "rewardkit.export", "rewardkit", "rewardkit.machine"),
+    # export writes a scalar model's ONNX form, which models/onnx_scalar.py runs: one layer with the models; and
+    # machine, which records what a model was made or checked on.
+    ("rewardkit.models", "rewardkit.export", "rewardkit.machine"),
     ("rewardkit.training",),
+    # a family record joins a model (models) with its objectives (training); the package itself sits here
+    # since `rewardkit.load` reads the family registry.
+    ("rewardkit.families", "rewardkit"),
     ("rewardkit.evaluation",),
     ("rewardkit.scale",),
     ("rewardkit.cli",),
@@ -111,5 +113,6 @@ def test_no_import_cycles():
 
 def test_layer_of_reads_the_longest_prefix():
     assert layer_of("rewardkit.data.schemas") < layer_of("rewardkit.models.scalar") < layer_of("rewardkit.cli.app")
-    assert layer_of("rewardkit.export.folder") == layer_of("rewardkit.models.scalar") == layer_of("rewardkit")
+    assert layer_of("rewardkit.export.folder") == layer_of("rewardkit.models.scalar") < layer_of("rewardkit")
+    assert layer_of("rewardkit.training.loop") < layer_of("rewardkit.families.scalar") == layer_of("rewardkit")
     assert layer_of("rewardkit.quickstart") is None  # a root module outside every layer folder

@@ -51,7 +51,7 @@ def write_jsonl(path: Path, rows) -> None:
 def prepare_data(out: Path, plan: QuickstartPlan, seed: int):
     """Generate pairs, split off held-out families and an in-family test set, write them as JSONL."""
     from rewardkit.synth import generate_pairs, split_by_family, to_jsonl_row
-    from rewardkit.training.scalar_recipe import holdout_split
+    from rewardkit.training.pair_data import holdout_split
 
     pairs = generate_pairs(plan.n_pairs, seed=seed, families=TRAINING_FAMILIES + HELDOUT_FAMILIES)
     in_family, heldout = split_by_family(pairs, HELDOUT_FAMILIES)
@@ -78,6 +78,7 @@ def run_quickstart(out: Path, plan: QuickstartPlan, *, seed: int = 0, resume: bo
     from rewardkit.training.config import TrainConfig
     from rewardkit.training.loop import train
     from rewardkit.training.objectives import pair_objective
+    from rewardkit.training.scalar_recipe import PairwiseOptions
     from rewardkit.training.tasks import PairTask
 
     started = time.perf_counter()
@@ -88,7 +89,8 @@ def run_quickstart(out: Path, plan: QuickstartPlan, *, seed: int = 0, resume: bo
                          max_steps=plan.steps, batch_size=plan.batch_size, seed=seed,
                          max_length=plan.max_length, learning_rate=plan.learning_rate,
                          head_learning_rate=plan.head_learning_rate,
-                         eval_every=max(plan.steps // 4, 1), save_every=max(plan.steps // 4, 1))
+                         eval_every=max(plan.steps // 4, 1), save_every=max(plan.steps // 4, 1),
+                         options=PairwiseOptions())
     result = train(task, config, out, resume=resume, show_progress=show_progress)
     trained = rewardkit.load(str(out / "model"))
     test_report, heldout_report = accuracy_report(trained, test), accuracy_report(trained, heldout)

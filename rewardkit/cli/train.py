@@ -11,10 +11,11 @@ import typer
 def train(
     overrides: Optional[List[str]] = typer.Argument(None, help="key=value overrides of any config key."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file of config keys."),
-    family: Optional[str] = typer.Option(None, "--family", "--kind", help="scalar | process | implicit."),
+    family: Optional[str] = typer.Option(None, "--family", "--kind", help="scalar | implicit | process "
+                                         "(rewardkit.families)."),
     objective: Optional[str] = typer.Option(
-        None, help="scalar: bt | bt-margin | scaled-bt | regression; process: implicit-ce | implicit-dpo | "
-                   "step-bce; implicit: dpo."),
+        None, help="scalar: bt | bt-margin | scaled-bt | regression; implicit: dpo; process: implicit-ce | "
+                   "implicit-dpo | step-bce. Default: the family's first."),
     data: Optional[str] = typer.Option(None, help="Training data: .jsonl, local dataset file/folder or hub id."),
     eval_data: Optional[str] = typer.Option(None, help="Held-out data in the same format."),
     backbone: Optional[str] = typer.Option(None, help="Backbone folder or hub id ('minilm' = shipped default; "
@@ -33,22 +34,21 @@ def train(
     from rich.console import Console
 
     from rewardkit.atomic import atomic_file
-    from rewardkit.training.config import load_config
+    from rewardkit.families import build_task, load_train_config
     from rewardkit.training.loop import train as run_training
-    from rewardkit.training.recipes import build_task
 
     console = Console(stderr=True)
-    cfg = load_config(
+    cfg = load_train_config(
         str(config) if config else None, overrides or [], family=family, objective=objective, data=data,
         eval_data=eval_data, backbone=backbone, reference=reference, chosen_key=chosen_key, rejected_key=rejected_key,
         prompt_key=prompt_key,
     )
     console.print(f"training {cfg.family}/{cfg.objective} on {cfg.data} → {out}")
     task = build_task(cfg)
-    if getattr(task, "truncated", 0):
+    if task.truncated:
         console.print(f"{task.truncated} training samples longer than max_length={cfg.max_length} were truncated")
     out.mkdir(parents=True, exist_ok=True)
     with atomic_file(out / "train_config.json") as handle:
-        json.dump(cfg.__dict__, handle, indent=2)
+        json.dump(cfg.to_dict(), handle, indent=2)
     result = run_training(task, cfg, out, resume=resume)
     console.print(f"done: {result.steps} steps in {result.train_seconds:.1f}s; {result.last_eval}; model → {out / 'model'}")

@@ -35,10 +35,12 @@ class Sample:
 
     prompt: Conversation
     response: str
+    reference_answer: str | None = None
+    """The correct final answer, for rewards that grade a response against one (implicit:rlpr)."""
 
     @classmethod
-    def from_text(cls, prompt: str, response: str) -> "Sample":
-        return cls(as_conversation(prompt), response)
+    def from_text(cls, prompt: str, response: str, reference_answer: str | None = None) -> "Sample":
+        return cls(as_conversation(prompt), response, reference_answer)
 
 
 @dataclass(frozen=True)

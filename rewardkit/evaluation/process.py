@@ -158,9 +158,16 @@ def evaluate_process(model, traces: Sequence[Trace], *, outcome_model=None, dev_
                      ns: Sequence[int] | None = None, seed: int = 0) -> dict:
     """First-error metrics (τ chosen on a `dev_fraction` of the problems, scored on the rest) and Best-of-N
     curves over all problems with N ≥ 2 traces. `model` must return `Scores.steps` (a process model)."""
-    scores = model.score([t.sample() for t in traces])
+    outcome = outcome_model.score([t.sample() for t in traces]).rewards if outcome_model is not None else None
+    return process_report(traces, model.score([t.sample() for t in traces]), outcome, type(model).__name__,
+                          dev_fraction=dev_fraction, ns=ns, seed=seed)
+
+
+def process_report(traces: Sequence[Trace], scores, outcome: Sequence[float] | None = None, scorer: str = "model",
+                   *, dev_fraction: float = 0.3, ns: Sequence[int] | None = None, seed: int = 0) -> dict:
+    """`evaluate_process` from the Scores of the traces (and optional outcome rewards), already computed."""
     if scores.steps is None:
-        raise ValueError(f"{type(model).__name__} returns no per-step values; first-error evaluation needs "
+        raise ValueError(f"{scorer} returns no per-step values; first-error evaluation needs "
                          "a process reward model")
     step_of = {id(t): s for t, s in zip(traces, scores.steps)}
     dev, test = split_by_problem(traces, dev_fraction, seed=seed)
@@ -168,7 +175,6 @@ def evaluate_process(model, traces: Sequence[Trace], *, outcome_model=None, dev_
     predicted = [first_error(step_of[id(t)], tau) for t in test]
     report = {"first_error": {"threshold": tau, "dev_traces": len(dev), "test_traces": len(test),
                               **first_error_scores(predicted, [t.first_error for t in test])}}
-    outcome = outcome_model.score([t.sample() for t in traces]).rewards if outcome_model is not None else None
     report["best_of_n"] = best_of_n_process(traces, scores.steps, outcome, ns)
     report["truncated"] = scores.truncated
     return report

@@ -19,7 +19,8 @@ from rewardkit.data.schemas import Sample
 from rewardkit.evaluation import rewardbench
 from rewardkit.evaluation.pairwise import bootstrap_ci
 from rewardkit.evaluation.rewardbench_data import BenchItem, load_rewardbench_v1, load_rewardbench_v2, ties_kind
-from rewardkit.evaluation.suite_eval import EvalResult, OnProgress, count_parameters, evaluate_pairs, score_samples
+from rewardkit.evaluation.suite_eval import EvalResult, OnProgress, evaluate_pairs, score_samples
+from rewardkit.models.base import RewardModel
 
 _V1_SECTION_OF = {s: name for name, subsets in rewardbench.V1_SECTIONS.items() for s in subsets}
 
@@ -28,7 +29,7 @@ def _v1_section(subset: str) -> str:
     return _V1_SECTION_OF.get(subset, "Prior Sets" if subset in rewardbench.V1_PRIOR_SETS else "Other")
 
 
-def evaluate_rewardbench_v1(model: Any, source: str | None = None, *, batch_size: int = 64,
+def evaluate_rewardbench_v1(model: RewardModel, source: str | None = None, *, batch_size: int = 64,
                             on_progress: OnProgress | None = None, seed: int = 0) -> EvalResult:
     """RewardBench v1 from the hub (`source` None) or a local copy in the same format."""
     pairs = load_rewardbench_v1(source)
@@ -86,14 +87,14 @@ def v2_metrics(items: list[BenchItem], scores: list[list[float]], seed: int = 0)
     return metrics
 
 
-def evaluate_rewardbench_v2(model: Any, source: str | None = None, *, batch_size: int = 64,
+def evaluate_rewardbench_v2(model: RewardModel, source: str | None = None, *, batch_size: int = 64,
                             on_progress: OnProgress | None = None, seed: int = 0) -> EvalResult:
     """RewardBench 2 from the hub (`source` None) or a local copy in the same format."""
     items = load_rewardbench_v2(source)
     samples = [Sample(item.prompt, response) for item in items for response in item.responses()]
     scored = score_samples(model, samples, batch_size, on_progress)
     metrics = v2_metrics(items, _item_scores(items, scored.rewards), seed)
-    metrics.update(ms_per_pair=1000.0 * scored.seconds / max(len(samples) / 2, 1), parameters=count_parameters(model),
+    metrics.update(ms_per_pair=1000.0 * scored.seconds / max(len(samples) / 2, 1), parameters=model.parameter_count(),
                    truncated=scored.truncated)
     metrics["suite"] = {"name": "rewardbench2", "version": "v2", "source": source or "allenai/reward-bench-2",
                         "split": "test", "items": len(items), "seed": seed}

@@ -20,6 +20,7 @@ from rewardkit.data.schemas import PreferencePair, Sample
 from rewardkit.evaluation.calibration import calibration_report
 from rewardkit.evaluation.length_bias import length_bias_summary
 from rewardkit.evaluation.pairwise import accuracy_by_subset, accuracy_with_ci
+from rewardkit.models.base import RewardModel
 
 OnProgress = Callable[[int, int], None]
 """on_progress(samples done, samples in total)."""
@@ -40,7 +41,7 @@ class ScoredSamples:
     truncated: int
 
 
-def score_samples(model: Any, samples: Sequence[Sample], batch_size: int = 64,
+def score_samples(model: RewardModel, samples: Sequence[Sample], batch_size: int = 64,
                   on_progress: OnProgress | None = None) -> ScoredSamples:
     """`model.score` over `samples` in chunks of `batch_size`, timed, reporting progress after each chunk."""
     rewards: list[float] = []
@@ -48,7 +49,7 @@ def score_samples(model: Any, samples: Sequence[Sample], batch_size: int = 64,
     for at in range(0, len(samples), batch_size):
         scores = model.score(list(samples[at: at + batch_size]))
         rewards.extend(float(r) for r in scores.rewards)
-        truncated += int(getattr(scores, "truncated", 0) or 0)
+        truncated += scores.truncated
         if on_progress is not None:
             on_progress(len(rewards), len(samples))
     return ScoredSamples(rewards, time.perf_counter() - start, truncated)
@@ -57,28 +58,6 @@ def score_samples(model: Any, samples: Sequence[Sample], batch_size: int = 64,
 def word_lengths(texts: Sequence[str]) -> np.ndarray:
     """Whitespace word counts."""
     return np.array([len(t.split()) for t in texts], dtype=float)
-
-
-def count_parameters(model: Any) -> int | None:
-    """Parameters of every torch module a model holds (network, policy, reference...), or None if none found."""
-    modules, seen = [], set()
-    for value in _module_candidates(model):
-        if id(value) not in seen and hasattr(value, "parameters") and hasattr(value, "named_modules"):
-            seen.add(id(value))
-            modules.append(value)
-    if not modules:
-        return None
-    return int(sum(p.numel() for m in modules for p in m.parameters()))
-
-
-def _module_candidates(model: Any, depth: int = 2) -> list[Any]:
-    if depth < 0 or model is None:
-        return []
-    found = [model] if hasattr(model, "named_modules") else []
-    if not found:
-        for value in vars(model).values() if hasattr(model, "__dict__") else ():
-            found += _module_candidates(value, depth - 1)
-    return found
 
 
 def pairwise_metrics(chosen: np.ndarray, rejected: np.ndarray, pairs: Sequence[PreferencePair],
@@ -119,13 +98,13 @@ def _calibration(margins: np.ndarray) -> dict[str, Any]:
             "ece_fitted": report["after"]["ece"], **report}
 
 
-def score_pairs(model: Any, pairs: Sequence[PreferencePair], batch_size: int = 64,
+def score_pairs(model: RewardModel, pairs: Sequence[PreferencePair], batch_size: int = 64,
                 on_progress: OnProgress | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """(chosen rewards, rejected rewards, cost) where cost has ms_per_pair, parameters and truncated."""
     samples = [s for p in pairs for s in p.samples()]
     scored = score_samples(model, samples, batch_size, on_progress)
     rewards = np.asarray(scored.rewards, dtype=float)
-    cost = {"ms_per_pair": 1000.0 * scored.seconds / max(len(pairs), 1), "parameters": count_parameters(model),
+    cost = {"ms_per_pair": 1000.0 * scored.seconds / max(len(pairs), 1), "parameters": model.parameter_count(),
             "truncated": scored.truncated}
     return rewards[0::2], rewards[1::2], cost
 
@@ -137,7 +116,7 @@ def pair_arrays(chosen: np.ndarray, rejected: np.ndarray, pairs: Sequence[Prefer
             "rejected_lengths": word_lengths([p.rejected for p in pairs]).tolist()}
 
 
-def evaluate_pairs(model: Any, pairs: Sequence[PreferencePair], *, section_of: Callable[[str], str] | None = None,
+def evaluate_pairs(model: RewardModel, pairs: Sequence[PreferencePair], *, section_of: Callable[[str], str] | None = None,
                    heldout: Sequence[str] = (), batch_size: int = 64, on_progress: OnProgress | None = None,
                    seed: int = 0) -> EvalResult:
     """Score `pairs` and build `pairwise_metrics` plus the cost entries."""
@@ -146,7 +125,7 @@ def evaluate_pairs(model: Any, pairs: Sequence[PreferencePair], *, section_of: C
     return EvalResult(metrics, pair_arrays(chosen, rejected, pairs))
 
 
-def best_of_n_on_traces(model: Any, n_problems: int = 60, per_problem: int = 8, seed: int = 1234,
+def best_of_n_on_traces(model: RewardModel, n_problems: int = 60, per_problem: int = 8, seed: int = 1234,
                         batch_size: int = 64) -> dict[str, list]:
     """Best-of-N curve when the model picks among `per_problem` solutions of each synthetic arithmetic problem
     (`process_suite` traces, about half wrong); the utility of a solution is 1 when its final answer is right."""
@@ -160,7 +139,7 @@ def best_of_n_on_traces(model: Any, n_problems: int = 60, per_problem: int = 8, 
     return best_of_n_curve(grid, utility)
 
 
-def evaluate_verifiable(model: Any, n_per_subset: int = 100, seed: int | None = None, *, batch_size: int = 64,
+def evaluate_verifiable(model: RewardModel, n_per_subset: int = 100, seed: int | None = None, *, batch_size: int = 64,
                         on_progress: OnProgress | None = None, bon_problems: int | None = None) -> EvalResult:
     """The verifiable suite (rewardkit.synth.suite): pairwise metrics by section and subset, generalisation to
     held-out subsets, and a Best-of-N curve on `bon_problems` arithmetic problems of 8 solutions each
@@ -180,7 +159,7 @@ def evaluate_verifiable(model: Any, n_per_subset: int = 100, seed: int | None = 
     return result
 
 
-def evaluate_pair_file(model: Any, path: str, *, batch_size: int = 64,
+def evaluate_pair_file(model: RewardModel, path: str, *, batch_size: int = 64,
                        on_progress: OnProgress | None = None, seed: int = 0) -> EvalResult:
     """Pairs from a JSONL/dataset file in any format `load_pairs` reads; sections are its `subset` values."""
     from rewardkit.data.loaders import load_pairs

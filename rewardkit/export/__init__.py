@@ -3,7 +3,7 @@
     >>> from rewardkit.export import export_onnx
     >>> export_onnx("runs/quickstart/model", "runs/quickstart/onnx-int8", int8=True)   # doctest: +SKIP
 
-The exported folder loads with `rewardkit.load(folder)` as the `onnx` family and scores the same JSONL
+The exported folder loads with `rewardkit.load(folder)` (a `scalar` model run by ONNX Runtime) and scores the same JSONL
 through `rewardkit score --model folder`.
 """
 

@@ -1,9 +1,10 @@
-"""`export_onnx`: a saved scalar model folder → an ONNX folder that `rewardkit.load` returns as the `onnx` family.
+"""`export_onnx`: a saved scalar model folder → an ONNX folder, another way to run the same `scalar` model.
 
-The folder holds `model.onnx`, the tokenizer files and `rewardkit.json` (family `onnx`, the scalar options
-and what the export did). Every export is checked against the PyTorch model on a probe batch before the
-folder appears (probe.py): fp32 graphs must match to 1e-4, int8 graphs within a tolerance scaled by the spread
-of the rewards; a graph beyond it is an error. The probe goes into the folder, so that a different CPU can
+The folder holds `model.onnx`, the tokenizer files and `rewardkit.json` (family `scalar`, its options, and an
+`onnx` section saying what the export did, which makes `rewardkit.load` run the graph through ONNX Runtime).
+Every export is checked against the PyTorch model on a probe batch before the folder appears (probe.py): fp32
+graphs must match to 1e-4, int8 graphs within a tolerance scaled by the spread of the rewards; a graph beyond
+it is an error. The probe goes into the folder, so that a different CPU can
 re-check the graph when it loads it.
 """
 
@@ -25,7 +26,7 @@ from rewardkit.export.probe import (
     require_within,
     save_probe,
 )
-from rewardkit.models.registry import MANIFEST
+from rewardkit.models.hf import MANIFEST, read_manifest
 
 GRAPH_FILE = "model.onnx"
 
@@ -95,14 +96,17 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, *, int8: bool = Fals
                 int8_scheme: str = "auto") -> ExportReport:
     """Export the scalar model in `model_dir` to an ONNX folder `out_dir` (atomically). `int8_scheme`: `auto`
     (the most precise weight range this CPU's kernels compute exactly), `u8s8` or `u8s7` (int8_scheme.py)."""
-    import rewardkit
     from rewardkit.export.int8_scheme import cpu_record, scheme_named
     from rewardkit.export.quantize import quantize_int8
+    from rewardkit.models import scalar
 
     scheme = scheme_named(int8_scheme) if int8 else None
-    model = rewardkit.load(str(model_dir))
-    if getattr(model, "family", None) != "scalar":
-        raise ModelLoadError(f"{model_dir}: only scalar models export to ONNX, this is '{model.family}'")
+    manifest = read_manifest(model_dir)
+    if manifest.get("family", "scalar") != "scalar":
+        raise ModelLoadError(f"{model_dir}: only scalar models export to ONNX, this is '{manifest['family']}'")
+    if "onnx" in manifest:
+        raise ModelLoadError(f"{model_dir} is already an ONNX export; export the PyTorch model it came from")
+    model = scalar.load(str(model_dir))
     model.network.eval()
     with atomic_dir(out_dir) as tmp:
         graph = tmp / GRAPH_FILE
@@ -121,8 +125,8 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, *, int8: bool = Fals
                               scheme.name if scheme else "", allowed_difference(reference, int8), cpu_record())
         save_probe(tmp, inputs, reference)
         model.tokenizer.save_pretrained(tmp)
-        manifest = {"family": "onnx", "options": asdict(model.options),
-                    "onnx": {**asdict(report), "graph": GRAPH_FILE,
+        manifest = {"family": "scalar", "options": asdict(model.options),
+                    "onnx": {**asdict(report), "graph": GRAPH_FILE, "parameters": model.parameter_count(),
                              "last_token_pooling": model.last_token_pooling}}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         write_export_card(tmp, report)
@@ -135,8 +139,7 @@ EXPORT_CARD = """---
 
 # ONNX export of `{{ source }}`
 
-Scored through ONNX Runtime by `rewardkit score --model THIS_FOLDER` (family `onnx`, a way to run a scalar
-model). {{ precision }}
+Scored through ONNX Runtime by `rewardkit score --model THIS_FOLDER` (a way to run a `scalar` model). {{ precision }}
 
 | | |
 |---|---|

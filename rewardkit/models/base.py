@@ -28,11 +28,30 @@ class Scores:
 
 @runtime_checkable
 class RewardModel(Protocol):
-    """How good is this response to this conversation?"""
+    """How good is this response to this conversation? Every consumer (evaluation, batch scoring, export, the
+    report's cost/accuracy plot) relies on these three members and nothing else."""
 
     family: str
+    """The registry name of the family (rewardkit.families); a saved folder records it in rewardkit.json."""
 
-    def score(self, batch: Sequence[Sample]) -> Scores: ...
+    def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
+        """One reward per sample, in order. `batch_size`: samples per forward pass; None: the model's own."""
+        ...
+
+    def parameter_count(self) -> int | None:
+        """Parameters the model runs to score (policy and reference counted once each when distinct); None when
+        unknown (a remote judge, an ONNX graph)."""
+        ...
+
+
+def distinct_parameters(*modules) -> int:
+    """Σ parameters over torch modules, each module and each shared tensor counted once (None entries skipped)."""
+    seen: dict[int, int] = {}
+    for module in modules:
+        if module is not None:
+            for tensor in module.parameters():
+                seen[id(tensor)] = tensor.numel()
+    return sum(seen.values())
 
 
 def compare(model: RewardModel, pairs: Sequence[PreferencePair]) -> list[float]:

@@ -15,6 +15,22 @@ from pathlib import Path
 from rewardkit.atomic import atomic_dir
 from rewardkit.errors import ModelLoadError
 
+MANIFEST = "rewardkit.json"
+"""File in a saved model folder naming its family (rewardkit.families) and the family's options."""
+
+
+def read_manifest(path: str | Path) -> dict:
+    """The folder's rewardkit.json, or {} for a plain HF model folder / hub id."""
+    import json
+
+    manifest = Path(path) / MANIFEST
+    if not manifest.is_file():
+        return {}
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ModelLoadError(f"{manifest}: not valid JSON ({err})") from None
+
 
 def _quiet_transformers() -> None:
     from transformers.utils import logging
@@ -77,8 +93,6 @@ def save_model_folder(network, tokenizer, family: str, options: dict, path: str 
     """Write `network` (safetensors) and `tokenizer` plus rewardkit.json {"family", "options"} to `path`,
     atomically: the folder appears complete or not at all."""
     import json
-
-    from rewardkit.models.registry import MANIFEST
 
     with atomic_dir(path) as tmp:
         network.save_pretrained(tmp, safe_serialization=True)

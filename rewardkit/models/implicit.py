@@ -8,7 +8,8 @@ applied; see rewardkit.models.logprobs):
 - **cdr**   r = β · (log p_strong(y | x) − log p_weak(y | x))                 density ratio; "strong" may be the
             same model with a user-written criteria system prompt (customised density ratio)
 - **rlpr**  r = β · (1/m) Σ_k p(a_k | x, y, "final answer is:", a_<k)         mean probability of a reference
-            answer a (m tokens) after the model's response: verifier-free grading (RLPR-style)
+            answer a (m tokens, `Sample.reference_answer`) after the model's response: verifier-free
+            grading (RLPR-style)
 
 Each model runs one forward per batch; a reference / weak model caches its log-probabilities by token ids.
 A saved `implicit` model is a folder with only rewardkit.json, naming the policy and reference it reads; a
@@ -18,7 +19,7 @@ policy trained by rewardkit (rewardkit.training.implicit_tasks) is saved in that
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -26,14 +27,15 @@ from rewardkit.atomic import atomic_dir
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Message, Sample
 from rewardkit.errors import ConfigError, ModelLoadError
-from rewardkit.models.base import Scores
+from rewardkit.models.base import Scores, distinct_parameters
 from rewardkit.models.causal_lm import (
     absolute_if_local, load_causal_lm_and_tokenizer, resolve_causal_lm, save_causal_lm_reward,
 )
+from rewardkit.models.hf import MANIFEST, read_manifest
 from rewardkit.models.logprobs import LogprobScorer
-from rewardkit.models.registry import MANIFEST, read_manifest, register
 
 DEFAULT_BETA = {"dpo": 0.1, "simpo": 1.0, "cdr": 1.0, "rlpr": 1.0}
+"""β per kind when none is given: 0.1 for DPO as in its paper; the other kinds rank by the raw quantity."""
 TRAINED_POLICY = "."
 """`policy` of a saved model whose policy weights sit in its own folder (written by `save_with_policy`)."""
 
@@ -49,8 +51,8 @@ class ImplicitOptions:
     weights saved in the model's own folder."""
     reference: str | None = None
     """The reference model (dpo) or weak model (cdr); None for simpo and rlpr, and for cdr with criteria."""
-    beta: float = 0.1
-    """Scale of the reward; the ranking does not depend on it."""
+    beta: float | None = None
+    """Scale of the reward; the ranking does not depend on it. None: DEFAULT_BETA of the kind."""
     max_length: int = 1024
     """Tokens per sample; longer samples lose the left of their prompt."""
     batch_size: int = 8
@@ -58,6 +60,12 @@ class ImplicitOptions:
     """cdr: a system prompt stating what a good answer is; the strong side is the policy conditioned on it."""
     answer_prefix: str = "\nThe final answer is:"
     """rlpr: text placed between the response and the reference answer."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in REWARD_KINDS:
+            raise ConfigError(f"unknown implicit kind '{self.kind}'; known: {', '.join(REWARD_KINDS)}")
+        if self.beta is None:
+            self.beta = DEFAULT_BETA[self.kind]
 
     @classmethod
     def from_dict(cls, values: dict) -> "ImplicitOptions":
@@ -72,8 +80,8 @@ def with_criteria(sample: Sample, criteria: str) -> Sample:
     """The sample with `criteria` as its system prompt (prepended to an existing system turn)."""
     turns = sample.prompt
     if turns and turns[0].role == "system":
-        return Sample((Message("system", f"{criteria}\n\n{turns[0].content}"), *turns[1:]), sample.response)
-    return Sample((Message("system", criteria), *turns), sample.response)
+        return replace(sample, prompt=(Message("system", f"{criteria}\n\n{turns[0].content}"), *turns[1:]))
+    return replace(sample, prompt=(Message("system", criteria), *turns))
 
 
 def encode_answer_after(encoder: ChatEncoder, sample: Sample, answer: str, prefix: str) -> Encoded:
@@ -97,20 +105,22 @@ class ImplicitRewardModel:
     family = "implicit"
 
     def __init__(self, policy: LogprobScorer, reference: LogprobScorer | None, options: ImplicitOptions):
-        if options.kind not in REWARD_KINDS:
-            raise ConfigError(f"unknown implicit kind '{options.kind}'; known: {', '.join(REWARD_KINDS)}")
         if options.kind == "dpo" and reference is None:
             raise ConfigError("implicit:dpo needs a reference model (--reference)")
         if options.kind == "cdr" and reference is None and not options.criteria:
             raise ConfigError("implicit:cdr needs a weak model (--reference), criteria, or both")
         self.policy, self.reference, self.options = policy, reference, options
-        self.answer_for: Callable[[Sample], str] | None = None
-        """rlpr: where `score` finds the reference answer of a sample when none are passed."""
 
-    def score(self, batch: Sequence[Sample], references: Sequence[str] | None = None) -> Scores:
-        """One reward per sample; `references` (rlpr only) are the reference answers, one per sample."""
-        rewards, truncated = REWARD_KINDS[self.options.kind](self, list(batch), references)
+    def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
+        """One reward per sample (rlpr reads each sample's `reference_answer`)."""
+        for scorer in (self.policy, self.reference):
+            if scorer is not None:
+                scorer.batch_size = batch_size or self.options.batch_size
+        rewards, truncated = REWARD_KINDS[self.options.kind](self, list(batch))
         return Scores(rewards, truncated=truncated)
+
+    def parameter_count(self) -> int:
+        return distinct_parameters(self.policy.network, self.reference.network if self.reference else None)
 
     def save(self, path: str | Path) -> Path:
         """A folder with rewardkit.json only: the policy and reference are read from where they are named."""
@@ -137,20 +147,20 @@ def _sums(scorer: LogprobScorer, samples: Sequence[Sample]) -> tuple[list[float]
     return [float(r.sum()) for r in rows], [len(r) for r in rows], sum(e.truncated for e in encoded)
 
 
-def dpo_rewards(model: ImplicitRewardModel, samples: list[Sample], _references=None) -> tuple[list[float], int]:
+def dpo_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list[float], int]:
     """β · (Σ log πθ − Σ log πref) over the response tokens."""
     policy, _, truncated = _sums(model.policy, samples)
     reference, _, _ = _sums(model.reference, samples)
     return [model.options.beta * (p - r) for p, r in zip(policy, reference)], truncated
 
 
-def simpo_rewards(model: ImplicitRewardModel, samples: list[Sample], _references=None) -> tuple[list[float], int]:
+def simpo_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list[float], int]:
     """β · mean response-token log-prob of the policy alone."""
     sums, counts, truncated = _sums(model.policy, samples)
     return [model.options.beta * s / max(n, 1) for s, n in zip(sums, counts)], truncated
 
 
-def cdr_rewards(model: ImplicitRewardModel, samples: list[Sample], _references=None) -> tuple[list[float], int]:
+def cdr_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list[float], int]:
     """β · (log p_strong − log p_weak); strong = policy (with the criteria prompt if given)."""
     criteria = model.options.criteria
     strong_samples = [with_criteria(s, criteria) for s in samples] if criteria else samples
@@ -159,22 +169,21 @@ def cdr_rewards(model: ImplicitRewardModel, samples: list[Sample], _references=N
     return [model.options.beta * (s - w) for s, w in zip(strong, weak)], truncated
 
 
-def rlpr_rewards(model: ImplicitRewardModel, samples: list[Sample],
-                 references: Sequence[str] | None = None) -> tuple[list[float], int]:
-    """β · mean token probability of the reference answer placed after each response."""
-    if references is None and model.answer_for is not None:
-        references = [model.answer_for(s) for s in samples]
-    if references is None or len(references) != len(samples):
-        raise ConfigError("implicit:rlpr needs one reference answer per sample (score(samples, references=...))")
+def rlpr_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list[float], int]:
+    """β · mean token probability of each sample's reference answer placed after its response."""
+    missing = [i for i, s in enumerate(samples) if s.reference_answer is None]
+    if missing:
+        raise ConfigError(f"implicit:rlpr needs a reference answer for every sample (Sample.reference_answer); "
+                          f"{len(missing)} of {len(samples)} have none, the first at position {missing[0]}")
     scorer = model.policy
-    encoded = [encode_answer_after(scorer.encoder, s, a, model.options.answer_prefix)
-               for s, a in zip(samples, references)]
+    encoded = [encode_answer_after(scorer.encoder, s, s.reference_answer, model.options.answer_prefix)
+               for s in samples]
     rows = scorer.response_logprobs(encoded)
     rewards = [model.options.beta * float(r.exp().mean()) if len(r) else 0.0 for r in rows]
     return rewards, sum(e.truncated for e in encoded)
 
 
-REWARD_KINDS: dict[str, Callable[..., tuple[list[float], int]]] = {
+REWARD_KINDS: dict[str, Callable[[ImplicitRewardModel, list[Sample]], tuple[list[float], int]]] = {
     "dpo": dpo_rewards, "simpo": simpo_rewards, "cdr": cdr_rewards, "rlpr": rlpr_rewards,
 }
 
@@ -192,24 +201,17 @@ def load_scorers(policy: str, reference: str | None, *, max_length: int, batch_s
     return policy_scorer, LogprobScorer(network, tokenizer, limit, batch_size, cache=True)
 
 
-def build_implicit(kind: str, policy: str = "smollm2", reference: str | None = None, beta: float | None = None,
-                   *, criteria: str | None = None, max_length: int = 1024, batch_size: int = 8,
-                   answer_prefix: str | None = None, trust_remote_code: bool = False) -> ImplicitRewardModel:
+def build_implicit(kind: str, policy: str = ImplicitOptions.policy, reference: str | None = None,
+                   beta: float | None = None, *, trust_remote_code: bool = False, **options) -> ImplicitRewardModel:
     """An implicit reward model of `kind` (dpo | simpo | cdr | rlpr) over causal LMs named by path or hub id
-    ('smollm2' = the shipped SmolLM2-135M-Instruct). β defaults to DEFAULT_BETA[kind]."""
-    if kind not in REWARD_KINDS:
-        raise ConfigError(f"unknown implicit kind '{kind}'; known: {', '.join(REWARD_KINDS)}")
-    options = ImplicitOptions(kind=kind, policy=policy, reference=reference,
-                              beta=DEFAULT_BETA[kind] if beta is None else beta, max_length=max_length,
-                              batch_size=batch_size, criteria=criteria)
-    if answer_prefix is not None:
-        options.answer_prefix = answer_prefix
-    return from_options(options, trust_remote_code=trust_remote_code)
+    ('smollm2' = the shipped SmolLM2-135M-Instruct); other ImplicitOptions (criteria, max_length...) by
+    keyword. Defaults are ImplicitOptions' (β: DEFAULT_BETA[kind])."""
+    return from_options(ImplicitOptions.from_dict({"kind": kind, "policy": policy, "reference": reference,
+                                                   "beta": beta, **options}),
+                        trust_remote_code=trust_remote_code)
 
 
 def from_options(options: ImplicitOptions, *, trust_remote_code: bool = False) -> ImplicitRewardModel:
-    if options.kind not in REWARD_KINDS:
-        raise ConfigError(f"unknown implicit kind '{options.kind}'; known: {', '.join(REWARD_KINDS)}")
     policy, reference = load_scorers(options.policy, options.reference, max_length=options.max_length,
                                      batch_size=options.batch_size, trust_remote_code=trust_remote_code)
     return ImplicitRewardModel(policy, reference, options)
@@ -222,6 +224,3 @@ def load(path: str, *, trust_remote_code: bool = False, **overrides) -> Implicit
     if values.get("policy") == TRAINED_POLICY:
         values["policy"] = str(Path(path).resolve())
     return from_options(ImplicitOptions.from_dict(values), trust_remote_code=trust_remote_code)
-
-
-register("implicit", load)

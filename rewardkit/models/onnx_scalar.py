@@ -1,4 +1,8 @@
-"""`onnx` family: a scalar reward model exported by `rewardkit export`, scored through ONNX Runtime.
+"""A scalar reward model exported by `rewardkit export`, scored through ONNX Runtime.
+
+An exported folder is a way to *run* a `scalar` model, not a family of its own: its rewardkit.json says
+`"family": "scalar"` plus an `onnx` section, and the scalar family's loader (rewardkit.families.scalar)
+returns this runner for it.
 
 It encodes, batches and pools exactly like the `scalar` family it came from (same ChatEncoder, same
 length-sorted batches, same padding side), so an fp32 export gives the same scores to ~1e-6 and an int8
@@ -18,8 +22,8 @@ from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ModelLoadError
 from rewardkit.models.base import Scores
-from rewardkit.models.registry import read_manifest, register
-from rewardkit.models.scalar import ScalarOptions, head_scores
+from rewardkit.models.hf import read_manifest
+from rewardkit.models.scalar import DEFAULT_BATCH_SIZE, ScalarOptions, head_scores
 
 
 def session_threads() -> int:
@@ -44,10 +48,11 @@ def open_session(graph: str | Path):
 
 
 class OnnxScalarRewardModel:
-    family = "onnx"
+    family = "scalar"
 
-    def __init__(self, session, tokenizer, options: ScalarOptions, last_token_pooling: bool):
-        self.session, self.tokenizer, self.options = session, tokenizer, options
+    def __init__(self, session, tokenizer, options: ScalarOptions, last_token_pooling: bool,
+                 parameters: int | None = None):
+        self.session, self.tokenizer, self.options, self.parameters = session, tokenizer, options, parameters
         self.encoder = ChatEncoder(tokenizer, options.max_length)
         self.last_token_pooling = last_token_pooling
         self.input_names = [i.name for i in session.get_inputs()]
@@ -58,7 +63,7 @@ class OnnxScalarRewardModel:
                           [e.token_type_ids for e in encoded])
         return {name: batch[name].numpy() for name in self.input_names}
 
-    def outputs_for(self, encoded: Sequence[Encoded], batch_size: int = 32) -> np.ndarray:
+    def outputs_for(self, encoded: Sequence[Encoded], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
         """Head outputs [N, num_labels] for encoded samples, in their order, batched by length."""
         out = np.empty((len(encoded), len(self.options.attributes)), dtype=np.float32)
         for index in length_sorted_batches([len(e.input_ids) for e in encoded], batch_size):
@@ -71,10 +76,14 @@ class OnnxScalarRewardModel:
             return outputs[:, 0]
         return outputs @ np.asarray(self.options.reward_weights, dtype=outputs.dtype)
 
-    def score(self, batch: Sequence[Sample], batch_size: int = 32) -> Scores:
+    def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
         encoded = self.encoder.encode_many(batch)
-        outputs = self.outputs_for(encoded, batch_size)
+        outputs = self.outputs_for(encoded, batch_size or DEFAULT_BATCH_SIZE)
         return head_scores(self.options, outputs, self.reward_from_outputs(outputs), encoded)
+
+    def parameter_count(self) -> int | None:
+        """Parameters of the PyTorch model it was exported from (recorded at export)."""
+        return self.parameters
 
 
 def check_on_this_cpu(path: str, session, details: dict) -> None:
@@ -113,7 +122,4 @@ def load(path: str, **overrides) -> OnnxScalarRewardModel:
     session = open_session(graph)
     check_on_this_cpu(path, session, details)
     return OnnxScalarRewardModel(session, load_tokenizer(path), ScalarOptions.from_dict(values),
-                                 bool(details.get("last_token_pooling", False)))
-
-
-register("onnx", load)
+                                 bool(details.get("last_token_pooling", False)), details.get("parameters"))

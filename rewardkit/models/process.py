@@ -28,11 +28,10 @@ from rewardkit.data.batching import length_sorted_batches, pad_batch
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError, ModelLoadError
-from rewardkit.models.base import Scores
+from rewardkit.models.base import Scores, distinct_parameters
 from rewardkit.models.causal_lm import save_causal_lm_reward
-from rewardkit.models.hf import save_model_folder
+from rewardkit.models.hf import MANIFEST, read_manifest, save_model_folder
 from rewardkit.models.logprobs import LogprobScorer
-from rewardkit.models.registry import MANIFEST, read_manifest, register
 from rewardkit.models.steps import aggregate_steps, check_separator_and_aggregation, response_token_steps
 
 
@@ -104,10 +103,14 @@ class ImplicitProcessModel:
             steps.append([self.options.beta * v for v in step_sums(ratio, index, n_steps)])
         return steps, sum(e.truncated for e in encoded)
 
-    def score(self, batch: Sequence[Sample]) -> Scores:
+    def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
+        self.policy.batch_size = self.reference.batch_size = batch_size or self.options.batch_size
         steps, truncated = self.step_rewards(list(batch))
         rewards = [aggregate_steps(values, self.options.aggregation) for values in steps]
         return Scores(rewards, steps=steps, truncated=truncated)
+
+    def parameter_count(self) -> int:
+        return distinct_parameters(self.policy.network, self.reference.network)
 
     def save(self, path: str | Path) -> Path:
         """The policy as an HF causal-LM folder (safetensors) + tokenizer + rewardkit.json naming the reference."""
@@ -120,15 +123,15 @@ def save_implicit_process(network, tokenizer, options: ProcessOptions, path: str
     return save_causal_lm_reward(network, tokenizer, "process", asdict(options), path)
 
 
-def build_process(policy: str, reference: str | None = None, beta: float = 0.05, *, separator: str = "newline",
-                  aggregation: str = "min", max_length: int = 1024, batch_size: int = 8,
-                  trust_remote_code: bool = False) -> ImplicitProcessModel:
-    """An implicit PRM from a policy and a reference causal LM (paths, hub ids, or 'smollm2')."""
+def build_process(policy: str, reference: str | None = None, beta: float | None = None, *,
+                  trust_remote_code: bool = False, **options) -> ImplicitProcessModel:
+    """An implicit PRM from a policy and a reference causal LM (paths, hub ids, or 'smollm2'); other
+    ProcessOptions (separator, aggregation, max_length...) by keyword. Defaults are ProcessOptions'."""
     if not reference:
         raise ConfigError("process:implicit needs a reference model (--reference)")
-    options = ProcessOptions(kind="implicit", reference=reference, beta=beta, separator=separator,
-                             aggregation=aggregation, max_length=max_length, batch_size=batch_size)
-    return _implicit_from(policy, options, trust_remote_code)
+    given = {"beta": beta, **options}
+    values = {"kind": "implicit", "reference": reference, **{k: v for k, v in given.items() if v is not None}}
+    return _implicit_from(policy, ProcessOptions.from_dict(values), trust_remote_code)
 
 
 def _implicit_from(policy: str, options: ProcessOptions, trust_remote_code: bool) -> ImplicitProcessModel:
@@ -187,22 +190,26 @@ class StepHeadModel:
         return module(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[..., 0]
 
     @torch.no_grad()
-    def step_values(self, batch: Sequence[Sample]) -> tuple[list[list[float]], int]:
+    def step_values(self, batch: Sequence[Sample], batch_size: int = ProcessOptions.batch_size
+                    ) -> tuple[list[list[float]], int]:
         items = [self.encode(s) for s in batch]
         out: list[list[float]] = [[] for _ in items]
         was_training = self.network.training
         self.network.eval()
-        for index in length_sorted_batches([len(e.input_ids) for e, _ in items], self.options.batch_size):
+        for index in length_sorted_batches([len(e.input_ids) for e, _ in items], batch_size):
             logits = self.token_logits(self.network, self.collate([items[i][0] for i in index])).float().cpu()
             for row, i in enumerate(index):
                 out[i] = torch.sigmoid(logits[row, items[i][1]]).tolist()
         self.network.train(was_training)
         return out, sum(e.truncated for e, _ in items)
 
-    def score(self, batch: Sequence[Sample]) -> Scores:
-        steps, truncated = self.step_values(list(batch))
+    def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
+        steps, truncated = self.step_values(list(batch), batch_size or self.options.batch_size)
         rewards = [aggregate_steps(values, self.options.aggregation) for values in steps]
         return Scores(rewards, steps=steps, truncated=truncated)
+
+    def parameter_count(self) -> int:
+        return distinct_parameters(self.network)
 
     def save(self, path: str | Path) -> Path:
         return save_model_folder(self.network, self.tokenizer, self.family, asdict(self.options), path)
@@ -224,10 +231,9 @@ def _token_classifier(path: str, trust_remote_code: bool, new_head: bool):
         raise ModelLoadError(f"cannot load a token-classification model from {path}: {err}") from None
 
 
-def build_step_head(backbone: str, *, separator: str = "newline", aggregation: str = "min",
-                    max_length: int = 1024, trust_remote_code: bool = False, seed: int = 0) -> StepHeadModel:
-    """A new (untrained) step head on a backbone folder, hub id or 'smollm2'; its initial weights depend on
-    `seed` alone."""
+def build_step_head(backbone: str, *, trust_remote_code: bool = False, seed: int = 0, **options) -> StepHeadModel:
+    """A new (untrained) step head on a backbone folder, hub id or 'smollm2'; other ProcessOptions (separator,
+    aggregation, max_length) by keyword. Its initial weights depend on `seed` alone."""
     from rewardkit.models.causal_lm import resolve_causal_lm
     from rewardkit.models.hf import load_tokenizer
     from rewardkit.models.seeding import seeded
@@ -237,8 +243,7 @@ def build_step_head(backbone: str, *, separator: str = "newline", aggregation: s
     with seeded(seed):
         network = _token_classifier(path, trust_remote_code, new_head=True)
     network.config.pad_token_id = tokenizer.pad_token_id
-    options = ProcessOptions(kind="explicit", separator=separator, aggregation=aggregation, max_length=max_length)
-    return StepHeadModel(network, tokenizer, options)
+    return StepHeadModel(network, tokenizer, ProcessOptions.from_dict({**options, "kind": "explicit"}))
 
 
 def load_step_head(path: str, options: ProcessOptions, *, trust_remote_code: bool = False) -> StepHeadModel:
@@ -260,6 +265,3 @@ def load(path: str, *, trust_remote_code: bool = False, **overrides):
     if not options.reference:
         raise ModelLoadError(f"{path}: an implicit process model needs 'reference' in {MANIFEST}")
     return _implicit_from(path, options, trust_remote_code)
-
-
-register("process", load)

@@ -23,10 +23,13 @@ from rewardkit.data.batching import length_sorted_batches, pad_batch
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ModelLoadError
-from rewardkit.models.hf import save_model_folder
-from rewardkit.models.base import Scores
+from rewardkit.models.base import Scores, distinct_parameters
+from rewardkit.models.hf import read_manifest, save_model_folder
 from rewardkit.models.packed_encoder import packable, packed_logits
-from rewardkit.models.registry import read_manifest, register
+
+
+DEFAULT_BATCH_SIZE = 32
+"""Samples per forward pass when `score` is not told."""
 
 
 @dataclass
@@ -152,13 +155,16 @@ class ScalarRewardModel:
         return next(self.network.parameters()).device
 
     # -- the RewardModel interface --------------------------------------------------------------------
-    def score(self, batch: Sequence[Sample], batch_size: int = 32) -> Scores:
+    def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
         encoded = self.encoder.encode_many(batch)
-        outputs = self.outputs_for(encoded, batch_size)
+        outputs = self.outputs_for(encoded, batch_size or DEFAULT_BATCH_SIZE)
         return head_scores(self.options, outputs, self.reward_from_outputs(outputs), encoded)
 
+    def parameter_count(self) -> int:
+        return distinct_parameters(self.network)
+
     @torch.no_grad()
-    def outputs_for(self, encoded: Sequence[Encoded], batch_size: int = 32) -> torch.Tensor:
+    def outputs_for(self, encoded: Sequence[Encoded], batch_size: int = DEFAULT_BATCH_SIZE) -> torch.Tensor:
         """Head outputs for already-encoded samples, in their order, batched by length."""
         was_training = self.network.training
         self.network.eval()
@@ -226,6 +232,3 @@ def load(path: str, *, trust_remote_code: bool = False, **overrides) -> ScalarRe
     if "attributes" not in values and network.config.num_labels != 1:
         options.attributes = [f"output_{i}" for i in range(network.config.num_labels)]
     return ScalarRewardModel(network, tokenizer, options)
-
-
-register("scalar", load)

@@ -20,6 +20,7 @@ from rewardkit.data.formats import detect_format, pair_parser
 from rewardkit.data.jsonl import iter_jsonl
 from rewardkit.data.schemas import Sample, as_conversation
 from rewardkit.errors import DataError
+from rewardkit.models.base import RewardModel
 
 
 @dataclass
@@ -94,10 +95,10 @@ class ScoredChunk:
     truncated: int
 
 
-def score_chunk(model, chunk: Sequence[tuple[dict, list[Sample]]], batch_size: int) -> ScoredChunk:
+def score_chunk(model: RewardModel, chunk: Sequence[tuple[dict, list[Sample]]], batch_size: int) -> ScoredChunk:
     """Score the samples of `chunk` in one `model.score` call and annotate its rows, in order."""
     samples = [s for _, row_samples_ in chunk for s in row_samples_]
-    scores = model.score(samples, batch_size=batch_size) if _takes_batch_size(model) else model.score(samples)
+    scores = model.score(samples, batch_size=batch_size)
     lines, position = [], 0
     for row, row_samples_ in chunk:
         rewards = scores.rewards[position : position + len(row_samples_)]
@@ -133,7 +134,7 @@ def write_scored(scored_chunks: Callable[[int], Iterable[ScoredChunk]], output_p
     return report
 
 
-def score_jsonl(model, input_path: str, output_path: str, *, batch_size: int = 32, rows_per_chunk: int = 512,
+def score_jsonl(model: RewardModel, input_path: str, output_path: str, *, batch_size: int = 32, rows_per_chunk: int = 512,
                 resume: bool = False, on_rows=None) -> ScoreReport:
     """Stream `input_path` through `model.score` into `output_path` (see module docstring)."""
 
@@ -143,8 +144,3 @@ def score_jsonl(model, input_path: str, output_path: str, *, batch_size: int = 3
 
     return write_scored(scored_chunks, output_path, resume=resume, on_rows=on_rows)
 
-
-def _takes_batch_size(model) -> bool:
-    import inspect
-
-    return "batch_size" in inspect.signature(model.score).parameters

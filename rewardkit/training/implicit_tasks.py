@@ -9,13 +9,14 @@
 Responses are rendered and masked as the implicit scorer renders them; the reference sums are computed once
 before the first step; LoRA (`lora_rank` > 0) is merged into the saved policy (rewardkit.training.log_ratio).
 
-    task = build_implicit_task(config)          # config.family == "implicit", config.objective == "dpo"
-    train(task, config, out_dir)                # rewardkit.training.loop.train
-    model = rewardkit.load(out_dir / "model")   # an ImplicitRewardModel of kind dpo
+    task = rewardkit.families.build_task(config)   # config.family == "implicit", config.objective == "dpo"
+    train(task, config, out_dir)                   # rewardkit.training.loop.train
+    model = rewardkit.load(out_dir / "model")      # an ImplicitRewardModel of kind dpo
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from torch import Tensor
@@ -24,13 +25,18 @@ from rewardkit.data.schemas import PreferencePair, Sample
 from rewardkit.errors import ConfigError
 from rewardkit.models.logprobs import LogprobScorer
 from rewardkit.training import losses
-from rewardkit.training.config import TrainConfig
 from rewardkit.training.log_ratio import (
-    ReferencedResponses, ResponseLogprobSum, causal_backbone, merged_policy, policy_and_reference,
+    PolicyOptions, ReferencedResponses, ResponseLogprobSum, causal_backbone, merged_policy, policy_and_reference,
 )
+from rewardkit.training.pair_data import PairKeys, load_pair_splits
 
 PAIR_OBJECTIVES: dict[str, Callable[[Tensor, Tensor, float], Tensor]] = {"dpo": losses.implicit_dpo}
 """objective → loss(s_chosen, s_rejected, β). Each trains the implicit reward kind of the same name."""
+
+
+@dataclass
+class DpoOptions(PairKeys, PolicyOptions):
+    """Keys of the implicit family's dpo objective: how pairs are read, β, the reference and LoRA."""
 
 
 def check_objective(name: str) -> None:
@@ -80,31 +86,29 @@ class ImplicitPairTask:
 
 
 def build_pair_task(backbone: str, train: Sequence[PreferencePair], evaluation: Sequence[PreferencePair], *,
-                    objective: str = "dpo", reference: str = "", beta: float | None = None, max_length: int = 256,
-                    lora_rank: int = 0, lora_alpha: float = 16.0, seed: int = 0) -> ImplicitPairTask:
+                    objective: str = "dpo", options: PolicyOptions | None = None, max_length: int = 256,
+                    seed: int = 0) -> ImplicitPairTask:
     """An ImplicitPairTask whose policy starts from `backbone` (a causal-LM folder, hub id or 'smollm2') and
-    whose reference is `reference` (empty: the backbone as it was before training). β unset: the objective's
-    documented default (models.implicit.DEFAULT_BETA)."""
-    from rewardkit.models.implicit import DEFAULT_BETA, ImplicitOptions, save_with_policy
+    whose reference is `options.reference` (empty: the backbone as it was before training). β unset: the
+    trained kind's documented default (models.implicit.ImplicitOptions)."""
+    from rewardkit.models.implicit import ImplicitOptions, save_with_policy
 
     check_objective(objective)
-    beta = DEFAULT_BETA[objective] if beta is None else beta
-    policy, reference_scorer, tokenizer = policy_and_reference(backbone, reference, max_length=max_length,
-                                                               lora_rank=lora_rank, lora_alpha=lora_alpha, seed=seed)
-    options = ImplicitOptions(kind=objective, reference=reference or backbone, beta=beta, max_length=max_length)
+    options = options or PolicyOptions()
+    policy, reference_scorer, tokenizer = policy_and_reference(backbone, options, max_length=max_length, seed=seed)
+    saved = ImplicitOptions(kind=objective, reference=options.reference or backbone, beta=options.beta,
+                            max_length=max_length)
+    options.beta = saved.beta  # the β this run trains at, as train_config.json records it
 
     def save(network, path: str) -> None:
-        save_with_policy(network, tokenizer, options, path)
+        save_with_policy(network, tokenizer, saved, path)
 
-    return ImplicitPairTask(policy, reference_scorer, train, evaluation, objective, beta, save)
+    return ImplicitPairTask(policy, reference_scorer, train, evaluation, objective, saved.beta, save)
 
 
-def build_implicit_task(config: TrainConfig) -> ImplicitPairTask:
-    """The task for a TrainConfig of family `implicit` (data, eval_data/eval_fraction, beta, reference, LoRA)."""
-    from rewardkit.training.scalar_recipe import load_pair_splits
-
+def build_implicit_task(config, options: DpoOptions) -> ImplicitPairTask:
+    """The task for a TrainConfig of family `implicit`: pairs from data / eval_data (or an eval_fraction)."""
     check_objective(config.objective)  # before any model or data is read
-    train, evaluation = load_pair_splits(config)
+    train, evaluation = load_pair_splits(config, options)
     return build_pair_task(causal_backbone(config.backbone), train, evaluation, objective=config.objective,
-                           reference=config.reference, beta=config.beta, max_length=config.max_length,
-                           lora_rank=config.lora_rank, lora_alpha=config.lora_alpha, seed=config.seed)
+                           options=options, max_length=config.max_length, seed=config.seed)

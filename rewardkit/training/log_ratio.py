@@ -11,6 +11,7 @@ prompt tokens masked; rewardkit.models.logprobs).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import torch
@@ -93,6 +94,21 @@ def with_lora(network, rank: int, alpha: float, seed: int = 0):
         return get_peft_model(network, config)
 
 
+@dataclass
+class PolicyOptions:
+    """Keys of the objectives that train a causal LM against a frozen reference (implicit, implicit PRM)."""
+
+    beta: float | None = None
+    """β of the implicit reward r = β·Σ log(πθ/πref). Unset: the trained model's documented default
+    (models.implicit.DEFAULT_BETA, 0.1 for DPO; models.process.ProcessOptions.beta, 0.05)."""
+    reference: str = ""
+    """Reference causal LM (folder, hub id, 'smollm2'); empty: the untrained backbone."""
+    lora_rank: int = 0
+    """LoRA rank via peft (merged into the saved policy); 0: full fine-tuning."""
+    lora_alpha: float = 16.0
+    """LoRA scaling α (the update is scaled by α / rank)."""
+
+
 def merged_policy(network):
     """The plain causal LM to save: LoRA adapters (if any) folded into the weights."""
     return network.merge_and_unload() if hasattr(network, "merge_and_unload") else network
@@ -104,8 +120,7 @@ def causal_backbone(name: str) -> str:
     return "smollm2" if name in ("minilm", "default") else name
 
 
-def policy_and_reference(backbone: str, reference: str, *, max_length: int, lora_rank: int = 0,
-                         lora_alpha: float = 16.0, seed: int = 0):
+def policy_and_reference(backbone: str, options: PolicyOptions, *, max_length: int, seed: int = 0):
     """(policy scorer, reference scorer, tokenizer). The policy starts from `backbone`; the reference is
     `reference` when named, else the backbone's own network, which is only read before training starts (the
     reference sums are precomputed), so no second copy is loaded."""
@@ -113,9 +128,9 @@ def policy_and_reference(backbone: str, reference: str, *, max_length: int, lora
 
     network, tokenizer = load_causal_lm_and_tokenizer(backbone)
     reference_scorer = LogprobScorer(network, tokenizer, max_length)
-    if reference:
-        ref_network, ref_tokenizer = load_causal_lm_and_tokenizer(reference)
+    if options.reference:
+        ref_network, ref_tokenizer = load_causal_lm_and_tokenizer(options.reference)
         reference_scorer = LogprobScorer(ref_network, ref_tokenizer, max_length)
-    if lora_rank > 0:  # zero-initialised adapters: the shared network still computes the reference exactly
-        network = with_lora(network, lora_rank, lora_alpha, seed)
+    if options.lora_rank > 0:  # zero-initialised adapters: the shared network still computes the reference exactly
+        network = with_lora(network, options.lora_rank, options.lora_alpha, seed)
     return LogprobScorer(network, tokenizer, max_length), reference_scorer, tokenizer

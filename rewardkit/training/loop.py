@@ -171,7 +171,7 @@ def _run(task, config, out_dir, accelerator, prepared, step_range, result, show_
                 pending = []
             result.steps = step + 1
             if save:
-                save_checkpoint(out_dir, module, optimizer, scheduler, step + 1, {"config": config.__dict__})
+                save_checkpoint(out_dir, module, optimizer, scheduler, step + 1, {"config": config.to_dict()})
             progress.update(bar, advance=1)
     log.close()
     result.train_seconds = time.perf_counter() - started

@@ -139,7 +139,7 @@ def write_training_card(model_dir: Path, config, result, task) -> Path:
     from rewardkit.atomic import atomic_file
     from rewardkit.machine import describe
 
-    data = data_record(config, len(task.lengths()), int(getattr(task, "truncated", 0)))
+    data = data_record(config, len(task.lengths()), task.truncated)
     name = f"{config.family}-{config.objective}"
     dataset = config.eval_data or "held-out examples"
     base = base_model_id(config.backbone)
@@ -156,7 +156,7 @@ def write_training_card(model_dir: Path, config, result, task) -> Path:
         resumed_from=result.resumed_from, train_seconds=round(result.train_seconds, 2),
         data_table=_data_table(data), machine_table=_table(list(machine.items())),
         evaluation_table=_evaluation_table("end of training", dataset, result.last_eval),
-        config_json=json.dumps(config.__dict__, indent=2))
+        config_json=json.dumps(config.to_dict(), indent=2))
     with atomic_file(model_dir / CARD_FILE) as handle:
         handle.write(str(card))
     return model_dir / CARD_FILE

@@ -6,15 +6,16 @@
 - **step-bce** (explicit PRM, for comparison): BCE of a token head at each step's last token on step labels.
 
 The reference log-probabilities are computed once, before the first step (the reference is frozen). LoRA
-(`lora_rank` > 0, via peft) is merged into the policy when training finishes. The CLI should call:
+(`lora_rank` > 0, via peft) is merged into the policy when training finishes.
 
-    task = build_process_task(config)                  # config.family == "process"
+    task = rewardkit.families.build_task(config)       # config.family == "process"
     train(task, config, out_dir)                       # rewardkit.training.loop.train
     model = rewardkit.load(out_dir / "model")          # the process model (implicit or explicit)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from dataclasses import replace  # noqa: F401  (used in a doctest)
 from random import Random
 from typing import Callable, Sequence
@@ -25,9 +26,8 @@ from rewardkit.errors import ConfigError, DataError
 from rewardkit.models.logprobs import LogprobScorer
 from rewardkit.synth.traces import Trace, generate_traces, read_traces, split_by_problem
 from rewardkit.training import losses
-from rewardkit.training.config import TrainConfig
 from rewardkit.training.log_ratio import (
-    ReferencedResponses, ResponseLogprobSum, causal_backbone, merged_policy, policy_and_reference,
+    PolicyOptions, ReferencedResponses, ResponseLogprobSum, causal_backbone, merged_policy, policy_and_reference,
 )
 
 
@@ -163,46 +163,75 @@ def _step_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 # -- building a task from a TrainConfig --------------------------------------------------------------------
 
-def load_trace_splits(config: TrainConfig) -> tuple[list[Trace], list[Trace]]:
+@dataclass
+class StepOptions:
+    """Keys of every process objective: where steps end, how they aggregate, and the synthetic fallback data."""
+
+    step_separator: str = "newline"
+    """Where steps end: newline | step ("Step k:") | a literal marker such as "ки"."""
+    step_aggregation: str = "min"
+    """How step rewards make the response score: min | mean | sum | last."""
+    synthetic_traces: int = 400
+    """When `data` is empty, train on this many synthetic step-labelled arithmetic traces."""
+
+
+@dataclass
+class ImplicitPrmOptions(StepOptions, PolicyOptions):
+    """Keys of the implicit-ce and implicit-dpo objectives: step keys plus β, the reference and LoRA."""
+
+
+def load_trace_splits(config, options: StepOptions) -> tuple[list[Trace], list[Trace]]:
     """Training and held-out traces: `data` (JSONL of trace rows) or `synthetic_traces` generated ones; the
     held-out part is `eval_data`, else an `eval_fraction` of the problems (never splitting a problem)."""
     if config.data:
         traces = read_traces(config.data)
     else:
-        traces = generate_traces(-(-config.synthetic_traces // 4), per_problem=4, seed=config.seed)
-        traces = traces[: config.synthetic_traces]
+        traces = generate_traces(-(-options.synthetic_traces // 4), per_problem=4, seed=config.seed)
+        traces = traces[: options.synthetic_traces]
     if config.eval_data:
         return traces, read_traces(config.eval_data)
     held, kept = split_by_problem(traces, config.eval_fraction, seed=config.seed)
     return kept, held
 
 
-def build_process_task(config: TrainConfig):
-    """The task for `config.objective` (implicit-ce | implicit-dpo | step-bce). The backbone 'minilm' (the
-    scalar family's default, an encoder) means the shipped SmolLM2 here, as does 'smollm2'."""
-    from rewardkit.models.process import ProcessOptions, save_implicit_process
+def process_options(options: StepOptions, **values):
+    """The saved model's ProcessOptions: the step keys plus `values`; unset (None) values keep the defaults."""
+    from rewardkit.models.process import ProcessOptions
 
-    backbone = causal_backbone(config.backbone)
-    train, evaluation = load_trace_splits(config)
-    if config.objective == "step-bce":
-        from rewardkit.models.process import build_step_head
+    given = {"separator": options.step_separator, "aggregation": options.step_aggregation, **values}
+    result = ProcessOptions.from_dict({k: v for k, v in given.items() if v is not None})
+    result.check()
+    return result
 
-        model = build_step_head(backbone, separator=config.step_separator, aggregation=config.step_aggregation,
-                                max_length=config.max_length, seed=config.seed)
-        return StepLabelTask(model, train, evaluation)
+
+def build_step_label_task(config, options: StepOptions) -> StepLabelTask:
+    """step-bce: a new token head on the causal backbone ('minilm' means the shipped SmolLM2 here)."""
+    from rewardkit.models.process import build_step_head
+
+    saved = process_options(options, kind="explicit", max_length=config.max_length)
+    train, evaluation = load_trace_splits(config, options)
+    model = build_step_head(causal_backbone(config.backbone), seed=config.seed,
+                            **{f.name: getattr(saved, f.name) for f in fields(saved) if f.name != "kind"})
+    return StepLabelTask(model, train, evaluation)
+
+
+def build_implicit_prm_task(config, options: ImplicitPrmOptions) -> ImplicitPRMTask:
+    """implicit-ce | implicit-dpo: the policy starts from the causal backbone ('minilm' means the shipped
+    SmolLM2 here); the reference is `options.reference`, else the untrained backbone."""
+    from rewardkit.models.process import save_implicit_process
+
     if config.objective not in IMPLICIT_OBJECTIVES:
         raise ConfigError(f"unknown process objective '{config.objective}'; known: "
                           f"{', '.join(IMPLICIT_OBJECTIVES)}, step-bce")
-    policy, reference, tokenizer = policy_and_reference(backbone, config.reference, max_length=config.max_length,
-                                                        lora_rank=config.lora_rank, lora_alpha=config.lora_alpha,
+    backbone = causal_backbone(config.backbone)
+    saved = process_options(options, kind="implicit", reference=options.reference or backbone, beta=options.beta,
+                            max_length=config.max_length)
+    options.beta = saved.beta  # the β this run trains at, as train_config.json records it
+    train, evaluation = load_trace_splits(config, options)
+    policy, reference, tokenizer = policy_and_reference(backbone, options, max_length=config.max_length,
                                                         seed=config.seed)
-    beta = ProcessOptions.beta if config.beta is None else config.beta
-    options = ProcessOptions(kind="implicit", reference=config.reference or backbone, beta=beta,
-                             separator=config.step_separator, aggregation=config.step_aggregation,
-                             max_length=config.max_length)
-    options.check()
 
     def save(trained, path: str) -> None:
-        save_implicit_process(trained, tokenizer, options, path)
+        save_implicit_process(trained, tokenizer, saved, path)
 
-    return ImplicitPRMTask(policy, reference, train, evaluation, config.objective, beta, save, config.seed)
+    return ImplicitPRMTask(policy, reference, train, evaluation, config.objective, saved.beta, save, config.seed)

@@ -16,6 +16,8 @@ from rewardkit.training.objectives import PairObjective
 
 class TrainTask(Protocol):
     module: torch.nn.Module
+    truncated: int
+    """Training samples cut to max_length."""
 
     def lengths(self) -> list[int]: ...
     def loss(self, module, indices: Sequence[int]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]: ...

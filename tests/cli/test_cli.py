@@ -113,7 +113,15 @@ def test_train_cli_on_a_tiny_backbone(tiny_llama, tmp_path, monkeypatch, capsys)
     assert json.loads((out / "train_config.json").read_text())["max_steps"] == 4
     code, _, err = run(["train", "--data", str(data), "--backbone", tiny_llama, "--out", str(tmp_path / "x"),
                         "learning_rat=1"], monkeypatch, capsys)
-    assert code == 2 and "unknown key(s) learning_rat" in err
+    assert code == 2 and "unknown key 'learning_rat'" in err and "loop keys: backbone" in err
+
+
+def test_train_with_a_key_of_another_family_exits_2_naming_it(tmp_path, monkeypatch, capsys):
+    data = write_jsonl(tmp_path / "pairs.jsonl", [{"prompt": "p", "chosen": "a", "rejected": "b"}])
+    code, _, err = run(["train", "--kind", "scalar", "beta=0.3", "--data", str(data), "--out", str(tmp_path / "run")],
+                       monkeypatch, capsys)
+    assert code == 2 and "key 'beta' does not apply to family 'scalar'" in err
+    assert not (tmp_path / "run").exists()  # refused before anything was written
 
 
 def test_help_does_not_import_torch():

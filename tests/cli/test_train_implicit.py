@@ -20,7 +20,7 @@ def test_train_implicit_dpo_from_the_cli(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", [
         "rewardkit", "train", "--kind", "implicit", "--objective", "dpo", "--data", str(data), "--backbone", backbone,
         "--reference", reference, "--out", str(out), "max_steps=2", "batch_size=2", "eval_fraction=0.34",
-        "beta=0.1", "max_length=32",
+        "max_length=32",
     ])
     try:
         main()
@@ -28,6 +28,9 @@ def test_train_implicit_dpo_from_the_cli(tmp_path, monkeypatch, capsys):
         assert exit_.code in (0, None), capsys.readouterr().err
     model = rewardkit.load(str(out / "model"))
     assert model.family == "implicit" and model.options.kind == "dpo"
+    recorded = json.loads((out / "train_config.json").read_text())
+    assert model.options.beta == recorded["beta"] == 0.1  # β unset: the documented DPO default, recorded as trained
+    assert "centering" not in recorded and "step_separator" not in recorded  # only the keys that applied
     assert Path(model.options.reference) == Path(reference).resolve()
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert len(log) == 2 and "eval_accuracy" in log[-1]

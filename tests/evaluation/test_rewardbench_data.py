@@ -15,6 +15,9 @@ from rewardkit.models.base import Scores
 class TableModel:
     family = "dummy"
 
+    def parameter_count(self):
+        return None
+
     def __init__(self, table):
         self.table = table
 

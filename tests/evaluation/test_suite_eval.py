@@ -15,6 +15,9 @@ class LengthModel:
 
     family = "dummy"
 
+    def parameter_count(self):
+        return None
+
     def __init__(self):
         self.calls = 0
 
@@ -27,6 +30,9 @@ class TableModel:
     """Reward read from a dict keyed by response text."""
 
     family = "dummy"
+
+    def parameter_count(self):
+        return None
 
     def __init__(self, table):
         self.table = table

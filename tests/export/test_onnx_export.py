@@ -1,5 +1,5 @@
-"""ONNX export: the exported folder loads as the `onnx` family and scores like the PyTorch model (fp32 to 1e-5,
-int8 closely), through the library and through `rewardkit export` / `rewardkit score`."""
+"""ONNX export: the exported folder loads as a `scalar` model run by ONNX Runtime and scores like the PyTorch
+model (fp32 to 1e-5, int8 closely), through the library and through `rewardkit export` / `rewardkit score`."""
 
 import json
 
@@ -13,6 +13,7 @@ from rewardkit.export import export_onnx, int8_scheme, probe
 from rewardkit.export.int8_scheme import cpu_record, pair_sums_saturate, scheme_for
 from rewardkit.export.probe import probe_samples
 from rewardkit.models import scalar
+from rewardkit.models.onnx_scalar import OnnxScalarRewardModel
 from tests.helpers import run_cli as run, write_jsonl
 
 pytest.importorskip("onnxruntime")
@@ -39,8 +40,10 @@ def test_fp32_decoder_export_scores_like_torch(tiny_llama, llama_onnx):
     folder, report = llama_onnx
     assert report.inputs == ["input_ids", "attention_mask"] and report.max_abs_difference < 1e-4
     exported = rewardkit.load(str(folder), max_length=64)
-    assert exported.family == "onnx"
-    expected = scalar.load(tiny_llama, max_length=64).score(SAMPLES)
+    assert isinstance(exported, OnnxScalarRewardModel) and exported.family == "scalar"  # a way to run a scalar model
+    torch_model = scalar.load(tiny_llama, max_length=64)
+    assert exported.parameter_count() == torch_model.parameter_count() > 0
+    expected = torch_model.score(SAMPLES)
     for batch_size in (1, 2, 5):
         got = exported.score(SAMPLES, batch_size=batch_size)
         assert got.rewards == pytest.approx(expected.rewards, abs=1e-5)
@@ -52,7 +55,7 @@ def test_fp32_decoder_export_scores_like_torch(tiny_llama, llama_onnx):
 def test_manifest_records_the_family_options_and_export(llama_onnx, tiny_llama):
     folder, _ = llama_onnx
     manifest = json.loads((folder / "rewardkit.json").read_text())
-    assert manifest["family"] == "onnx" and manifest["onnx"]["int8"] is False
+    assert manifest["family"] == "scalar" and manifest["onnx"]["int8"] is False
     assert manifest["onnx"]["last_token_pooling"] is True and manifest["options"]["attributes"] == ["reward"]
     normalized = rewardkit.load(str(folder), normalize=True, reward_mean=1.0, reward_std=2.0)
     raw = rewardkit.load(str(folder)).score(SAMPLES[:2]).rewards
@@ -163,3 +166,14 @@ def test_cli_rejects_an_unknown_format(tiny_bert, tmp_path, monkeypatch, capsys)
     code, _, err = run(["export", "--model", tiny_bert, "--format", "tflite", "--out", str(tmp_path / "x")],
                        monkeypatch, capsys)
     assert code == 2 and "--format must be onnx" in err
+
+
+def test_only_a_pytorch_scalar_model_exports(llama_onnx, tmp_path):
+    folder, _ = llama_onnx
+    with pytest.raises(ModelLoadError, match="already an ONNX export; export the PyTorch model it came from"):
+        export_onnx(folder, tmp_path / "again")
+    (tmp_path / "implicit").mkdir()
+    (tmp_path / "implicit" / "rewardkit.json").write_text(json.dumps({"family": "implicit", "options": {}}))
+    with pytest.raises(ModelLoadError, match="only scalar models export to ONNX, this is 'implicit'"):
+        export_onnx(tmp_path / "implicit", tmp_path / "out")
+    assert not (tmp_path / "again").exists() and not (tmp_path / "out").exists()

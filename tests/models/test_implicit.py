@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
 
 import rewardkit
+from rewardkit import families
 from rewardkit.data.schemas import Message, Sample
 from rewardkit.errors import ConfigError, ModelLoadError
 from rewardkit.models.causal_lm import cache_root, resolve_causal_lm
-from rewardkit.models.implicit import ImplicitRewardModel, build_implicit, encode_answer_after, with_criteria
-from rewardkit.models.lm_rewards import build_from_spec, is_lm_spec, parse_spec
+from rewardkit.families.registry import parse_spec
+from rewardkit.models.implicit import (
+    DEFAULT_BETA, ImplicitOptions, ImplicitRewardModel, build_implicit, encode_answer_after, with_criteria,
+)
 from rewardkit.models.logprobs import LogprobCache, response_target_mask
 from rewardkit.models.tiny_lm import SIMPLE_CHAT_TEMPLATE, save_tiny_causal_lm
 
@@ -104,15 +108,17 @@ def test_density_ratio_with_criteria_prompt(lms):
 
 def test_rlpr_is_the_mean_probability_of_the_reference_answer(lms):
     model = build_implicit("rlpr", lms["policy"])
-    rewards = model.score(SAMPLES[:2], references=["4", "hello"]).rewards
+    answered = [replace(SAMPLES[0], reference_answer="4"), replace(SAMPLES[1], reference_answer="hello")]
+    rewards = model.score(answered).rewards
     assert all(0.0 < r <= 1.0 for r in rewards)
     encoded = model.policy.encoder.tokenizer(" 4", add_special_tokens=False)["input_ids"]
     answer = encode_answer_after(model.policy.encoder, SAMPLES[0], "4", model.options.answer_prefix)
     values = model.policy.response_logprobs([answer])[0]
     assert len(values) == len(encoded)
     assert rewards[0] == pytest.approx(float(values.exp().mean()), abs=1e-6)
-    with pytest.raises(ConfigError, match="reference answer"):
-        model.score(SAMPLES[:2])
+    with pytest.raises(ConfigError, match="reference answer for every sample.*1 of 2 have none, the first at "
+                                          "position 1"):
+        model.score([answered[0], SAMPLES[1]])
 
 
 def test_reference_log_probs_are_cached(lms):
@@ -124,18 +130,28 @@ def test_reference_log_probs_are_cached(lms):
 
 
 def test_bad_specs_and_missing_reference(lms):
-    assert parse_spec("implicit:cdr") == ("implicit", "cdr")
-    assert is_lm_spec("process:implicit") and not is_lm_spec("/tmp/model")
-    with pytest.raises(ConfigError, match="unknown implicit kind 'foo'"):
+    family, kind = parse_spec("implicit:cdr")
+    assert (family.name, kind) == ("implicit", "cdr") and parse_spec("implicit")[1] == "dpo"
+    assert families.is_spec("process:implicit") and not families.is_spec("/tmp/model")
+    with pytest.raises(ConfigError, match="unknown implicit kind 'foo'.*implicit:dpo, implicit:simpo"):
         parse_spec("implicit:foo")
-    with pytest.raises(ConfigError, match="unknown model spec"):
+    with pytest.raises(ConfigError, match="unknown model spec 'bogus:dpo'"):
         parse_spec("bogus:dpo")
+    with pytest.raises(ConfigError, match="unknown model spec 'scalar:x'"):  # scalar models come from folders
+        parse_spec("scalar:x")
     with pytest.raises(ConfigError, match="needs a reference"):
-        build_from_spec("implicit:dpo", lms["policy"])
+        families.build("implicit:dpo", policy=lms["policy"])
+
+
+def test_spec_defaults_are_the_options_defaults(lms):
+    """β left unset is the kind's documented default; the other options are ImplicitOptions' defaults."""
+    for kind, beta in DEFAULT_BETA.items():
+        model = families.build(f"implicit:{kind}", policy=lms["policy"], reference=lms["reference"], beta=None)
+        assert model.options.beta == beta and model.options.max_length == ImplicitOptions.max_length
 
 
 def test_saved_implicit_model_loads_through_the_registry(lms, tmp_path):
-    model = build_from_spec("implicit:dpo", lms["policy"], lms["reference"], beta=0.2)
+    model = families.build("implicit:dpo", policy=lms["policy"], reference=lms["reference"], beta=0.2)
     model.save(tmp_path / "dpo")
     loaded = rewardkit.load(str(tmp_path / "dpo"))
     assert isinstance(loaded, ImplicitRewardModel) and loaded.family == "implicit"

@@ -46,9 +46,9 @@ def test_density_ratio_follows_the_criteria(smollm2):
 
 def test_reference_probability_prefers_the_right_answer(smollm2):
     rlpr = model(smollm2, "rlpr")
-    right, wrong = rlpr.score([Sample.from_text("What is 6 times 7?", "6 times 7 is 42."),
-                               Sample.from_text("What is 6 times 7?", "6 times 7 is 36.")],
-                              references=["42", "42"]).rewards
+    right, wrong = rlpr.score([Sample.from_text("What is 6 times 7?", "6 times 7 is 42.", reference_answer="42"),
+                               Sample.from_text("What is 6 times 7?", "6 times 7 is 36.", reference_answer="42")]
+                              ).rewards
     assert 0.0 < wrong < right <= 1.0
 
 
@@ -67,10 +67,10 @@ def test_steps_on_a_byte_level_tokenizer(smollm2):
 
 
 def test_dpo_spec_with_the_default_model_scores_verifiable_pairs():
-    from rewardkit.models.lm_rewards import build_from_spec
+    from rewardkit import families
     from rewardkit.synth import generate_pairs
 
-    dpo = build_from_spec("implicit:dpo", "smollm2", "smollm2", max_length=256)
+    dpo = families.build("implicit:dpo", policy="smollm2", reference="smollm2", max_length=256)
     samples = [s for p in generate_pairs(3, seed=0) for s in p.pair.samples()]
     scores = dpo.score(samples)
     assert len(scores) == len(samples) and scores.rewards == [0.0] * len(samples)

@@ -14,10 +14,10 @@ import rewardkit
 from rewardkit.errors import ConfigError
 from rewardkit.models.implicit import ImplicitRewardModel
 from rewardkit.models.tiny_lm import SIMPLE_CHAT_TEMPLATE, save_tiny_causal_lm
-from rewardkit.training.config import build_config
-from rewardkit.training.implicit_tasks import build_implicit_task
+from rewardkit.families import train_config
+
 from rewardkit.training.loop import train
-from rewardkit.training.recipes import build_task
+from rewardkit.families import build_task
 
 TOPICS = ["apples", "boats", "clocks", "doors", "eggs", "forks", "gates", "hats"]
 BETA = 0.5
@@ -43,7 +43,7 @@ def config_for(setup, **values):
             "eval_data": setup["data"], "batch_size": 4, "learning_rate": 0.02, "warmup_ratio": 0.0,
             "weight_decay": 0.0, "max_steps": 8, "eval_every": 1000, "save_every": 1000, "max_length": 64,
             "beta": BETA}
-    return build_config({**base, **values})
+    return train_config({**base, **values})
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_saved_model_scores_beta_times_the_log_ratio_of_the_trained_weights(setu
 
 def test_lora_training_saves_a_merged_policy(setup, tmp_path):
     config = config_for(setup, lora_rank=4, lora_alpha=8.0, max_steps=2)
-    task = build_implicit_task(config)
+    task = build_task(config)
     trainable = sum(p.numel() for p in task.module.parameters() if p.requires_grad)
     assert trainable < 0.1 * sum(p.numel() for p in task.module.parameters())
     train(task, config, tmp_path, show_progress=False)
@@ -119,7 +119,7 @@ def test_lora_training_saves_a_merged_policy(setup, tmp_path):
 
 
 def test_a_bad_objective_names_the_key_and_the_known_objectives(setup):
-    with pytest.raises(ConfigError, match=r"unknown implicit objective 'bt' \(config key 'objective'\); known: dpo"):
+    with pytest.raises(ConfigError, match=r"unknown implicit objective 'bt' \(key 'objective'\); known: dpo"):
         build_task(config_for(setup, objective="bt", data=""))  # checked before any data or model is read
 
 

@@ -11,10 +11,10 @@ import pytest
 from huggingface_hub import ModelCard
 
 from rewardkit.models.tiny_lm import save_tiny_causal_lm
-from rewardkit.training.config import build_config
+from rewardkit.families import train_config
 from rewardkit.training.loop import train
 from rewardkit.training.model_card import base_model_id
-from rewardkit.training.recipes import build_task
+from rewardkit.families import build_task
 from tests.helpers import run_cli, write_jsonl
 
 TOPICS = ["apples", "boats", "clocks", "doors", "eggs", "forks", "gates", "hats"]
@@ -27,7 +27,7 @@ def trained(tmp_path_factory):
             for t in TOPICS]
     rows[0]["chosen"] = "fine " * 80  # longer than max_length: truncated, and counted
     data = write_jsonl(root / "pairs.jsonl", rows)
-    config = build_config({"backbone": save_tiny_causal_lm(root / "lm"), "data": str(data), "max_steps": 3,
+    config = train_config({"backbone": save_tiny_causal_lm(root / "lm"), "data": str(data), "max_steps": 3,
                            "batch_size": 2, "max_length": 32, "eval_fraction": 0.25, "seed": 7})
     task = build_task(config)
     train(task, config, root / "run", show_progress=False)

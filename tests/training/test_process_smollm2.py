@@ -9,9 +9,9 @@ import pytest
 import rewardkit
 from rewardkit.models.process import ImplicitProcessModel
 from rewardkit.synth.traces import Trace, write_traces
-from rewardkit.training.config import build_config
+from rewardkit.families import train_config
 from rewardkit.training.loop import train
-from rewardkit.training.process_tasks import build_process_task
+from rewardkit.families import build_task
 
 pytestmark = pytest.mark.slow
 
@@ -23,12 +23,12 @@ TRACES = [
 
 def test_lora_implicit_ce_on_smollm2(tmp_path):
     write_traces(tmp_path / "traces.jsonl", TRACES)
-    config = build_config({
+    config = train_config({
         "family": "process", "objective": "implicit-ce", "backbone": "smollm2", "data": str(tmp_path / "traces.jsonl"),
         "eval_data": str(tmp_path / "traces.jsonl"), "batch_size": 2, "max_steps": 1, "learning_rate": 1e-3,
         "lora_rank": 4, "max_length": 128, "eval_every": 1000, "save_every": 1000,
     })
-    train(build_process_task(config), config, tmp_path / "run", show_progress=False)
+    train(build_task(config), config, tmp_path / "run", show_progress=False)
     log = [json.loads(line) for line in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()]
     assert len(log) == 1 and log[0]["loss"] == pytest.approx(0.6931, abs=1e-3)  # σ(0) before the first update
     assert 0.0 < log[0]["eval_loss"] < 1.0

@@ -15,9 +15,10 @@ from rewardkit.models.process import StepHeadModel
 from rewardkit.models.tiny_lm import save_tiny_causal_lm
 from rewardkit.synth.traces import Trace, write_traces
 from rewardkit.training import losses
-from rewardkit.training.config import build_config
+from rewardkit.families import train_config
 from rewardkit.training.loop import train
-from rewardkit.training.process_tasks import build_process_task, pair_indices
+from rewardkit.families import build_task
+from rewardkit.training.process_tasks import pair_indices
 
 TOPICS = ["apples", "boats", "clocks", "doors", "eggs", "forks", "gates", "hats"]
 
@@ -42,8 +43,10 @@ def setup(tmp_path_factory):
 def config_for(setup, **values):
     base = {"family": "process", "backbone": setup["backbone"], "data": setup["data"], "eval_data": setup["data"],
             "batch_size": 8, "learning_rate": 0.02, "warmup_ratio": 0.0, "weight_decay": 0.0, "max_steps": 12,
-            "eval_every": 1000, "save_every": 1000, "max_length": 64, "beta": 0.5}
-    return build_config({**base, **values})
+            "eval_every": 1000, "save_every": 1000, "max_length": 64}
+    if values.get("objective") != "step-bce":  # β is an option of the implicit objectives only
+        base["beta"] = 0.5
+    return train_config({**base, **values})
 
 
 def losses_of(out_dir) -> list[float]:
@@ -65,7 +68,7 @@ def test_losses_by_hand():
 
 def test_implicit_ce_learns_outcomes_and_saves_a_loadable_prm(setup, tmp_path):
     config = config_for(setup, objective="implicit-ce")
-    result = train(build_process_task(config), config, tmp_path, show_progress=False)
+    result = train(build_task(config), config, tmp_path, show_progress=False)
     history = losses_of(tmp_path)
     assert history[-1] < 0.5 * history[0]
     assert result.last_eval["eval_outcome_accuracy"] == 1.0
@@ -86,7 +89,7 @@ def test_implicit_ce_learns_outcomes_and_saves_a_loadable_prm(setup, tmp_path):
 
 def test_implicit_dpo_on_pairs_lowers_the_loss(setup, tmp_path):
     config = config_for(setup, objective="implicit-dpo", batch_size=4, max_steps=8)
-    task = build_process_task(config)
+    task = build_task(config)
     assert len(task.examples) == len(TOPICS)
     train(task, config, tmp_path, show_progress=False)
     history = losses_of(tmp_path)
@@ -95,7 +98,7 @@ def test_implicit_dpo_on_pairs_lowers_the_loss(setup, tmp_path):
 
 def test_lora_training_merges_into_a_plain_policy(setup, tmp_path):
     config = config_for(setup, objective="implicit-ce", lora_rank=4, lora_alpha=8.0, max_steps=3)
-    task = build_process_task(config)
+    task = build_task(config)
     trainable = sum(p.numel() for p in task.module.parameters() if p.requires_grad)
     assert trainable < 0.1 * sum(p.numel() for p in task.module.parameters())
     train(task, config, tmp_path, show_progress=False)
@@ -105,7 +108,7 @@ def test_lora_training_merges_into_a_plain_policy(setup, tmp_path):
 
 def test_explicit_step_head_learns_step_labels(setup, tmp_path):
     config = config_for(setup, objective="step-bce", learning_rate=0.01, max_steps=12)
-    result = train(build_process_task(config), config, tmp_path, show_progress=False)
+    result = train(build_task(config), config, tmp_path, show_progress=False)
     history = losses_of(tmp_path)
     assert history[-1] < 0.5 * history[0]
     assert result.last_eval["eval_step_accuracy"] == 1.0
@@ -116,12 +119,13 @@ def test_explicit_step_head_learns_step_labels(setup, tmp_path):
 def test_synthetic_traces_when_no_data_and_bad_objective(setup, tmp_path):
     config = config_for(setup, objective="implicit-ce", data="", eval_data="", synthetic_traces=12,
                         eval_fraction=0.34, max_steps=1)
-    task = build_process_task(config)
+    task = build_task(config)
     assert len(task.train) + len(task.evaluation) == 12 and len(task.evaluation)
     train(task, config, tmp_path, show_progress=False)
     assert (tmp_path / "model" / "rewardkit.json").is_file()
-    with pytest.raises(ConfigError, match="unknown process objective 'bt'"):
-        build_process_task(config_for(setup, objective="bt"))
+    with pytest.raises(ConfigError, match=r"unknown process objective 'bt' \(key 'objective'\); known: "
+                                          r"implicit-ce, implicit-dpo, step-bce"):
+        build_task(config_for(setup, objective="bt"))
 
 
 def test_pairs_stay_within_a_problem():

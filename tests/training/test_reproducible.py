@@ -21,9 +21,9 @@ from safetensors.torch import load_file
 
 from rewardkit.models.tiny_lm import SIMPLE_CHAT_TEMPLATE, save_tiny_causal_lm
 from rewardkit.synth.traces import Trace, write_traces
-from rewardkit.training.config import build_config
+from rewardkit.families import train_config
 from rewardkit.training.loop import train
-from rewardkit.training.recipes import build_task
+from rewardkit.families import build_task
 
 TOPICS = ["apples", "boats", "clocks", "doors", "eggs", "forks", "gates", "hats"]
 
@@ -74,7 +74,7 @@ RUNS = {  # family/objective → the keys that differ from the shared ones
 def run(data, name: str, seed: int, tag: str) -> tuple[list[float], dict[str, torch.Tensor]]:
     """Train `name` for 4 steps; returns the logged losses and the saved model's tensors."""
     torch.rand(7)  # disturb the global generators: a run must not depend on what ran before it
-    config = build_config({**RUNS[name](data), "seed": seed, "max_steps": 4, "batch_size": 2, "max_length": 48,
+    config = train_config({**RUNS[name](data), "seed": seed, "max_steps": 4, "batch_size": 2, "max_length": 48,
                            "eval_fraction": 0.25, "eval_every": 1000, "save_every": 1000, "learning_rate": 1e-3})
     out = data["root"] / f"{name}-{seed}-{tag}"
     train(build_task(config), config, out, show_progress=False)
@@ -101,11 +101,11 @@ def test_same_seed_same_model_and_another_seed_another(data, name):
 
 KILLED_RUN = """
 import os, signal, sys
-from rewardkit.training.config import build_config
+from rewardkit.families import train_config
 from rewardkit.training.loop import train
-from rewardkit.training.recipes import build_task
+from rewardkit.families import build_task
 
-config = build_config({"backbone": sys.argv[1], "data": sys.argv[2], "max_steps": 8, "save_every": 2,
+config = train_config({"backbone": sys.argv[1], "data": sys.argv[2], "max_steps": 8, "save_every": 2,
                        "eval_every": 1000, "batch_size": 2, "max_length": 48, "learning_rate": 1e-3,
                        "eval_fraction": 0.25})
 task = build_task(config)

@@ -1,0 +1,70 @@
+"""Several models on one suite: the metrics.json content, the report's cost/accuracy table, and what goes
+into each model's card. Written atomically (`write_outputs`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rewardkit.evaluation.suite_eval import EvalResult
+
+REPORT_KEYS = ("accuracy", "sections", "rewardbench", "calibration", "length_bias", "best_of_n")
+"""The first model's metrics that report.html draws."""
+
+
+def headline(metrics: dict[str, Any]) -> float | None:
+    """The number to rank models by: the official score when there is one, else pairwise accuracy, else the
+    first-error F1 (process suite)."""
+    if "Score" in metrics.get("rewardbench", {}):
+        return metrics["rewardbench"]["Score"]
+    if "accuracy" in metrics:
+        return metrics["accuracy"]["accuracy"]
+    return metrics.get("first_error", {}).get("f1")
+
+
+def card_figures(metrics: dict[str, Any]) -> dict[str, float]:
+    """The headline numbers of one model's metrics, flat, for its model card."""
+    figures = {key: value for key, value in metrics.get("accuracy", {}).items() if isinstance(value, (int, float))}
+    score = headline(metrics)
+    if score is not None and "accuracy" not in figures:
+        figures["score"] = score
+    return figures
+
+
+def combine(results: dict[str, EvalResult], version: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(metrics.json content, report metrics): the first model's metrics at the top level, plus a "models"
+    cost/accuracy table and, with several models, every model's metrics under "by_model"."""
+    first_name, first = next(iter(results.items()))
+    models = [{"name": name, "accuracy": headline(r.metrics), "parameters": r.metrics.get("parameters"),
+               "ms_per_pair": r.metrics.get("ms_per_pair")} for name, r in results.items()]
+    metrics = {"rewardkit_version": version, "model": first_name, **first.metrics, "models": models}
+    if len(results) > 1:
+        metrics["by_model"] = {name: r.metrics for name, r in results.items()}
+    report = {key: first.metrics[key] for key in REPORT_KEYS if key in first.metrics}
+    report.update(title=f"rewardkit eval: {first.metrics['suite']['name']} suite", model=first_name)
+    if len(results) > 1:
+        report["models"] = models
+    return metrics, report
+
+
+def write_outputs(out: Path, metrics: dict[str, Any], report: dict[str, Any], arrays: dict[str, Any]) -> None:
+    """metrics.json and report.html, each written atomically (the report is rendered before either is written)."""
+    import json
+
+    from rewardkit.atomic import atomic_file
+    from rewardkit.evaluation.report import write_report
+
+    text = json.dumps(metrics, indent=2, default=_json_default, allow_nan=True) + "\n"
+    write_report(report, out, extra_arrays=arrays or None)
+    with atomic_file(out / "metrics.json") as handle:
+        handle.write(text)
+
+
+def _json_default(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")

@@ -1,0 +1,75 @@
+"""The one way to evaluate a reward model: `evaluate(model, suite)` → EvalResult (metrics + report arrays).
+
+    verifiable     rewardkit's own synthetic pairs with checkable answers (suite_eval.evaluate_verifiable)
+    process        first-error F1 and Best-of-N on synthetic step traces (process_run; needs step scores)
+    rewardbench    RewardBench v1 from the hub or a local copy (`data`)      (rewardbench_eval)
+    rewardbench2   RewardBench 2, best-of-4 accuracy                          (rewardbench_eval)
+    a pairs file   any JSONL / dataset file the data layer reads as pairs     (suite_eval.evaluate_pair_file)
+
+The CLI (`rewardkit eval`) and quickstart call this; the CLI only parses arguments and prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from rewardkit.errors import ConfigError, DataError
+from rewardkit.evaluation.suite_eval import EvalResult, OnProgress
+from rewardkit.models.base import RewardModel
+
+
+def _verifiable(model, *, n, seed, data, batch_size, on_progress) -> EvalResult:
+    from rewardkit.evaluation.suite_eval import evaluate_verifiable
+
+    return evaluate_verifiable(model, n or 100, seed, batch_size=batch_size, on_progress=on_progress)
+
+
+def _process(model, *, n, seed, data, batch_size, on_progress) -> EvalResult:
+    from rewardkit.evaluation.process_run import evaluate_process_suite
+
+    return evaluate_process_suite(model, n or 60, 1234 if seed is None else seed)
+
+
+def _rewardbench(model, *, n, seed, data, batch_size, on_progress) -> EvalResult:
+    from rewardkit.evaluation.rewardbench_eval import evaluate_rewardbench_v1
+
+    return evaluate_rewardbench_v1(model, data, seed=seed or 0, batch_size=batch_size, on_progress=on_progress)
+
+
+def _rewardbench2(model, *, n, seed, data, batch_size, on_progress) -> EvalResult:
+    from rewardkit.evaluation.rewardbench_eval import evaluate_rewardbench_v2
+
+    return evaluate_rewardbench_v2(model, data, seed=seed or 0, batch_size=batch_size, on_progress=on_progress)
+
+
+SUITES: dict[str, Callable[..., EvalResult]] = {
+    "verifiable": _verifiable, "process": _process, "rewardbench": _rewardbench, "rewardbench2": _rewardbench2,
+}
+TAKES_DATA = ("rewardbench", "rewardbench2")
+"""Suites whose `data` may point to a local copy instead of the hub."""
+
+
+def check_suite(suite: str, data: str | None = None) -> None:
+    """Fail early, with one clear line, on an unknown suite name or a missing file."""
+    if data is not None and suite not in TAKES_DATA:
+        raise ConfigError(f"--data applies to --suite {' or '.join(TAKES_DATA)}")
+    if data is not None and not Path(data).exists():
+        raise DataError("file not found", file=data)
+    if suite in SUITES or Path(suite).exists():
+        return
+    if Path(suite).suffix or "/" in suite or "\\" in suite:
+        raise DataError("file not found", file=suite)
+    raise ConfigError(f"unknown suite {suite!r}; use one of {', '.join(SUITES)} or a pairs file")
+
+
+def evaluate(model: RewardModel, suite: str, *, n: int | None = None, seed: int | None = None,
+             data: str | None = None, batch_size: int = 64, on_progress: OnProgress | None = None) -> EvalResult:
+    """`model` on `suite` (a name above or a pairs file). `n`: pairs per subset (verifiable, default 100) or
+    problems (process, default 60); `seed`: the suite's seed (default: the suite's own)."""
+    check_suite(suite, data)
+    if suite in SUITES:
+        return SUITES[suite](model, n=n, seed=seed, data=data, batch_size=batch_size, on_progress=on_progress)
+    from rewardkit.evaluation.suite_eval import evaluate_pair_file
+
+    return evaluate_pair_file(model, suite, seed=seed or 0, batch_size=batch_size, on_progress=on_progress)

@@ -1,0 +1,3 @@
+"""The package version, in one place for the code (pyproject.toml states it for packaging)."""
+
+__version__ = "0.1.0"
