@@ -23,6 +23,10 @@ def eval_(
     reference: Optional[str] = typer.Option(None, help="Reference LM for specs."),
     beta: Optional[float] = typer.Option(None, help="β for specs (default: the kind's own)."),
     batch_size: int = typer.Option(32, help="Samples per scoring call."),
+    strict_rows: bool = typer.Option(False, "--strict-rows", help="Pairs file: stop at a pair whose "
+                                     "conversations diverge before the final responses (default: keep, count)."),
+    on_bad_rows: str = typer.Option("error", help="Pairs file: error (stop at a broken row, naming it) | skip "
+                                    "(count it and write it with its reason to OUT/skipped_rows.jsonl)."),
 ) -> None:
     """Pairwise accuracy with bootstrap CIs per section, length bias, calibration and Best-of-N; the first
     model's figures (and, with several models, accuracy against cost) go into DIR/report.html."""
@@ -33,16 +37,22 @@ def eval_(
     from rewardkit.evaluation.report import print_table
     from rewardkit.evaluation.suites import check_suite
 
-    check_suite(suite, data)
+    from rewardkit.data.loaders import check_bad_row_policy
+
+    check_bad_row_policy(on_bad_rows)
+    check_suite(suite, data, row_rules=strict_rows or on_bad_rows != "error")
     console = Console(stderr=True)
     results = {}
     for name in _unique_names(model):
         reward_model = build_model(name.split("#")[0], policy, reference, beta)
         results[name] = _evaluate_with_progress(reward_model, suite, n=n, seed=seed, data=data,
-                                                batch_size=batch_size, console=console, label=name)
+                                                batch_size=batch_size, console=console, label=name,
+                                                strict_rows=strict_rows, on_bad_rows=on_bad_rows)
+    first = results[next(iter(results))]
     metrics, report = combine(results, rewardkit.__version__)
-    write_outputs(out, metrics, report, results[next(iter(results))].arrays)
+    write_outputs(out, metrics, report, first.arrays)
     print_table(report, console=Console())
+    _print_rows(first.metrics["suite"].get("rows"), first.bad_rows, out, console)
     console.print(f"metrics → {out / 'metrics.json'}   report → {out / 'report.html'}")
     for name, result in results.items():
         folder = model_folder_holding(name.split("#")[0], out)
@@ -89,3 +99,17 @@ def _evaluate_with_progress(model, suite: str, *, console, label: str, **options
         task = progress.add_task("score", total=None)
         return evaluate(model, suite, on_progress=lambda done, total: progress.update(task, completed=done,
                                                                                        total=total), **options)
+
+
+def _print_rows(rows: Optional[dict], bad_rows: list, out: Path, console) -> None:
+    """A pairs file's row counts, and OUT/skipped_rows.jsonl for rows skipped under --on-bad-rows skip."""
+    if rows is None:
+        return
+    console.print(f"data: {rows['rows']} rows read, {rows['kept']} pairs evaluated, {sum(rows['skipped'].values())}"
+                  f" skipped {rows['skipped'] or ''}; {rows['diverged']} pairs with conversations diverging "
+                  "before the last turn (shared turns as prompt)")
+    if bad_rows:
+        from rewardkit.data.jsonl import write_bad_rows
+
+        path = write_bad_rows(out / "skipped_rows.jsonl", bad_rows)
+        console.print(f"{len(bad_rows)} broken rows skipped, each with its reason → {path}")

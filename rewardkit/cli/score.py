@@ -19,13 +19,17 @@ def score(
     engine: str = typer.Option("local", help="local: this process | ray: Ray Data actor pool, one model per actor."),
     address: Optional[str] = typer.Option(None, help="Ray cluster address (engine ray); none starts a local instance."),
     actors: Optional[int] = typer.Option(None, help="Ray actors (model copies); default: one per CPU."),
+    strict_rows: bool = typer.Option(False, "--strict-rows", help="Stop at a pair whose conversations diverge "
+                                     "before the final responses (default: score it and count it)."),
+    on_bad_rows: str = typer.Option("error", help="error: stop at a broken row, naming it | skip: leave it out "
+                                    "of OUTPUT, count it, write it with its reason to OUTPUT.skipped_rows.jsonl."),
 ) -> None:
     """Score every row of a JSONL file; memory stays flat however large the file is."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     import rewardkit
-    from rewardkit.scale.batch_scoring import count_rows, score_jsonl
+    from rewardkit.scale.batch_scoring import RowRules, count_rows, score_jsonl
     from rewardkit.errors import ConfigError, DataError
 
     if not input.exists():
@@ -34,6 +38,7 @@ def score(
         raise ConfigError(f"--engine must be local or ray, got {engine!r}")
     if chunk_rows < 1 or batch_size < 1:
         raise ConfigError("--chunk-rows and --batch-size must be at least 1")
+    rules = RowRules(strict_rows, on_bad_rows)
     console = Console(stderr=True)
     options = {"normalize": True} if normalize else {}
     reward_model = rewardkit.load(model, **options) if engine == "local" else None
@@ -44,22 +49,28 @@ def score(
         advance = lambda n: progress.update(bar, advance=n)  # noqa: E731
         if engine == "ray":
             report = _score_on_ray(model, input, output, options, batch_size, chunk_rows, resume, advance, address,
-                                   actors)
+                                   actors, rules)
         else:
             report = score_jsonl(reward_model, str(input), str(output), batch_size=batch_size,
-                                 rows_per_chunk=chunk_rows, resume=resume, on_rows=advance)
+                                 rows_per_chunk=chunk_rows, resume=resume, on_rows=advance, rules=rules)
     console.print(
         f"scored {report.rows} rows ({report.pairs} pairs, {report.singles} single responses)"
         + (f", resumed after {report.resumed_rows}" if report.resumed_rows else "")
         + f"; {report.truncated} samples truncated to the model's max length → {output}"
     )
+    if report.diverged:
+        console.print(f"{report.diverged} pairs scored whose conversations diverge before the last turn (shared "
+                      "turns as prompt; --strict-rows refuses them)")
+    if report.skipped:
+        console.print(f"{report.skipped} broken rows skipped, each with its reason → {report.skipped_path}")
 
 
-def _score_on_ray(model, input, output, options, batch_size, chunk_rows, resume, on_rows, address, actors):
+def _score_on_ray(model, input, output, options, batch_size, chunk_rows, resume, on_rows, address, actors, rules):
     import os
 
     from rewardkit.scale import score_jsonl_ray
 
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # Ray's C++ log lines would break the progress bar
     return score_jsonl_ray(model, str(input), str(output), batch_size=batch_size, rows_per_chunk=chunk_rows,
-                           resume=resume, on_rows=on_rows, address=address, actors=actors, load_options=options)
+                           resume=resume, on_rows=on_rows, address=address, actors=actors, load_options=options,
+                           rules=rules)

@@ -48,7 +48,20 @@ def train(
     if task.truncated:
         console.print(f"{task.truncated} training samples longer than max_length={cfg.max_length} were truncated")
     out.mkdir(parents=True, exist_ok=True)
+    if task.data_stats is not None:
+        console.print(f"data: {task.data_stats}")
+        write_skipped_rows(out, task.data_stats.bad_rows, console)
     with atomic_file(out / "train_config.json") as handle:
         json.dump(cfg.to_dict(), handle, indent=2)
     result = run_training(task, cfg, out, resume=resume)
     console.print(f"done: {result.steps} steps in {result.train_seconds:.1f}s; {result.last_eval}; model → {out / 'model'}")
+
+
+def write_skipped_rows(out: Path, bad_rows, console) -> None:
+    """OUT/skipped_rows.jsonl: each row skipped under on_bad_rows=skip, with file, line and reason."""
+    if not bad_rows:
+        return
+    from rewardkit.data.jsonl import write_bad_rows
+
+    path = write_bad_rows(out / "skipped_rows.jsonl", bad_rows)
+    console.print(f"{len(bad_rows)} broken rows skipped (on_bad_rows=skip), each with its reason → {path}")

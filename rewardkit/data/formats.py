@@ -1,7 +1,7 @@
 """Turn one row (a dict) of a known preference format into a PreferencePair or a RatedResponse.
 
-Every parser is a pure function `parser(row, *, file=None, line=None)`; `file` and `line` only feed
-the DataError raised for a missing or wrongly-typed field. Formats:
+Every parser is a pure function `parser(row, *, file=None, line=None, strict=False)`; `file` and `line` only
+feed the DataError raised for a missing or wrongly-typed field. Formats:
 
 - `trl`: TRL explicit prompt, `prompt` / `chosen` / `rejected`, each a string or a message list.
 - `trl-implicit`: TRL implicit prompt, `chosen` / `rejected` are whole conversations.
@@ -11,6 +11,12 @@ the DataError raised for a missing or wrongly-typed field. Formats:
 - `helpsteer2`: attribute ratings of one response (a RatedResponse, not a pair).
 
 Pair formats also carry the optional `margin`, `subset` and `id` fields; rated rows `subset` and `id`.
+
+When the two sides of a pair are conversations that differ before their final assistant turns (5 of the
+2,312 rows of HH-RLHF harmless-base test, for instance), the pair keeps the longest shared prefix of whole
+turns as its prompt and each side's remaining turns before its final response as that side's context
+(`PreferencePair.chosen_turns` / `rejected_turns`), as TRL's implicit-prompt extraction splits them. Such
+pairs report `diverged`, and loaders count them. `strict=True` makes them an error instead.
 """
 
 from __future__ import annotations
@@ -42,8 +48,8 @@ class Skip:
 class _Row:
     """One input row plus where it came from, so every error names file, line and field."""
 
-    def __init__(self, data: Any, file: str | None, line: int | None):
-        self.file, self.line = file, line
+    def __init__(self, data: Any, file: str | None, line: int | None, strict: bool = False):
+        self.file, self.line, self.strict = file, line, strict
         if not isinstance(data, Mapping):
             raise self.error(f"expected a row object, got {json_type_name(data)}")
         self.data = data
@@ -127,13 +133,52 @@ def _completion(row: _Row, key: str) -> tuple[Conversation, str]:
     return messages[:-1], messages[-1].content
 
 
-def _two_completions(row: _Row, first_key: str, second_key: str) -> tuple[Conversation, str, str]:
-    """Both responses, plus the turns before their final assistant message (which must agree)."""
+@dataclass(frozen=True)
+class TwoSides:
+    """The turns both sides share, then each side's own earlier turns and its final response."""
+
+    shared: Conversation
+    first_turns: Conversation
+    first: str
+    second_turns: Conversation
+    second: str
+
+
+def split_sides(row: _Row, first_key: str, second_key: str, first_turns: Conversation, first: str,
+                second_turns: Conversation, second: str) -> TwoSides:
+    """The longest common prefix of whole turns is shared; what follows is each side's own (row.strict: an
+    error when the sides differ before their final responses).
+
+    >>> u, a = Message("user", "Hi"), Message("assistant", "Yo")
+    >>> split_sides(_Row({}, None, None), "c", "r", (u, a, Message("user", "?")), "x", (u,), "y").first_turns
+    (Message(role='assistant', content='Yo'), Message(role='user', content='?'))
+    """
+    if first_turns == second_turns:
+        return TwoSides(first_turns, (), first, (), second)
+    if row.strict:
+        raise row.error(f"turns before the final assistant message differ from '{first_key}' (strict_rows)",
+                        second_key)
+    common = 0
+    while common < min(len(first_turns), len(second_turns)) and first_turns[common] == second_turns[common]:
+        common += 1
+    return TwoSides(first_turns[:common], first_turns[common:], first, second_turns[common:], second)
+
+
+def _two_completions(row: _Row, first_key: str, second_key: str) -> TwoSides:
+    """Both responses and the turns before them (split_sides)."""
     first_turns, first = _completion(row, first_key)
     second_turns, second = _completion(row, second_key)
-    if first_turns != second_turns:
-        raise row.error(f"turns before the final assistant message differ from '{first_key}'", second_key)
-    return first_turns, first, second
+    return split_sides(row, first_key, second_key, first_turns, first, second_turns, second)
+
+
+def _pair(prompt: Conversation, sides: TwoSides, chosen_first: bool, margin: float | None,
+          meta: dict) -> PreferencePair:
+    """A PreferencePair from the two sides, `chosen_first` saying which side is chosen."""
+    if chosen_first:
+        return PreferencePair(prompt + sides.shared, sides.first, sides.second, margin, **meta,
+                              chosen_turns=sides.first_turns, rejected_turns=sides.second_turns)
+    return PreferencePair(prompt + sides.shared, sides.second, sides.first, margin, **meta,
+                          chosen_turns=sides.second_turns, rejected_turns=sides.first_turns)
 
 
 def keys_pair(
@@ -145,49 +190,51 @@ def keys_pair(
     margin_key: str = "margin",
     file: str | None = None,
     line: int | None = None,
+    strict: bool = False,
 ) -> PreferencePair:
     """Explicit prompt / chosen / rejected under any key names (OpenRLHF style).
 
     >>> keys_pair({"q": "2+2?", "a": "4", "b": "5"}, prompt_key="q", chosen_key="a", rejected_key="b").chosen
     '4'
     """
-    r = _Row(row, file, line)
+    r = _Row(row, file, line, strict)
     prompt = r.conversation(prompt_key)
-    turns, chosen, rejected = _two_completions(r, chosen_key, rejected_key)
-    return PreferencePair(prompt + turns, chosen, rejected, r.margin(margin_key), **r.meta())
+    return _pair(prompt, _two_completions(r, chosen_key, rejected_key), True, r.margin(margin_key), r.meta())
 
 
-def trl_pair(row: Mapping[str, Any], *, file: str | None = None, line: int | None = None) -> PreferencePair:
+def trl_pair(row: Mapping[str, Any], *, file: str | None = None, line: int | None = None,
+             strict: bool = False) -> PreferencePair:
     """TRL's explicit-prompt format: `prompt`, `chosen`, `rejected` (strings or message lists).
 
     >>> trl_pair({"prompt": "Hi", "chosen": "Hello!", "rejected": "Go away."}).prompt
     (Message(role='user', content='Hi'),)
     """
-    return keys_pair(row, file=file, line=line)
+    return keys_pair(row, file=file, line=line, strict=strict)
 
 
 def trl_implicit_pair(
-    row: Mapping[str, Any], *, file: str | None = None, line: int | None = None
+    row: Mapping[str, Any], *, file: str | None = None, line: int | None = None, strict: bool = False
 ) -> PreferencePair:
     """TRL's implicit-prompt format: `chosen` and `rejected` are whole conversations.
 
-    With message lists the prompt is every turn before the final assistant message, the same in both.
-    With plain text it is the longest shared prefix, cut back to a word break.
+    With message lists the prompt is the turns both share before their final assistant messages (see the
+    module docstring for sides that diverge earlier). With plain text it is the longest shared prefix, cut back
+    to a word break.
 
     >>> trl_implicit_pair({"chosen": "Sky colour? Blue.", "rejected": "Sky colour? Green."}).chosen
     'Blue.'
     """
-    r = _Row(row, file, line)
+    r = _Row(row, file, line, strict)
     chosen, rejected = r.required("chosen"), r.required("rejected")
     if isinstance(chosen, str) and isinstance(rejected, str):
         prompt, chosen_text, rejected_text = _split_shared_text(r, chosen, rejected)
         return PreferencePair(as_conversation(prompt), chosen_text, rejected_text, r.margin(), **r.meta())
     if isinstance(chosen, str) or isinstance(rejected, str):
         raise r.error("must be the same kind as 'chosen' (both text or both message lists)", "rejected")
-    turns, chosen_text, rejected_text = _two_completions(r, "chosen", "rejected")
-    if not turns:
-        raise r.error("has no turns before the final assistant message, so no prompt", "chosen")
-    return PreferencePair(turns, chosen_text, rejected_text, r.margin(), **r.meta())
+    sides = _two_completions(r, "chosen", "rejected")
+    if not sides.shared:
+        raise r.error("shares no turns with 'rejected' before the final assistant message, so no prompt", "chosen")
+    return _pair((), sides, True, r.margin(), r.meta())
 
 
 def _split_shared_text(r: _Row, chosen: str, rejected: str) -> tuple[str, str, str]:
@@ -204,19 +251,21 @@ def _split_shared_text(r: _Row, chosen: str, rejected: str) -> tuple[str, str, s
 _HH_TURN = re.compile(r"(?:^|\n\n)(Human|Assistant):[ \t]?")
 
 
-def hh_pair(row: Mapping[str, Any], *, file: str | None = None, line: int | None = None) -> PreferencePair:
+def hh_pair(row: Mapping[str, Any], *, file: str | None = None, line: int | None = None,
+            strict: bool = False) -> PreferencePair:
     """Anthropic HH-RLHF text: the last Assistant turn is the response, everything before it the prompt.
 
     >>> pair = hh_pair({"chosen": "Human: Hi\\n\\nAssistant: Hey!", "rejected": "Human: Hi\\n\\nAssistant: No."})
     >>> pair.prompt, pair.chosen
     ((Message(role='user', content='Hi'),), 'Hey!')
     """
-    r = _Row(row, file, line)
-    prompt, chosen = _hh_split(r, "chosen")
-    rejected_prompt, rejected = _hh_split(r, "rejected")
-    if rejected_prompt != prompt:
-        raise r.error("conversation before the last Assistant turn differs from 'chosen'", "rejected")
-    return PreferencePair(prompt, chosen, rejected, r.margin(), **r.meta())
+    r = _Row(row, file, line, strict)
+    chosen_turns, chosen = _hh_split(r, "chosen")
+    rejected_turns, rejected = _hh_split(r, "rejected")
+    sides = split_sides(r, "chosen", "rejected", chosen_turns, chosen, rejected_turns, rejected)
+    if not sides.shared:
+        raise r.error("shares no turns with 'chosen' before the last Assistant turn, so no prompt", "rejected")
+    return _pair((), sides, True, r.margin(), r.meta())
 
 
 def _hh_split(r: _Row, key: str) -> tuple[Conversation, str]:
@@ -237,7 +286,7 @@ def _hh_split(r: _Row, key: str) -> tuple[Conversation, str]:
 
 
 def helpsteer2_preference_pair(
-    row: Mapping[str, Any], *, file: str | None = None, line: int | None = None
+    row: Mapping[str, Any], *, file: str | None = None, line: int | None = None, strict: bool = False
 ) -> PreferencePair | Skip:
     """HelpSteer2-Preference: strength < 0 prefers `response_1`, > 0 `response_2`; margin = |strength|.
 
@@ -247,17 +296,16 @@ def helpsteer2_preference_pair(
     >>> helpsteer2_preference_pair(row).chosen, helpsteer2_preference_pair(row).margin
     ('A', 2.0)
     """
-    r = _Row(row, file, line)
+    r = _Row(row, file, line, strict)
     key = next((name for name in STRENGTH_KEYS if name in r.data), STRENGTH_KEYS[0])
     strength = r.number(key, r.required(key))
     if not -3 <= strength <= 3:
         raise r.error(f"must be between -3 and 3, got {strength:g}", key)
     prompt = r.conversation("prompt")
-    turns, first, second = _two_completions(r, "response_1", "response_2")
+    sides = _two_completions(r, "response_1", "response_2")
     if strength == 0:
         return Skip(f"tie ({key} 0)")
-    chosen, rejected = (first, second) if strength < 0 else (second, first)
-    return PreferencePair(prompt + turns, chosen, rejected, abs(strength), **r.meta())
+    return _pair(prompt, sides, strength < 0, abs(strength), r.meta())
 
 
 def helpsteer2_rated(
@@ -266,6 +314,7 @@ def helpsteer2_rated(
     attributes: Sequence[str] | None = None,
     file: str | None = None,
     line: int | None = None,
+    strict: bool = False,
 ) -> RatedResponse:
     """HelpSteer2 attribute rows: `prompt`, `response` and one number per attribute.
 
@@ -295,12 +344,13 @@ PAIR_FORMATS: dict[str, PairParser] = {
 RATED_FORMATS = ("helpsteer2",)
 
 
-def pair_parser(format: str, **keys: str) -> PairParser:
-    """The parser for a pair format name; `keys` (prompt_key=... ) are bound for the `keys` format."""
+def pair_parser(format: str, strict: bool = False, **keys: str) -> PairParser:
+    """The parser for a pair format name; `keys` (prompt_key=... ) are bound for the `keys` format, and
+    `strict` (pairs diverging before their final responses are errors) for every format."""
     if format not in PAIR_FORMATS:
         hint = " (attribute ratings: use load_rated)" if format in RATED_FORMATS else ""
         raise ConfigError(f"unknown pair format '{format}'{hint}; choose from {', '.join(PAIR_FORMATS)}")
-    return partial(PAIR_FORMATS[format], **keys) if keys else PAIR_FORMATS[format]
+    return partial(PAIR_FORMATS[format], strict=strict, **keys)
 
 
 _HH_START = re.compile(r"\s*Human:")

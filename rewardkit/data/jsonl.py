@@ -4,29 +4,53 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from rewardkit.errors import DataError
 
 
-def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
+BAD_ROW_POLICIES = ("error", "skip")
+"""What a reader does with a row it cannot use: stop with an error naming it (default), or skip it, counted
+and kept with its reason (`on_bad_rows=skip`)."""
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A line that is not a usable row, with why; readers in skip mode yield it instead of raising."""
+
+    line: int
+    reason: str
+    text: str
+    """The line as read (or the row as JSON), so it can be written out and fixed."""
+    file: str = ""
+
+    def record(self) -> dict[str, Any]:
+        """The row as skipped_rows.jsonl holds it."""
+        return {"file": self.file, "line": self.line, "reason": self.reason, "text": self.text}
+
+
+def iter_jsonl(path: str | os.PathLike, on_bad_rows: str = "error") -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
     """Yield (1-based line number, object) for every non-blank line; never holds the whole file.
 
     A missing path fails at once; everything else (bad bytes, bad JSON, a file with no rows)
-    fails while iterating, naming the line.
+    fails while iterating, naming the line. With `on_bad_rows="skip"` an unreadable line comes back as a
+    `BadRow` in its place instead.
 
     >>> next(iter_jsonl("prefs.jsonl"))  # doctest: +SKIP
     (1, {'prompt': 'Hi', 'chosen': 'Hello!', 'rejected': 'Go away.'})
     """
     name = os.fspath(path)
+    if on_bad_rows not in BAD_ROW_POLICIES:
+        raise DataError(f"on_bad_rows must be one of {', '.join(BAD_ROW_POLICIES)}, got {on_bad_rows!r}")
     if not os.path.exists(name):
         raise DataError("file not found", file=name)
     if os.path.isdir(name):
         raise DataError("is a folder, not a JSONL file", file=name)
-    return _read_rows(name)
+    return _read_rows(name, on_bad_rows == "skip")
 
 
-def _read_rows(name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read_rows(name: str, skip_bad: bool) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
     found_row = False
     try:
         handle = open(name, "rb")
@@ -34,10 +58,16 @@ def _read_rows(name: str) -> Iterator[tuple[int, dict[str, Any]]]:
         raise DataError(f"cannot open: {exc.strerror}", file=name) from exc
     with handle:
         for number, raw in enumerate(handle, start=1):
-            text = _decode(raw, name, number)
-            if text.strip():
+            try:
+                text = _decode(raw, name, number)
+                if text.strip():
+                    found_row = True
+                    yield number, _parse_object(text, name, number)
+            except DataError as err:
+                if not skip_bad:
+                    raise
                 found_row = True
-                yield number, _parse_object(text, name, number)
+                yield number, BadRow(number, err.reason, raw.decode("utf-8", errors="replace").rstrip("\r\n"), name)
     if not found_row:
         raise DataError("empty file: no JSON rows", file=name)
 
@@ -81,3 +111,13 @@ def json_type_name(value: object) -> str:
     if isinstance(value, dict):
         return "object"
     return type(value).__name__
+
+
+def write_bad_rows(path: str | os.PathLike, bad_rows) -> str:
+    """Write BadRows as JSON lines (file, line, reason, text), atomically; returns the path."""
+    from rewardkit.atomic import atomic_file
+
+    with atomic_file(path) as handle:
+        for row in bad_rows:
+            handle.write(json.dumps(row.record(), ensure_ascii=False) + "\n")
+    return os.fspath(path)

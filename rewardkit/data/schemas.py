@@ -45,7 +45,10 @@ class Sample:
 
 @dataclass(frozen=True)
 class PreferencePair:
-    """Two responses to the same conversation, `chosen` preferred over `rejected`."""
+    """Two responses to the same conversation, `chosen` preferred over `rejected`.
+
+    Transcripts whose two sides diverge before their last turn keep the turns they share as `prompt`; each
+    side's own earlier turns are `chosen_turns` / `rejected_turns`, context of its final response."""
 
     prompt: Conversation
     chosen: str
@@ -55,9 +58,19 @@ class PreferencePair:
     subset: str | None = None
     """Where the pair comes from (template family, benchmark subset)."""
     id: str | None = None
+    chosen_turns: Conversation = ()
+    """Turns after the shared prompt and before the chosen response (empty unless the sides diverge early)."""
+    rejected_turns: Conversation = ()
+    """Turns after the shared prompt and before the rejected response."""
+
+    @property
+    def diverged(self) -> bool:
+        """The two conversations differ before their final responses."""
+        return bool(self.chosen_turns or self.rejected_turns)
 
     def samples(self) -> tuple[Sample, Sample]:
-        return Sample(self.prompt, self.chosen), Sample(self.prompt, self.rejected)
+        return (Sample(self.prompt + self.chosen_turns, self.chosen),
+                Sample(self.prompt + self.rejected_turns, self.rejected))
 
 
 @dataclass(frozen=True)

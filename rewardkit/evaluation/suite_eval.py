@@ -32,6 +32,8 @@ class EvalResult:
 
     metrics: dict[str, Any]
     arrays: dict[str, list[float]] = field(default_factory=dict)
+    bad_rows: list = field(default_factory=list)
+    """Broken rows of a pairs file skipped under on_bad_rows="skip" (data.jsonl.BadRow), to write out."""
 
 
 @dataclass
@@ -160,12 +162,16 @@ def evaluate_verifiable(model: RewardModel, n_per_subset: int = 100, seed: int |
 
 
 def evaluate_pair_file(model: RewardModel, path: str, *, batch_size: int = 64,
-                       on_progress: OnProgress | None = None, seed: int = 0) -> EvalResult:
-    """Pairs from a JSONL/dataset file in any format `load_pairs` reads; sections are its `subset` values."""
+                       on_progress: OnProgress | None = None, seed: int = 0, strict_rows: bool = False,
+                       on_bad_rows: str = "error") -> EvalResult:
+    """Pairs from a JSONL/dataset file in any format `load_pairs` reads; sections are its `subset` values.
+    `strict_rows` / `on_bad_rows` as rewardkit.data.loaders; the row counts go into metrics["suite"]["rows"]."""
     from rewardkit.data.loaders import load_pairs
 
-    pairs = list(load_pairs(path))
+    source = load_pairs(path, strict_rows=strict_rows, on_bad_rows=on_bad_rows)
+    pairs = list(source)
     result = evaluate_pairs(model, pairs, batch_size=batch_size, on_progress=on_progress, seed=seed)
     result.metrics["suite"] = {"name": "file", "path": str(path), "pairs": len(pairs), "seed": seed,
-                               "version": None, "length_unit": "words"}
+                               "version": None, "length_unit": "words", "rows": source.stats.summary()}
+    result.bad_rows = source.stats.bad_rows
     return result

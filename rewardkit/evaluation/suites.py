@@ -50,8 +50,11 @@ TAKES_DATA = ("rewardbench", "rewardbench2")
 """Suites whose `data` may point to a local copy instead of the hub."""
 
 
-def check_suite(suite: str, data: str | None = None) -> None:
-    """Fail early, with one clear line, on an unknown suite name or a missing file."""
+def check_suite(suite: str, data: str | None = None, row_rules: bool = False) -> None:
+    """Fail early, with one clear line, on an unknown suite name, a missing file, or row rules (`row_rules`:
+    strict_rows / on_bad_rows given) for a suite that is not a pairs file."""
+    if row_rules and suite in SUITES:
+        raise ConfigError(f"strict_rows / on_bad_rows apply to a pairs file, not to the {suite} suite")
     if data is not None and suite not in TAKES_DATA:
         raise ConfigError(f"--data applies to --suite {' or '.join(TAKES_DATA)}")
     if data is not None and not Path(data).exists():
@@ -64,12 +67,15 @@ def check_suite(suite: str, data: str | None = None) -> None:
 
 
 def evaluate(model: RewardModel, suite: str, *, n: int | None = None, seed: int | None = None,
-             data: str | None = None, batch_size: int = 64, on_progress: OnProgress | None = None) -> EvalResult:
+             data: str | None = None, batch_size: int = 64, on_progress: OnProgress | None = None,
+             strict_rows: bool = False, on_bad_rows: str = "error") -> EvalResult:
     """`model` on `suite` (a name above or a pairs file). `n`: pairs per subset (verifiable, default 100) or
-    problems (process, default 60); `seed`: the suite's seed (default: the suite's own)."""
-    check_suite(suite, data)
+    problems (process, default 60); `seed`: the suite's seed (default: the suite's own); `strict_rows` and
+    `on_bad_rows`: how a pairs file's odd rows are handled (rewardkit.data.loaders)."""
+    check_suite(suite, data, row_rules=strict_rows or on_bad_rows != "error")
     if suite in SUITES:
         return SUITES[suite](model, n=n, seed=seed, data=data, batch_size=batch_size, on_progress=on_progress)
     from rewardkit.evaluation.suite_eval import evaluate_pair_file
 
-    return evaluate_pair_file(model, suite, seed=seed or 0, batch_size=batch_size, on_progress=on_progress)
+    return evaluate_pair_file(model, suite, seed=seed or 0, batch_size=batch_size, on_progress=on_progress,
+                              strict_rows=strict_rows, on_bad_rows=on_bad_rows)

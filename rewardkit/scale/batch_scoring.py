@@ -6,6 +6,12 @@ layer reads (trl, trl-implicit, hh, keys, helpsteer2-preference). Each output ro
 
 Output goes to `OUTPUT.partial` and is renamed to OUTPUT only when every row is scored, so an interrupted or
 failed run never leaves a file that looks complete; `resume=True` continues a `.partial` file.
+
+Odd rows follow the data layer's rules (`RowRules`): pairs whose conversations diverge before their final
+responses are scored and counted (`strict_rows` makes them an error); a broken row stops the run naming it,
+or under `on_bad_rows="skip"` is left out of OUTPUT and written with its reason to OUTPUT's
+`.skipped_rows.jsonl` sibling (in the .partial file it holds its place as a marker line, so resuming counts
+it as done).
 """
 
 from __future__ import annotations
@@ -17,10 +23,14 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from rewardkit.data.formats import detect_format, pair_parser
-from rewardkit.data.jsonl import iter_jsonl
+from rewardkit.data.jsonl import BadRow, iter_jsonl
+from rewardkit.data.loaders import bad_row, check_bad_row_policy
 from rewardkit.data.schemas import Sample, as_conversation
 from rewardkit.errors import DataError
 from rewardkit.models.base import RewardModel
+
+SKIPPED_MARKER = "__rewardkit_skipped_row__"
+"""Key of the line that holds a skipped row's place in OUTPUT.partial (never in OUTPUT)."""
 
 
 @dataclass
@@ -30,29 +40,71 @@ class ScoreReport:
     singles: int = 0
     truncated: int = 0
     resumed_rows: int = 0
+    diverged: int = 0
+    """Pairs scored whose conversations diverge before their final responses (this run's rows)."""
+    skipped: int = 0
+    """Broken rows skipped (on_bad_rows=skip), resumed ones included."""
+    skipped_path: str = ""
+    """Where the skipped rows were written, with their reasons."""
 
 
-def row_samples(row: dict, *, file: str, line: int) -> list[Sample]:
-    """One Sample for a single-response row, (chosen, rejected) for a pair row."""
+@dataclass(frozen=True)
+class RowRules:
+    """What happens to rows that are not plain records (rewardkit.data.loaders)."""
+
+    strict_rows: bool = False
+    """Pairs diverging before their final responses are an error instead of scored and counted."""
+    on_bad_rows: str = "error"
+    """error | skip."""
+
+    def __post_init__(self) -> None:
+        check_bad_row_policy(self.on_bad_rows)
+
+
+@dataclass
+class InputRow:
+    """One input row and what scoring it needs: its samples, or why it is skipped."""
+
+    row: dict | None
+    samples: list[Sample]
+    diverged: bool = False
+    bad: BadRow | None = None
+
+
+def row_samples(row: dict, *, file: str, line: int, strict: bool = False) -> tuple[list[Sample], bool]:
+    """(one Sample for a single-response row or (chosen, rejected) for a pair row, whether the pair diverged)."""
     if "response" in row and "chosen" not in row and "response_1" not in row:
         if not isinstance(row["response"], str):
             raise DataError("must be a string", file=file, line=line, field="response")
         if "prompt" not in row:
             raise DataError("missing", file=file, line=line, field="prompt")
-        return [Sample(as_conversation(row["prompt"]), row["response"])]
-    pair = pair_parser(detect_format(row, file=file, line=line))(row, file=file, line=line)
+        return [Sample(as_conversation(row["prompt"]), row["response"])], False
+    pair = pair_parser(detect_format(row, file=file, line=line), strict=strict)(row, file=file, line=line)
     if not hasattr(pair, "samples"):  # a HelpSteer2-Preference tie has no preferred side: score both
         return [Sample(as_conversation(row["prompt"]), row["response_1"]),
-                Sample(as_conversation(row["prompt"]), row["response_2"])]
-    return list(pair.samples())
+                Sample(as_conversation(row["prompt"]), row["response_2"])], False
+    return list(pair.samples()), pair.diverged
 
 
-def _chunks(path: str, rows_per_chunk: int, skip: int) -> Iterator[list[tuple[dict, list[Sample]]]]:
-    chunk: list[tuple[dict, list[Sample]]] = []
-    for index, (line, row) in enumerate(iter_jsonl(path)):
+def input_row(row: dict | BadRow, *, file: str, line: int, rules: RowRules) -> InputRow:
+    """The row's samples; a broken row raises its DataError, or under on_bad_rows=skip becomes a skipped row."""
+    if isinstance(row, BadRow):
+        return InputRow(None, [], bad=row)
+    try:
+        samples, diverged = row_samples(row, file=file, line=line, strict=rules.strict_rows)
+    except DataError as err:
+        if rules.on_bad_rows != "skip":
+            raise
+        return InputRow(row, [], bad=bad_row(line, err, row))
+    return InputRow(row, samples, diverged)
+
+
+def _chunks(path: str, rows_per_chunk: int, skip: int, rules: RowRules = RowRules()) -> Iterator[list[InputRow]]:
+    chunk: list[InputRow] = []
+    for index, (line, row) in enumerate(iter_jsonl(path, rules.on_bad_rows)):
         if index < skip:
             continue
-        chunk.append((row, row_samples(row, file=path, line=line)))
+        chunk.append(input_row(row, file=path, line=line, rules=rules))
         if len(chunk) == rows_per_chunk:
             yield chunk
             chunk = []
@@ -88,29 +140,37 @@ class ScoredChunk:
     """Output lines for a run of consecutive input rows, and what they held."""
 
     text: str
-    """The annotated rows as JSON lines, each ending in a newline."""
+    """The annotated rows as JSON lines, each ending in a newline (a skipped row: its marker line)."""
     rows: int
     pairs: int
     singles: int
     truncated: int
+    diverged: int = 0
+    skipped: int = 0
 
 
-def score_chunk(model: RewardModel, chunk: Sequence[tuple[dict, list[Sample]]], batch_size: int) -> ScoredChunk:
+def score_chunk(model: RewardModel, chunk: Sequence[InputRow], batch_size: int) -> ScoredChunk:
     """Score the samples of `chunk` in one `model.score` call and annotate its rows, in order."""
-    samples = [s for _, row_samples_ in chunk for s in row_samples_]
-    scores = model.score(samples, batch_size=batch_size)
+    samples = [s for item in chunk for s in item.samples]
+    scores = model.score(samples, batch_size=batch_size) if samples else None
     lines, position = [], 0
-    for row, row_samples_ in chunk:
-        rewards = scores.rewards[position : position + len(row_samples_)]
-        position += len(row_samples_)
-        lines.append(json.dumps(_annotated(row, rewards), ensure_ascii=False) + "\n")
-    sizes = [len(row_samples_) for _, row_samples_ in chunk]
-    return ScoredChunk("".join(lines), len(chunk), sizes.count(2), sizes.count(1), scores.truncated)
+    for item in chunk:
+        if item.bad is not None:
+            lines.append(json.dumps({SKIPPED_MARKER: item.bad.record()}, ensure_ascii=False) + "\n")
+            continue
+        rewards = scores.rewards[position : position + len(item.samples)]
+        position += len(item.samples)
+        lines.append(json.dumps(_annotated(item.row, rewards), ensure_ascii=False) + "\n")
+    sizes = [len(item.samples) for item in chunk if item.bad is None]
+    return ScoredChunk("".join(lines), len(chunk), sizes.count(2), sizes.count(1),
+                       scores.truncated if scores else 0, sum(item.diverged for item in chunk),
+                       sum(item.bad is not None for item in chunk))
 
 
 def write_scored(scored_chunks: Callable[[int], Iterable[ScoredChunk]], output_path: str, *, resume: bool = False,
                  on_rows=None) -> ScoreReport:
-    """Append `scored_chunks(rows already done)` to OUTPUT.partial in order; rename it to OUTPUT at the end.
+    """Append `scored_chunks(rows already done)` to OUTPUT.partial in order; rename it to OUTPUT at the end
+    (moving skipped rows' marker lines out into OUTPUT's .skipped_rows.jsonl sibling).
 
     Any engine (local, Ray) plugs in here, so all share the output, resume and progress rules.
     """
@@ -127,19 +187,47 @@ def write_scored(scored_chunks: Callable[[int], Iterable[ScoredChunk]], output_p
             report.pairs += scored.pairs
             report.singles += scored.singles
             report.truncated += scored.truncated
+            report.diverged += scored.diverged
             if on_rows:
                 on_rows(scored.rows)
         os.fsync(sink.fileno())
+    report.skipped, report.skipped_path = _move_skipped_rows(partial, output)
     os.replace(partial, output)
     return report
 
 
-def score_jsonl(model: RewardModel, input_path: str, output_path: str, *, batch_size: int = 32, rows_per_chunk: int = 512,
-                resume: bool = False, on_rows=None) -> ScoreReport:
+def skipped_rows_path(output: Path) -> Path:
+    """scored.jsonl → scored.skipped_rows.jsonl."""
+    return output.with_name(f"{output.stem}.skipped_rows.jsonl")
+
+
+def _move_skipped_rows(partial: Path, output: Path) -> tuple[int, str]:
+    """Marker lines of `partial` go to the skipped-rows file (one streaming pass; both files atomic)."""
+    from rewardkit.atomic import atomic_file
+
+    with partial.open("rb") as handle:
+        if not any(SKIPPED_MARKER.encode() in line for line in handle):
+            return 0, ""
+    count, target = 0, skipped_rows_path(output)
+    with partial.open("r", encoding="utf-8") as source, atomic_file(target) as skipped, \
+            atomic_file(partial.with_name(partial.name + ".rows")) as kept:
+        for line in source:
+            if line.startswith(f'{{"{SKIPPED_MARKER}"'):
+                skipped.write(json.dumps(json.loads(line)[SKIPPED_MARKER], ensure_ascii=False) + "\n")
+                count += 1
+            else:
+                kept.write(line)
+    os.replace(partial.with_name(partial.name + ".rows"), partial)
+    return count, str(target)
+
+
+def score_jsonl(model: RewardModel, input_path: str, output_path: str, *, batch_size: int = 32,
+                rows_per_chunk: int = 512, resume: bool = False, on_rows=None,
+                rules: RowRules = RowRules()) -> ScoreReport:
     """Stream `input_path` through `model.score` into `output_path` (see module docstring)."""
 
     def scored_chunks(skip: int) -> Iterator[ScoredChunk]:
-        for chunk in _chunks(input_path, rows_per_chunk, skip):
+        for chunk in _chunks(input_path, rows_per_chunk, skip, rules):
             yield score_chunk(model, chunk, batch_size)
 
     return write_scored(scored_chunks, output_path, resume=resume, on_rows=on_rows)

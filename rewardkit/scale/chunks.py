@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from rewardkit.data.jsonl import json_type_name
-from rewardkit.data.schemas import Sample
 from rewardkit.errors import DataError
 
 
@@ -64,17 +63,24 @@ def _parse(raw: bytes, path: str, number: int) -> dict:
     return value
 
 
-def read_chunk(path: str, ref: ChunkRef) -> list[tuple[dict, list[Sample]]]:
-    """The chunk's rows with their samples, as `batch_scoring` builds them."""
-    from rewardkit.scale.batch_scoring import row_samples
+def read_chunk(path: str, ref: ChunkRef, rules=None) -> list:
+    """The chunk's rows as `batch_scoring.InputRow`s, read and checked as the local engine reads them."""
+    from rewardkit.data.jsonl import BadRow
+    from rewardkit.scale.batch_scoring import RowRules, input_row
 
-    chunk: list[tuple[dict, list[Sample]]] = []
+    rules = rules or RowRules()
+    chunk: list = []
     with open(path, "rb") as handle:
         handle.seek(ref.offset)
         for number, raw in enumerate(handle, start=ref.line):
             if len(chunk) == ref.rows:
                 break
             if raw.strip():
-                row = _parse(raw, path, number)
-                chunk.append((row, row_samples(row, file=path, line=number)))
+                try:
+                    row = _parse(raw, path, number)
+                except DataError as err:
+                    if rules.on_bad_rows != "skip":
+                        raise
+                    row = BadRow(number, err.reason, raw.decode("utf-8", errors="replace").rstrip("\r\n"), path)
+                chunk.append(input_row(row, file=path, line=number, rules=rules))
     return chunk

@@ -13,30 +13,36 @@ import logging
 import os
 from dataclasses import asdict
 
-from rewardkit.scale.batch_scoring import ScoredChunk, ScoreReport, score_chunk, write_scored
+from rewardkit.scale.batch_scoring import RowRules, ScoredChunk, ScoreReport, score_chunk, write_scored
 from rewardkit.errors import RewardkitError
 from rewardkit.scale.chunks import ChunkRef, index_chunks, read_chunk
+
+
+SCORED_FIELDS = ("text", "rows", "pairs", "singles", "truncated", "diverged", "skipped")
+"""ScoredChunk's fields, in order: the columns an actor returns."""
 
 
 class ChunkScorer:
     """A Ray actor: loads the model once, then scores whole chunks (one per call, so batches match local)."""
 
-    def __init__(self, model_path: str, load_options: dict, input_path: str, batch_size: int):
+    def __init__(self, model_path: str, load_options: dict, input_path: str, batch_size: int,
+                 rules: RowRules = RowRules()):
         import rewardkit
 
         self.model = rewardkit.load(model_path, **load_options)
-        self.input_path, self.batch_size = input_path, batch_size
+        self.input_path, self.batch_size, self.rules = input_path, batch_size, rules
 
     def __call__(self, batch: dict) -> dict:
-        out: dict[str, list] = {"text": [], "rows": [], "pairs": [], "singles": [], "truncated": []}
+        out: dict[str, list] = {name: [] for name in SCORED_FIELDS}
         for offset, line, rows in zip(batch["offset"], batch["line"], batch["rows"]):
-            chunk = read_chunk(self.input_path, ChunkRef(int(offset), int(line), int(rows)))
+            chunk = read_chunk(self.input_path, ChunkRef(int(offset), int(line), int(rows)), self.rules)
             for name, value in asdict(score_chunk(self.model, chunk, self.batch_size)).items():
                 out[name].append(value)
         return out
 
 
-def bound_scorer(model_path: str, load_options: dict, input_path: str, batch_size: int) -> type:
+def bound_scorer(model_path: str, load_options: dict, input_path: str, batch_size: int,
+                 rules: RowRules = RowRules()) -> type:
     """ChunkScorer with its arguments baked into the class, which Ray ships with the class itself (constructor
     arguments would sit in the object store, where an actor restart might not find them)."""
     model = os.path.abspath(model_path) if os.path.exists(model_path) else model_path  # a folder, or a hub id
@@ -44,7 +50,7 @@ def bound_scorer(model_path: str, load_options: dict, input_path: str, batch_siz
 
     class BoundChunkScorer(ChunkScorer):
         def __init__(self):
-            super().__init__(model, load_options, source, batch_size)
+            super().__init__(model, load_options, source, batch_size, rules)
 
     return BoundChunkScorer
 
@@ -83,7 +89,7 @@ def _original_error(err: BaseException) -> BaseException:
 
 
 def ray_scored_chunks(model_path: str, input_path: str, *, batch_size: int, rows_per_chunk: int,
-                      load_options: dict, actors: int | None):
+                      load_options: dict, actors: int | None, rules: RowRules = RowRules()):
     """`write_scored`'s chunk source: a Ray Data pipeline over the chunks after the first `skip` rows."""
     import ray.data
 
@@ -98,12 +104,12 @@ def ray_scored_chunks(model_path: str, input_path: str, *, batch_size: int, rows
         logging.getLogger("ray.data").setLevel(logging.ERROR)
         count, cpus = actor_layout(actors)
         dataset = ray.data.from_items([asdict(ref) for ref in refs], override_num_blocks=len(refs))
-        scorer = bound_scorer(model_path, load_options, input_path, batch_size)
+        scorer = bound_scorer(model_path, load_options, input_path, batch_size, rules)
         pool = ray.data.ActorPoolStrategy(size=min(count, len(refs)))
         scored = dataset.map_batches(scorer, batch_size=1, compute=pool, num_cpus=cpus)
         try:
             for row in scored.iter_rows():
-                yield ScoredChunk(str(row["text"]), *(int(row[k]) for k in ("rows", "pairs", "singles", "truncated")))
+                yield ScoredChunk(str(row["text"]), *(int(row[k]) for k in SCORED_FIELDS[1:]))
         except Exception as err:  # noqa: BLE001 - re-raise a worker's rewardkit error as itself
             original = _original_error(err)
             if original is err:
@@ -116,14 +122,14 @@ def ray_scored_chunks(model_path: str, input_path: str, *, batch_size: int, rows
 def score_jsonl_ray(model_path: str, input_path: str, output_path: str, *, batch_size: int = 32,
                     rows_per_chunk: int = 512, resume: bool = False, on_rows=None, address: str | None = None,
                     actors: int | None = None, num_cpus: int | None = None,
-                    load_options: dict | None = None) -> ScoreReport:
+                    load_options: dict | None = None, rules: RowRules = RowRules()) -> ScoreReport:
     """Like `score_jsonl`, with the model loaded from `model_path` inside each Ray actor."""
     import ray
 
     started = start_ray(address, num_cpus)
     try:
         chunks = ray_scored_chunks(model_path, input_path, batch_size=batch_size, rows_per_chunk=rows_per_chunk,
-                                   load_options=load_options or {}, actors=actors)
+                                   load_options=load_options or {}, actors=actors, rules=rules)
         return write_scored(chunks, output_path, resume=resume, on_rows=on_rows)
     finally:
         if started:

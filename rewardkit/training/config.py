@@ -7,11 +7,13 @@ train_config.json records only the keys that applied.
 
 Family keys, by family and objective (defaults and meaning: the dataclass named on the right):
 
-    scalar    bt | bt-margin | scaled-bt       data_format prompt_key chosen_key rejected_key margin_key centering
+    scalar    bt | bt-margin | scaled-bt       data_format prompt_key chosen_key rejected_key margin_key
+                                               strict_rows on_bad_rows centering
                                                (training/scalar_recipe.py: PairwiseOptions, pair_data.PairKeys)
-    scalar    regression                       attributes  (training/scalar_recipe.py: RegressionOptions)
+    scalar    regression                       attributes on_bad_rows
+                                               (training/scalar_recipe.py: RegressionOptions)
     implicit  dpo                              data_format prompt_key chosen_key rejected_key margin_key
-                                               beta reference lora_rank lora_alpha
+                                               strict_rows on_bad_rows beta reference lora_rank lora_alpha
                                                (training/implicit_tasks.py: DpoOptions, log_ratio.PolicyOptions)
     process   implicit-ce | implicit-dpo       beta reference lora_rank lora_alpha step_separator
                                                step_aggregation synthetic_traces

@@ -53,6 +53,8 @@ def chosen_then_rejected(pairs: Sequence[PreferencePair]) -> list[Sample]:
 class ImplicitPairTask:
     """Pairwise training of an implicit reward; one forward runs the chosen and rejected responses of a batch."""
 
+    data_stats = None  # set by build_implicit_task when the pairs come from a file
+
     def __init__(self, policy: LogprobScorer, reference: LogprobScorer, train: Sequence[PreferencePair],
                  evaluation: Sequence[PreferencePair], objective: str, beta: float,
                  save: Callable[[object, str], None]):
@@ -109,6 +111,8 @@ def build_pair_task(backbone: str, train: Sequence[PreferencePair], evaluation: 
 def build_implicit_task(config, options: DpoOptions) -> ImplicitPairTask:
     """The task for a TrainConfig of family `implicit`: pairs from data / eval_data (or an eval_fraction)."""
     check_objective(config.objective)  # before any model or data is read
-    train, evaluation = load_pair_splits(config, options)
-    return build_pair_task(causal_backbone(config.backbone), train, evaluation, objective=config.objective,
+    train, evaluation, stats = load_pair_splits(config, options)
+    task = build_pair_task(causal_backbone(config.backbone), train, evaluation, objective=config.objective,
                            options=options, max_length=config.max_length, seed=config.seed)
+    task.data_stats = stats
+    return task

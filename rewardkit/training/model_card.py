@@ -85,13 +85,15 @@ def jsonl_rows(path: str) -> int | None:
         return sum(1 for line in handle if line.strip())
 
 
-def data_record(config, n_train: int, truncated: int) -> dict:
-    """What the card says of the training data."""
+def data_record(config, n_train: int, truncated: int, stats=None) -> dict:
+    """What the card says of the training data; `stats` (data.loaders.LoadStats): what loading the rows did."""
     sources = [("training", config.data), ("held-out", config.eval_data)]
     files = [{"role": role, "path": path, "sha256": file_sha256(path), "rows": jsonl_rows(path)}
              for role, path in sources if path]
     return {"files": files, "training_examples": n_train, "truncated_training_samples": truncated,
-            "max_length": config.max_length, "skipped_rows": 0}
+            "max_length": config.max_length, "rows": stats.summary() if stats is not None else None,
+            "skipped_rows": stats.skipped_total if stats is not None else 0,
+            "diverged_rows": stats.diverged if stats is not None else 0}
 
 
 def _table(rows: list[tuple[str, object]]) -> str:
@@ -106,7 +108,8 @@ def _data_table(data: dict) -> str:
         lines.append("| training | given in memory by the caller | | |")
     counts = [("training examples", data["training_examples"]),
               (f"training samples truncated to max_length={data['max_length']}", data["truncated_training_samples"]),
-              ("rows skipped", data["skipped_rows"])]
+              ("rows skipped", data["skipped_rows"]),
+              ("pairs kept whose conversations diverge before the last turn", data["diverged_rows"])]
     return "\n".join(lines) + "\n\n" + _table(counts)
 
 
@@ -139,7 +142,7 @@ def write_training_card(model_dir: Path, config, result, task) -> Path:
     from rewardkit.atomic import atomic_file
     from rewardkit.machine import describe
 
-    data = data_record(config, len(task.lengths()), task.truncated)
+    data = data_record(config, len(task.lengths()), task.truncated, task.data_stats)
     name = f"{config.family}-{config.objective}"
     dataset = config.eval_data or "held-out examples"
     base = base_model_id(config.backbone)

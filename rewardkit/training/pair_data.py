@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence, TypeVar
+from typing import Callable, Sequence, TypeVar
 
-from rewardkit.data.loaders import load_pairs
+from rewardkit.data.loaders import LoadStats, RecordSource, load_pairs
 from rewardkit.data.schemas import PreferencePair
 from rewardkit.errors import ConfigError
 
@@ -28,6 +28,12 @@ class PairKeys:
     """Key of the rejected response (format `keys`)."""
     margin_key: str = "margin"
     """Key of the preference strength, read by bt-margin and scaled-bt (format `keys`)."""
+    strict_rows: bool = False
+    """Pairs whose conversations diverge before their final responses are kept (shared turns = prompt) and
+    counted; true makes them an error, naming the line."""
+    on_bad_rows: str = "error"
+    """error | skip: a broken row (not JSON, a missing field, a wrong type) stops the run naming it, or is
+    skipped, counted and written with its reason to OUT/skipped_rows.jsonl."""
 
 
 def holdout_split(records: Sequence[T], fraction: float, seed: int) -> tuple[list[T], list[T]]:
@@ -40,19 +46,23 @@ def holdout_split(records: Sequence[T], fraction: float, seed: int) -> tuple[lis
 
 
 def train_and_heldout(data: str, eval_data: str, eval_fraction: float, seed: int,
-                      loader: Callable[[str], Iterable[T]]) -> tuple[list[T], list[T]]:
-    """(training, held-out) records: `eval_data` when given, else an `eval_fraction` of `data`."""
+                      loader: Callable[[str], RecordSource[T]]) -> tuple[list[T], list[T], LoadStats]:
+    """(training, held-out) records: `eval_data` when given, else an `eval_fraction` of `data`; and what
+    loading them did (rows kept, diverged, skipped)."""
     if not data:
         raise ConfigError("no training data: pass --data FILE (or data: in the config)")
-    train = list(loader(data))
+    source = loader(data)
+    train = list(source)
     if eval_data:
-        return train, list(loader(eval_data))
-    return holdout_split(train, eval_fraction, seed)
+        held_source = loader(eval_data)
+        held = list(held_source)
+        return train, held, source.stats + held_source.stats
+    return (*holdout_split(train, eval_fraction, seed), source.stats)
 
 
-def load_pair_splits(config, keys: PairKeys) -> tuple[list[PreferencePair], list[PreferencePair]]:
-    """(training, held-out) pairs from a TrainConfig's `data` / `eval_data` read with `keys`."""
+def load_pair_splits(config, keys: PairKeys) -> tuple[list[PreferencePair], list[PreferencePair], LoadStats]:
+    """(training, held-out) pairs from a TrainConfig's `data` / `eval_data` read with `keys`, and the counts."""
     columns = dict(prompt_key=keys.prompt_key, chosen_key=keys.chosen_key, rejected_key=keys.rejected_key,
-                   margin_key=keys.margin_key)
+                   margin_key=keys.margin_key, strict_rows=keys.strict_rows, on_bad_rows=keys.on_bad_rows)
     return train_and_heldout(config.data, config.eval_data, config.eval_fraction, config.seed,
                              lambda source: load_pairs(source, keys.data_format, **columns))

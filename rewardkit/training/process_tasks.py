@@ -65,6 +65,8 @@ IMPLICIT_OBJECTIVES: dict[str, Callable] = {"implicit-ce": _ce, "implicit-dpo": 
 class ImplicitPRMTask:
     """Outcome-label training of an implicit PRM. An example is one trace (ce) or one (right, wrong) pair (dpo)."""
 
+    data_stats = None  # trace files (synth.traces.read_traces) have their own checks, without row counts
+
     def __init__(self, policy: LogprobScorer, reference: LogprobScorer, train: Sequence[Trace],
                  evaluation: Sequence[Trace], objective: str, beta: float, save: Callable[[object, str], None],
                  seed: int = 0):
@@ -107,6 +109,8 @@ class ImplicitPRMTask:
 
 class StepLabelTask:
     """Explicit PRM: BCE of the head's logit at each step's last token against the step label (−1 skipped)."""
+
+    data_stats = None  # trace files (synth.traces.read_traces) have their own checks, without row counts
 
     def __init__(self, model, train: Sequence[Trace], evaluation: Sequence[Trace]):
         self.model, self.module = model, model.network

@@ -29,23 +29,31 @@ class RegressionOptions:
 
     attributes: list = dataclasses.field(default_factory=list)
     """Attribute names to regress on (empty: the five HelpSteer2 attributes)."""
+    on_bad_rows: str = "error"
+    """error | skip: a broken row stops the run naming it, or is skipped, counted and written with its reason
+    to OUT/skipped_rows.jsonl."""
 
 
 def build_pairwise_task(config, options: PairwiseOptions) -> PairTask:
     """A new head on `config.backbone` trained with the pairwise loss named `config.objective`."""
     objective = pair_objective(config.objective)
-    train, evaluation = load_pair_splits(config, options)
+    train, evaluation, stats = load_pair_splits(config, options)
     model = scalar.build(resolve_backbone(config.backbone), max_length=config.max_length, seed=config.seed)
-    return PairTask(model, train, evaluation, objective, centering=options.centering)
+    task = PairTask(model, train, evaluation, objective, centering=options.centering)
+    task.data_stats = stats
+    return task
 
 
 def build_regression_task(config, options: RegressionOptions) -> RatingTask:
     """A head with one output per attribute, regressed on the ratings (missing ones masked)."""
     attributes = list(options.attributes) or list(HELPSTEER2_ATTRIBUTES)
-    train, evaluation = train_and_heldout(config.data, config.eval_data, config.eval_fraction, config.seed,
-                                          lambda source: load_rated(source, attributes))
+    train, evaluation, stats = train_and_heldout(
+        config.data, config.eval_data, config.eval_fraction, config.seed,
+        lambda source: load_rated(source, attributes, on_bad_rows=options.on_bad_rows))
     model = scalar.build(resolve_backbone(config.backbone), attributes=attributes, max_length=config.max_length,
                          seed=config.seed)
     if "helpfulness" in attributes:  # HelpSteer2 convention: the reward is the helpfulness output
         model.options.reward_weights = [float(a == "helpfulness") for a in attributes]
-    return RatingTask(model, train, evaluation)
+    task = RatingTask(model, train, evaluation)
+    task.data_stats = stats
+    return task

@@ -9,6 +9,7 @@ from typing import Protocol, Sequence
 
 import torch
 
+from rewardkit.data.loaders import LoadStats
 from rewardkit.data.schemas import PreferencePair, RatedResponse
 from rewardkit.training import losses
 from rewardkit.training.objectives import PairObjective
@@ -18,6 +19,8 @@ class TrainTask(Protocol):
     module: torch.nn.Module
     truncated: int
     """Training samples cut to max_length."""
+    data_stats: LoadStats | None
+    """What loading the rows did (kept, diverged, skipped); None for data not read from rows (synthetic)."""
 
     def lengths(self) -> list[int]: ...
     def loss(self, module, indices: Sequence[int]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]: ...
@@ -34,6 +37,8 @@ def store_reward_stats(model, encoded) -> None:
 
 class PairTask:
     """Pairwise training of a scalar model: one forward over chosen and rejected together."""
+
+    data_stats: LoadStats | None = None
 
     def __init__(self, model, train: Sequence[PreferencePair], evaluation: Sequence[PreferencePair],
                  objective: PairObjective, centering: float = 0.0):
@@ -79,6 +84,8 @@ class PairTask:
 
 class RatingTask:
     """Regression of a scalar model's outputs (one per attribute) on ratings, masked where a rating is missing."""
+
+    data_stats: LoadStats | None = None
 
     def __init__(self, model, train: Sequence[RatedResponse], evaluation: Sequence[RatedResponse]):
         self.model, self.module = model, model.scorer

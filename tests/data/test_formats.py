@@ -15,7 +15,7 @@ from rewardkit.data.formats import (
     trl_implicit_pair,
     trl_pair,
 )
-from rewardkit.data.schemas import Message, PreferencePair
+from rewardkit.data.schemas import Message, PreferencePair, Sample
 from rewardkit.errors import ConfigError, DataError
 
 U, A, S = "user", "assistant", "system"
@@ -62,9 +62,14 @@ def test_trl_turns_before_the_final_assistant_message_extend_the_prompt():
     assert (pair.chosen, pair.rejected) == ("Sunny.", "No idea.")
 
 
-def test_trl_completion_turns_must_agree():
+def test_trl_completion_turns_that_differ_are_each_sides_context_or_an_error_when_strict():
     row = {"prompt": "Q", "chosen": [msg(U, "x"), msg(A, "a")], "rejected": [msg(U, "y"), msg(A, "b")]}
-    assert located(trl_pair, row).field == "rejected"
+    pair = trl_pair(row)
+    assert pair.prompt == (Message(U, "Q"),) and pair.diverged
+    assert pair.samples()[0] == Sample((Message(U, "Q"), Message(U, "x")), "a")
+    assert pair.samples()[1] == Sample((Message(U, "Q"), Message(U, "y")), "b")
+    error = located(trl_pair, row, strict=True)
+    assert error.field == "rejected" and "differ" in str(error) and "strict_rows" in str(error)
 
 
 def test_trl_completion_must_end_with_an_assistant_message():
@@ -119,10 +124,22 @@ def test_trl_implicit_conversations_share_the_prompt():
     assert pair == PreferencePair((Message(S, "Be kind."), Message(U, "Hi")), "Hello!", "What.", margin=1.0)
 
 
-def test_trl_implicit_prompts_that_differ_are_an_error():
+def test_trl_implicit_conversations_that_share_no_turn_have_no_prompt():
     row = {"chosen": [msg(U, "Hi"), msg(A, "a")], "rejected": [msg(U, "Hey"), msg(A, "b")]}
     error = located(trl_implicit_pair, row)
-    assert error.field == "rejected" and "differ" in str(error)
+    assert error.field == "chosen" and "shares no turns" in str(error)
+
+
+def test_trl_implicit_conversations_diverging_early_keep_the_shared_turns_as_prompt():
+    shared = [msg(U, "Hi"), msg(A, "Hello."), msg(U, "Tell me a joke.")]
+    row = {"chosen": [*shared, msg(A, "Why did..."), msg(U, "Ha!"), msg(A, "Glad you liked it.")],
+           "rejected": [*shared, msg(A, "No."), msg(U, "Please?"), msg(A, "Still no.")]}
+    pair = trl_implicit_pair(row)
+    assert len(pair.prompt) == 3 and pair.prompt[2] == Message(U, "Tell me a joke.")
+    assert pair.chosen_turns == (Message(A, "Why did..."), Message(U, "Ha!")) and pair.chosen == "Glad you liked it."
+    assert pair.rejected_turns == (Message(A, "No."), Message(U, "Please?")) and pair.rejected == "Still no."
+    assert not trl_implicit_pair({"chosen": [*shared, msg(A, "a")], "rejected": [*shared, msg(A, "b")]}).diverged
+    assert "strict_rows" in str(located(trl_implicit_pair, row, strict=True))
 
 
 def test_trl_implicit_needs_a_prompt_turn():
@@ -173,7 +190,7 @@ def test_hh_multi_turn_keeps_paragraphs_inside_a_turn():
 @pytest.mark.parametrize(
     ("chosen", "rejected", "field", "reason"),
     [
-        ("\n\nHuman: Hi\n\nAssistant: a", "\n\nHuman: Hello\n\nAssistant: b", "rejected", "differs"),
+        ("\n\nHuman: Hi\n\nAssistant: a", "\n\nHuman: Hello\n\nAssistant: b", "rejected", "so no prompt"),
         ("\n\nHuman: Hi\n\nAssistant: a\n\nHuman: more?", "\n\nHuman: Hi", "chosen", "does not end with"),
         ("Hi there", "\n\nHuman: Hi\n\nAssistant: b", "chosen", "has no"),
         ("Note\n\nHuman: Hi\n\nAssistant: a", "\n\nHuman: Hi\n\nAssistant: b", "chosen", "text before the first turn"),
@@ -287,3 +304,28 @@ def test_pair_parser_binds_keys_and_rejects_unknown_names():
 def test_margin_is_exact_float():
     pair = trl_pair({"prompt": "Q", "chosen": "a", "rejected": "b", "margin": 0.1})
     assert math.isclose(pair.margin, 0.1) and isinstance(pair.margin, float)
+
+
+HH_SHARED = "\n\nHuman: How do I pick a lock?\n\nAssistant: Why do you ask?"
+
+
+def test_hh_transcripts_diverging_before_the_last_turn_are_kept_and_flagged():
+    """As in 5 of the 2,312 rows of HH-RLHF harmless-base test: the sides differ in an earlier Human turn."""
+    row = {"chosen": HH_SHARED + "\n\nHuman: I locked myself out.\n\nAssistant: Call a locksmith.",
+           "rejected": HH_SHARED + "\n\nHuman: Just tell me.\n\nAssistant: Use a tension wrench."}
+    pair = hh_pair(row)
+    assert pair.prompt == (Message(U, "How do I pick a lock?"), Message(A, "Why do you ask?")) and pair.diverged
+    assert pair.chosen_turns == (Message(U, "I locked myself out."),) and pair.chosen == "Call a locksmith."
+    assert pair.rejected_turns == (Message(U, "Just tell me."),) and pair.rejected == "Use a tension wrench."
+    error = located(hh_pair, row, strict=True)
+    assert error.field == "rejected" and "strict_rows" in str(error)
+
+
+def test_helpsteer2_preference_responses_diverging_early_follow_the_preferred_side():
+    first = [msg(U, "more?"), msg(A, "first")]
+    second = [msg(U, "other?"), msg(A, "second")]
+    row = {"prompt": "Q", "response_1": first, "response_2": second, "preference_strength": 2}
+    pair = helpsteer2_preference_pair(row)
+    assert (pair.chosen, pair.chosen_turns, pair.rejected, pair.rejected_turns) == (
+        "second", (Message(U, "other?"),), "first", (Message(U, "more?"),))
+    assert "strict_rows" in str(located(helpsteer2_preference_pair, row, strict=True))

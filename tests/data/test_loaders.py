@@ -283,3 +283,80 @@ def test_bad_arguments_fail_before_reading(tmp_path):
         load_pairs(missing, "hh", prompt_key="question")
     with pytest.raises(ConfigError, match="non-empty list"):
         load_rated(missing, attributes="helpfulness")
+
+
+HH_OK = {"chosen": "\n\nHuman: Hi\n\nAssistant: Hello!", "rejected": "\n\nHuman: Hi\n\nAssistant: Go away."}
+HH_DIVERGED = {"chosen": "\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Joke?\n\nAssistant: Knock knock.",
+               "rejected": "\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Rhyme?\n\nAssistant: No."}
+
+
+def test_diverging_pairs_are_kept_and_counted_unless_strict(write_jsonl, assert_located):
+    path = write_jsonl("hh.jsonl", [HH_OK, HH_DIVERGED, HH_OK])
+    pairs = load_pairs(path)
+    records = list(pairs)
+    assert len(records) == 3 and [p.diverged for p in records] == [False, True, False]
+    assert pairs.stats.diverged == 1 and "1 kept with conversations diverging" in str(pairs.stats)
+    assert records[1].prompt == (Message(U, "Hi"), Message(A, "Hello!"))
+    with pytest.raises(DataError) as info:
+        list(load_pairs(path, strict_rows=True))
+    assert_located(info.value, path, 2, "rejected")
+
+
+def test_trl_keys_and_helpsteer2_preference_rows_diverging_early_are_counted(write_jsonl):
+    early = {"prompt": "Q", "chosen": [msg(U, "a?"), msg(A, "A")], "rejected": [msg(U, "b?"), msg(A, "B")]}
+    for name, rows, options in (
+        ("trl.jsonl", [early], {}),
+        ("keys.jsonl", [{"q": "Q", "good": early["chosen"], "bad": early["rejected"]}],
+         {"prompt_key": "q", "chosen_key": "good", "rejected_key": "bad"}),
+        ("hs2p.jsonl", [{"prompt": "Q", "response_1": early["chosen"], "response_2": early["rejected"],
+                         "preference_strength": -1}], {}),
+    ):
+        pairs = load_pairs(write_jsonl(name, rows), **options)
+        assert [p.chosen for p in pairs] == ["A"] and pairs.stats.diverged == 1, name
+        with pytest.raises(DataError, match="strict_rows"):
+            list(load_pairs(write_jsonl(name, rows), strict_rows=True, **options))
+
+
+BROKEN = [
+    ("{not json", "malformed JSON"),
+    ('["a", "list"]', "expected a JSON object, got array"),
+    ({"prompt": "Q", "chosen": "A"}, "field 'rejected': missing"),
+    ({"prompt": "Q", "chosen": "A", "rejected": 7}, "field 'rejected': must be a string"),
+]
+
+
+def test_broken_rows_are_errors_by_default_and_counted_with_their_reason_when_skipped(write_jsonl):
+    good = {"prompt": "Q", "chosen": "A", "rejected": "B"}
+    rows = [good, *(row for row, _ in BROKEN), good]
+    path = write_jsonl("mixed.jsonl", rows)
+    with pytest.raises(DataError, match="line 2"):
+        list(load_pairs(path))
+    pairs = load_pairs(path, on_bad_rows="skip")
+    assert len(list(pairs)) == 2
+    assert pairs.stats.skipped == {"bad row": 4} and pairs.stats.rows == 6
+    assert [(b.line, reason in b.reason) for b, (_, reason) in zip(pairs.stats.bad_rows, BROKEN)] == [
+        (2, True), (3, True), (4, True), (5, True)]
+    assert pairs.stats.bad_rows[0].text == "{not json"  # the line as it was, to fix and reload
+    assert json.loads(pairs.stats.bad_rows[2].text) == {"prompt": "Q", "chosen": "A"}
+    assert pairs.stats.summary()["bad_rows"] == 4
+
+
+def test_skip_finds_the_format_on_the_first_usable_row_and_needs_one(write_jsonl):
+    path = write_jsonl("late.jsonl", ["{oops", HH_OK])
+    pairs = load_pairs(path, on_bad_rows="skip")
+    assert pairs.format == "hh" and len(list(pairs)) == 1 and pairs.stats.skipped == {"bad row": 1}
+    with pytest.raises(DataError, match="no usable rows"):
+        load_pairs(write_jsonl("none.jsonl", ["{oops", "[1]"]), on_bad_rows="skip")
+    with pytest.raises(ConfigError, match="on_bad_rows must be one of error, skip"):
+        load_pairs(path, on_bad_rows="ignore")
+
+
+def test_skip_applies_to_dataset_files_and_rated_rows(tmp_path, write_jsonl):
+    rows = [{"prompt": "Q", "chosen": "A", "rejected": "B"}, {"prompt": "Q", "chosen": "A", "rejected": None}]
+    pairs = load_pairs(write_json(tmp_path / "pairs.json", rows), on_bad_rows="skip")
+    assert len(list(pairs)) == 1 and pairs.stats.bad_rows[0].line == 2
+    assert "field 'rejected': is null" in pairs.stats.bad_rows[0].reason
+    rated = load_rated(write_jsonl("hs2.jsonl", [{"prompt": "Q", "response": "R", "helpfulness": 3},
+                                                 {"prompt": "Q", "response": "R", "helpfulness": "high"}]),
+                       on_bad_rows="skip")
+    assert len(list(rated)) == 1 and "must be a number" in rated.stats.bad_rows[0].reason

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from rewardkit.scale.batch_scoring import _chunks
+from rewardkit.scale.batch_scoring import RowRules, _chunks
 from rewardkit.errors import DataError
 from rewardkit.scale.chunks import index_chunks, read_chunk
 from rewardkit.scale.ray_engine import _original_error
@@ -17,20 +17,26 @@ ROWS = [
     {"prompt": "Name a fruit", "response": "An apple."},
     {"chosen": "\n\nHuman: Hello\n\nAssistant: Hello, how can I help?", "rejected": "\n\nHuman: Hello\n\nAssistant: Go."},
 ] * 5
+DIVERGED = {"chosen": "\n\nHuman: Hi\n\nAssistant: Yo\n\nHuman: Joke?\n\nAssistant: Knock knock.",
+            "rejected": "\n\nHuman: Hi\n\nAssistant: Yo\n\nHuman: Rhyme?\n\nAssistant: No."}
+ODD_ROWS = ROWS[:6] + [DIVERGED, '{"prompt": "cut off', {"prompt": "x", "chosen": "y"}] + ROWS[6:]
+"""ROWS with a pair diverging before its last turn (line 8) and two broken rows (lines 9 and 10)."""
 
 
 def write_input(path, rows=ROWS):
-    lines = [json.dumps(r) for r in rows]
+    lines = [r if isinstance(r, str) else json.dumps(r) for r in rows]
     lines.insert(3, "")  # a blank line: skipped by both engines
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
 @pytest.mark.parametrize("skip", [0, 3, 7, 20])
-def test_chunks_read_by_offset_match_the_local_chunks(tmp_path, skip):
-    source = str(write_input(tmp_path / "in.jsonl"))
-    local = list(_chunks(source, 4, skip))
-    remote = [read_chunk(source, ref) for ref in index_chunks(source, 4, skip)]
+@pytest.mark.parametrize("rows", ["plain", "odd, skipped"])
+def test_chunks_read_by_offset_match_the_local_chunks(tmp_path, skip, rows):
+    rules = RowRules(on_bad_rows="skip") if rows == "odd, skipped" else RowRules()
+    source = str(write_input(tmp_path / "in.jsonl", ODD_ROWS if rows == "odd, skipped" else ROWS))
+    local = list(_chunks(source, 4, skip, rules))
+    remote = [read_chunk(source, ref, rules) for ref in index_chunks(source, 4, skip)]
     assert remote == local
 
 
@@ -66,13 +72,15 @@ def score_cli(engine, model, source, target, monkeypatch, capsys, *extra):
 
 
 def test_ray_engine_output_equals_local_engine_output(ray_instance, tiny_bert, tmp_path, monkeypatch, capsys):
-    """4-row chunks, so both actors work at once and order matters. (Resume needs no second, slow Ray run:
-    the Ray chunks after a resume point are the local ones, tested above, and both engines share the writer.)"""
-    source = write_input(tmp_path / "in.jsonl")
+    """4-row chunks, so both actors work at once and order matters; odd rows (a diverging pair, two broken
+    rows skipped) counted alike. (Resume needs no second, slow Ray run: the Ray chunks after a resume point
+    are the local ones, tested above, and both engines share the writer.)"""
+    source = write_input(tmp_path / "in.jsonl", ODD_ROWS)
     outputs = {}
     for engine in ("local", "ray"):
         target = tmp_path / f"{engine}.jsonl"
-        err = score_cli(engine, tiny_bert, source, target, monkeypatch, capsys)
-        assert "scored 20 rows (15 pairs, 5 single responses)" in err
-        outputs[engine] = target.read_bytes()
+        err = score_cli(engine, tiny_bert, source, target, monkeypatch, capsys, "--on-bad-rows", "skip")
+        assert "scored 23 rows (16 pairs, 5 single responses)" in err
+        assert "1 pairs scored whose conversations diverge" in err and "2 broken rows skipped" in err
+        outputs[engine] = target.read_bytes(), (tmp_path / f"{engine}.skipped_rows.jsonl").read_bytes()
     assert outputs["ray"] == outputs["local"]
