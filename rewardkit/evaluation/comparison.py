@@ -8,7 +8,7 @@ from typing import Any
 
 from rewardkit.evaluation.suite_eval import EvalResult
 
-REPORT_KEYS = ("accuracy", "sections", "rewardbench", "calibration", "length_bias", "best_of_n")
+REPORT_KEYS = ("accuracy", "sections", "rewardbench", "calibration", "length_bias", "best_of_n", "shortcuts")
 """The first model's metrics that report.html draws."""
 
 

@@ -36,6 +36,8 @@ class ReportMetrics(TypedDict, total=False):
     """`length_bias.length_bias_summary` output (needs the arrays below for the scatter)."""
     best_of_n: dict[str, list]
     """`best_of_n.best_of_n_curve` output: the Best-of-N curve."""
+    shortcuts: dict[str, Any]
+    """`shortcuts.shortcut_battery` output: the shortcut ceiling beside each section's accuracy."""
     models: list[dict[str, Any]]
     """Several models, each {"name", "accuracy", "parameters", "ms_per_pair"} (costs may be None):
     the accuracy-vs-cost Pareto plot, drawn when two or more models have a cost."""
@@ -94,6 +96,11 @@ def _with_ci(a: Mapping[str, Any]) -> str:
     return f"{a['accuracy']:.3f} [{a['ci_low']:.3f}, {a['ci_high']:.3f}] (n={a['n']})"
 
 
+def _shortcut(ceiling: Mapping[str, Any] | None) -> str:
+    """' · shortcut ceiling 0.98 (words shorter)': the best surface baseline there (evaluation/shortcuts.py)."""
+    return "" if not ceiling else f" · shortcut ceiling {ceiling['accuracy']:.2f} ({ceiling['baseline']})"
+
+
 def _length_rows(lb: Mapping[str, Any]) -> list[tuple[str, str]]:
     base = lb["baseline"]
     rows = [("Length-only baseline (longer wins)", f"{base['longer_is_better']:.3f} (data favour {base['direction']})")]
@@ -105,8 +112,11 @@ def _length_rows(lb: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def summary_rows(metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, value) rows shared by the HTML summary table and `print_table`."""
-    rows = [("Pairwise accuracy", _with_ci(metrics["accuracy"]))] if "accuracy" in metrics else []
-    rows += [(f"  {name}", _with_ci(s)) for name, s in metrics.get("sections", {}).items()]
+    ceiling = metrics.get("shortcuts", {}).get("ceiling", {})
+    rows = [("Pairwise accuracy", _with_ci(metrics["accuracy"]) + _shortcut(ceiling.get("overall")))
+            ] if "accuracy" in metrics else []
+    rows += [(f"  {name}", _with_ci(s) + _shortcut(ceiling.get("sections", ceiling.get("subsets", {})).get(name)))
+             for name, s in metrics.get("sections", {}).items()]
     rows += [(f"RewardBench {name}", f"{v:.3f}") for name, v in metrics.get("rewardbench", {}).items()]
     if "calibration" in metrics:
         before, after, t = (metrics["calibration"][k] for k in ("before", "after", "temperature"))

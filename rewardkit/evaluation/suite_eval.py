@@ -2,7 +2,9 @@
 
 Every pairwise suite goes through `score_pairs` (timed) and `pairwise_metrics`: accuracy with bootstrap CIs
 overall, per section and per subset (ties count as wrong), the length-only baseline and length bias, and
-calibration of σ(margin). Lengths are counted in words, so they compare across tokenizers.
+calibration of σ(margin). Lengths are counted in words, so they compare across tokenizers. The verifiable suite
+and pair files also get the shortcut battery (shortcuts.py): the best prompt-blind surface baseline's accuracy
+per section and subset, beside the model's.
 
     >>> result = evaluate_verifiable(model, n_per_subset=50)        # doctest: +SKIP
     >>> result.metrics["sections"]["chat-hard"]["accuracy"]         # doctest: +SKIP
@@ -20,6 +22,7 @@ from rewardkit.data.schemas import PreferencePair, Sample
 from rewardkit.evaluation.calibration import calibration_report
 from rewardkit.evaluation.length_bias import length_bias_summary
 from rewardkit.evaluation.pairwise import accuracy_by_subset, accuracy_with_ci
+from rewardkit.evaluation.shortcuts import shortcut_battery
 from rewardkit.models.base import RewardModel
 
 OnProgress = Callable[[int, int], None]
@@ -153,6 +156,9 @@ def evaluate_verifiable(model: RewardModel, n_per_subset: int = 100, seed: int |
     pairs = [sp.pair for sp in suite.build_suite(n_per_subset, seed)]
     result = evaluate_pairs(model, pairs, section_of=suite.section_of, heldout=suite.HELDOUT_SUBSETS,
                             batch_size=batch_size, on_progress=on_progress, seed=seed)
+    result.metrics["shortcuts"] = shortcut_battery(pairs, section_of=suite.section_of, seed=seed,
+                                                   fit_pairs=[sp.pair for sp in suite.build_suite(n_per_subset,
+                                                                                                  seed + 1)])
     result.metrics["best_of_n"] = best_of_n_on_traces(model, bon_problems, seed=seed, batch_size=batch_size)
     result.metrics["best_of_n_source"] = (f"{bon_problems} synthetic arithmetic problems x 8 solutions "
                                           "(process_suite); utility 1 when the final answer is right")
@@ -171,6 +177,7 @@ def evaluate_pair_file(model: RewardModel, path: str, *, batch_size: int = 64,
     source = load_pairs(path, strict_rows=strict_rows, on_bad_rows=on_bad_rows)
     pairs = list(source)
     result = evaluate_pairs(model, pairs, batch_size=batch_size, on_progress=on_progress, seed=seed)
+    result.metrics["shortcuts"] = shortcut_battery(pairs, seed=seed)
     result.metrics["suite"] = {"name": "file", "path": str(path), "pairs": len(pairs), "seed": seed,
                                "version": None, "length_unit": "words", "rows": source.stats.summary()}
     result.bad_rows = source.stats.bad_rows

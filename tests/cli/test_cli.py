@@ -131,3 +131,26 @@ def test_help_does_not_import_torch():
             "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "quickstart" in out and out.strip().endswith("NO-TORCH")
+
+
+def test_suite_writes_each_subset_with_its_checks(tmp_path, monkeypatch, capsys):
+    from rewardkit.data.loaders import load_pairs
+    from rewardkit.synth import suite
+    from rewardkit.synth.checks import verify
+    from rewardkit.synth.pair import from_jsonl_row
+
+    code, _, err = run(["suite", "--out", str(tmp_path / "suite"), "--n", "3", "--seed", "5"], monkeypatch, capsys)
+    assert code == 0, err
+    layout = json.loads((tmp_path / "suite" / "suite.json").read_text())
+    assert layout["seed"] == 5 and layout["pairs"] == 3 * sum(map(len, suite.SECTIONS.values()))
+    for section, subsets in suite.SECTIONS.items():
+        for name in subsets:
+            path = tmp_path / "suite" / section / f"{name}.jsonl"
+            rows = [json.loads(line) for line in path.read_text().splitlines()]
+            assert len(rows) == 3 and {r["subset"] for r in rows} == {name}
+            for row in rows:  # the check proves chosen right and rejected wrong
+                sp = from_jsonl_row(row)
+                assert verify(sp.check, sp.pair.chosen) and not verify(sp.check, sp.pair.rejected)
+            assert [p.chosen for p in load_pairs(path)] == [r["chosen"] for r in rows]  # readable as TRL pairs
+    written = (tmp_path / "suite" / "reasoning" / "arithmetic.jsonl").read_text().splitlines()
+    assert [sp.pair.id for sp in suite.generate_subset("arithmetic", 3, 5)] == [json.loads(x)["id"] for x in written]

@@ -89,3 +89,7 @@ def test_verifiable_suite_metrics_layout():
     assert set(m["best_of_n"]) >= {"n", "picked", "oracle", "random", "win_rate"}
     assert seen[-1][0] == seen[-1][1] == 2 * m["accuracy"]["n"]
     assert {"in_distribution", "heldout"} == set(m["generalisation"])
+    ceiling = m["shortcuts"]["ceiling"]  # the surface baselines beside the model, per section and subset
+    assert set(ceiling["sections"]) == set(m["sections"]) and set(ceiling["subsets"]) == set(m["subsets"])
+    assert ceiling["sections"]["length-adversarial"] == {"accuracy": 1.0, "baseline": "words shorter", "n": 4}
+    assert "another seed" in m["shortcuts"]["ngram_fitted_on"]
