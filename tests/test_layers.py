@@ -20,6 +20,7 @@ LAYERS = (
     ("rewardkit.families", "rewardkit"),
     ("rewardkit.evaluation",),
     ("rewardkit.scale",),
+    ("rewardkit.serving", "rewardkit.client", "rewardkit.integrations"),
     ("rewardkit.cli",),
 )
 """Lowest first. A module is in the layer of the longest prefix that names it."""

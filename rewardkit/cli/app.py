@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from rewardkit.cli import export, quickstart, score, train
+from rewardkit.cli import export, quickstart, score, serve, suite, train
 from rewardkit.cli import eval as eval_
 
 app = typer.Typer(
@@ -29,6 +29,8 @@ app.command("train")(train.train)
 app.command("score")(score.score)
 app.command("export")(export.export)
 app.command("eval")(eval_.eval_)
+app.command("suite")(suite.suite)
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

@@ -83,9 +83,7 @@ def build_model(name: str, policy: Optional[str], reference: Optional[str], beta
     """A spec (implicit:dpo, process:implicit...) built over policy / reference / β, else `rewardkit.load`."""
     from rewardkit import families
 
-    if families.is_spec(name):
-        return families.build(name, policy=policy, reference=reference, beta=beta)
-    return families.load(name)
+    return families.from_name(name, policy=policy, reference=reference, beta=beta)
 
 
 def _evaluate_with_progress(model, suite: str, *, console, label: str, **options):

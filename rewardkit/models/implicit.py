@@ -116,8 +116,8 @@ class ImplicitRewardModel:
         for scorer in (self.policy, self.reference):
             if scorer is not None:
                 scorer.batch_size = batch_size or self.options.batch_size
-        rewards, truncated = REWARD_KINDS[self.options.kind](self, list(batch))
-        return Scores(rewards, truncated=truncated)
+        rewards, flags = REWARD_KINDS[self.options.kind](self, list(batch))
+        return Scores(rewards, truncated=sum(flags), truncated_items=flags)
 
     def parameter_count(self) -> int:
         return distinct_parameters(self.policy.network, self.reference.network if self.reference else None)
@@ -140,27 +140,27 @@ def save_with_policy(network, tokenizer, options: ImplicitOptions, path: str | P
     return save_causal_lm_reward(network, tokenizer, "implicit", values, path)
 
 
-def _sums(scorer: LogprobScorer, samples: Sequence[Sample]) -> tuple[list[float], list[int], int]:
-    """(Σ response log-probs, response token counts, how many were cut) per sample."""
+def _sums(scorer: LogprobScorer, samples: Sequence[Sample]) -> tuple[list[float], list[int], list[bool]]:
+    """(Σ response log-probs, response token counts, whether it was cut) per sample."""
     encoded = scorer.encode(samples)
     rows = scorer.response_logprobs(encoded)
-    return [float(r.sum()) for r in rows], [len(r) for r in rows], sum(e.truncated for e in encoded)
+    return [float(r.sum()) for r in rows], [len(r) for r in rows], [e.truncated for e in encoded]
 
 
-def dpo_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list[float], int]:
+def dpo_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list[float], list[bool]]:
     """β · (Σ log πθ − Σ log πref) over the response tokens."""
     policy, _, truncated = _sums(model.policy, samples)
     reference, _, _ = _sums(model.reference, samples)
     return [model.options.beta * (p - r) for p, r in zip(policy, reference)], truncated
 
 
-def simpo_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list[float], int]:
+def simpo_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list[float], list[bool]]:
     """β · mean response-token log-prob of the policy alone."""
     sums, counts, truncated = _sums(model.policy, samples)
     return [model.options.beta * s / max(n, 1) for s, n in zip(sums, counts)], truncated
 
 
-def cdr_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list[float], int]:
+def cdr_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list[float], list[bool]]:
     """β · (log p_strong − log p_weak); strong = policy (with the criteria prompt if given)."""
     criteria = model.options.criteria
     strong_samples = [with_criteria(s, criteria) for s in samples] if criteria else samples
@@ -169,7 +169,7 @@ def cdr_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list
     return [model.options.beta * (s - w) for s, w in zip(strong, weak)], truncated
 
 
-def rlpr_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list[float], int]:
+def rlpr_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list[float], list[bool]]:
     """β · mean token probability of each sample's reference answer placed after its response."""
     missing = [i for i, s in enumerate(samples) if s.reference_answer is None]
     if missing:
@@ -180,10 +180,10 @@ def rlpr_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[lis
                for s in samples]
     rows = scorer.response_logprobs(encoded)
     rewards = [model.options.beta * float(r.exp().mean()) if len(r) else 0.0 for r in rows]
-    return rewards, sum(e.truncated for e in encoded)
+    return rewards, [e.truncated for e in encoded]
 
 
-REWARD_KINDS: dict[str, Callable[[ImplicitRewardModel, list[Sample]], tuple[list[float], int]]] = {
+REWARD_KINDS: dict[str, Callable[[ImplicitRewardModel, list[Sample]], tuple[list[float], list[bool]]]] = {
     "dpo": dpo_rewards, "simpo": simpo_rewards, "cdr": cdr_rewards, "rlpr": rlpr_rewards,
 }
 

@@ -89,8 +89,8 @@ class ImplicitProcessModel:
         options.check()
         self.policy, self.reference, self.options = policy, reference, options
 
-    def step_rewards(self, batch: Sequence[Sample]) -> tuple[list[list[float]], int]:
-        """(per-step rewards of each sample, how many samples were cut)."""
+    def step_rewards(self, batch: Sequence[Sample]) -> tuple[list[list[float]], list[bool]]:
+        """(per-step rewards of each sample, whether each sample was cut)."""
         encoded = self.policy.encode(batch)
         reference_encoded = self.reference.encode(batch)
         if any(a.input_ids != b.input_ids for a, b in zip(encoded, reference_encoded)):
@@ -101,13 +101,13 @@ class ImplicitProcessModel:
         for sample, enc, ratio in zip(batch, encoded, ratios):
             index, n_steps = response_token_steps(self.policy.encoder, sample, enc, self.options.separator)
             steps.append([self.options.beta * v for v in step_sums(ratio, index, n_steps)])
-        return steps, sum(e.truncated for e in encoded)
+        return steps, [e.truncated for e in encoded]
 
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
         self.policy.batch_size = self.reference.batch_size = batch_size or self.options.batch_size
-        steps, truncated = self.step_rewards(list(batch))
+        steps, flags = self.step_rewards(list(batch))
         rewards = [aggregate_steps(values, self.options.aggregation) for values in steps]
-        return Scores(rewards, steps=steps, truncated=truncated)
+        return Scores(rewards, steps=steps, truncated=sum(flags), truncated_items=flags)
 
     def parameter_count(self) -> int:
         return distinct_parameters(self.policy.network, self.reference.network)
@@ -191,7 +191,7 @@ class StepHeadModel:
 
     @torch.no_grad()
     def step_values(self, batch: Sequence[Sample], batch_size: int = ProcessOptions.batch_size
-                    ) -> tuple[list[list[float]], int]:
+                    ) -> tuple[list[list[float]], list[bool]]:
         items = [self.encode(s) for s in batch]
         out: list[list[float]] = [[] for _ in items]
         was_training = self.network.training
@@ -201,12 +201,12 @@ class StepHeadModel:
             for row, i in enumerate(index):
                 out[i] = torch.sigmoid(logits[row, items[i][1]]).tolist()
         self.network.train(was_training)
-        return out, sum(e.truncated for e, _ in items)
+        return out, [e.truncated for e, _ in items]
 
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
-        steps, truncated = self.step_values(list(batch), batch_size or self.options.batch_size)
+        steps, flags = self.step_values(list(batch), batch_size or self.options.batch_size)
         rewards = [aggregate_steps(values, self.options.aggregation) for values in steps]
-        return Scores(rewards, steps=steps, truncated=truncated)
+        return Scores(rewards, steps=steps, truncated=sum(flags), truncated_items=flags)
 
     def parameter_count(self) -> int:
         return distinct_parameters(self.network)

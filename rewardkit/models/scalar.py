@@ -78,7 +78,8 @@ def head_scores(options: ScalarOptions, outputs, rewards, encoded: Sequence[Enco
     attributes = None
     if len(options.attributes) > 1:
         attributes = {name: outputs[:, i].tolist() for i, name in enumerate(options.attributes)}
-    return Scores(rewards.tolist(), attributes=attributes, truncated=sum(e.truncated for e in encoded))
+    flags = [e.truncated for e in encoded]
+    return Scores(rewards.tolist(), attributes=attributes, truncated=sum(flags), truncated_items=flags)
 
 
 def uses_last_token_pooling(network) -> bool:

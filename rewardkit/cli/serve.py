@@ -1,0 +1,49 @@
+"""`rewardkit serve`: the scoring server (rewardkit.serving) under uvicorn."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+
+def serve(
+    model: str = typer.Option(..., "--model", help="Model folder, hub id, or a spec such as implicit:dpo."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind; 127.0.0.1 (this machine only) unless told."),
+    port: int = typer.Option(8000, help="Port."),
+    api_key_env: Optional[str] = typer.Option(None, help="Name of an environment variable holding the API key "
+                                              "every request but /health must send (Authorization: Bearer KEY)."),
+    normalize: str = typer.Option("raw", help="Default normalisation: raw | z (the model's training statistics)."),
+    max_batch: int = typer.Option(64, help="Samples per model call at most (concurrent requests are merged)."),
+    max_wait_ms: float = typer.Option(5.0, help="How long a request waits for others to share its batch."),
+    max_items: int = typer.Option(1024, help="Items per request at most (413 beyond)."),
+    max_body_mb: float = typer.Option(8.0, help="Request body size at most, in MiB (413 beyond)."),
+    policy: Optional[str] = typer.Option(None, help="Policy LM for specs (default smollm2)."),
+    reference: Optional[str] = typer.Option(None, help="Reference LM for specs."),
+    beta: Optional[float] = typer.Option(None, help="β for specs (default: the kind's own)."),
+) -> None:
+    """Serve a reward model over HTTP: POST /v1/score, /v1/compare, /get_reward (OpenRLHF); GET /health,
+    /metrics. SIGTERM or Ctrl-C stops accepting requests and answers the ones in flight before exiting."""
+    import os
+
+    from rewardkit import families
+    from rewardkit.errors import ConfigError
+
+    if normalize not in ("raw", "z"):
+        raise ConfigError(f"--normalize must be raw or z, got {normalize!r}")
+    key = None
+    if api_key_env:
+        key = os.environ.get(api_key_env)
+        if not key:
+            raise ConfigError(f"--api-key-env {api_key_env}: that environment variable is empty or unset")
+    try:
+        import uvicorn
+
+        from rewardkit.serving.app import ServerSettings, create_app
+    except ImportError as err:
+        raise ConfigError(f"rewardkit serve needs the serve extra: pip install 'rewardkit[serve]' ({err})") from None
+
+    settings = ServerSettings(max_batch=max_batch, max_wait_ms=max_wait_ms, max_items=max_items,
+                              max_body_bytes=int(max_body_mb * 1024 * 1024), api_key=key, normalize=normalize)
+    app = create_app(families.from_name(model, policy=policy, reference=reference, beta=beta), settings)
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)

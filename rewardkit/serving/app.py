@@ -1,0 +1,170 @@
+"""The scoring server: a FastAPI app over any RewardModel.
+
+    POST /v1/score      {"items": [{"prompt", "response"}], "normalize"?}  → rewards (+ truncated, attributes,
+                                                                           steps, texts when the family has them)
+    POST /v1/compare    {"pairs": [{"prompt", "chosen", "rejected"}]}   → P(chosen ≻ rejected), margins
+    POST /get_reward    OpenRLHF's remote reward model protocol {"query": [...]} → {"rewards": [...]}
+    GET  /health        no key needed
+    GET  /metrics       Prometheus text
+
+Every request is scored through one MicroBatcher, so concurrent requests share batches and the scores are the
+ones `rewardkit score` gives for the same inputs. Bad input never gives a 500: a body that does not match is a
+422 naming the field, a rewardkit error (e.g. implicit:rlpr without a reference answer) a 400, a body over
+`max_body_bytes` or with more than `max_items` items a 413, a missing or wrong API key a 401.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from rewardkit.errors import ConfigError, RewardkitError
+from rewardkit.models.base import RewardModel, Scores
+from rewardkit.serving.batcher import MicroBatcher
+from rewardkit.serving.metrics import ServerMetrics
+from rewardkit.serving.schemas import (
+    CompareRequest, CompareResponse, OpenRLHFRequest, OpenRLHFResponse, ScoreRequest, ScoreResponse,
+)
+
+
+@dataclass
+class ServerSettings:
+    max_batch: int = 64
+    """Samples per model call at most (a larger request is scored alone)."""
+    max_wait_ms: float = 5.0
+    """How long the first request of a batch waits for others."""
+    max_items: int = 1024
+    """Items (pairs, queries) per request; more is a 413."""
+    max_body_bytes: int = 8 * 1024 * 1024
+    """Request body size; more is a 413."""
+    api_key: str | None = None
+    """When set, every request but /health needs `Authorization: Bearer KEY` (or `X-API-Key: KEY`)."""
+    normalize: str = "raw"
+    """Default of a request's `normalize`: raw | z."""
+
+
+def reward_statistics(model: RewardModel) -> tuple[float, float] | None:
+    """(mean, std) of the reward on the model's training data, when the model stored them."""
+    options = getattr(model, "options", None)
+    mean, std = getattr(options, "reward_mean", None), getattr(options, "reward_std", None)
+    if mean is None or std is None or not std > 0:
+        return None
+    return float(mean), float(std)
+
+
+def create_app(model: RewardModel, settings: ServerSettings | None = None) -> FastAPI:
+    settings = settings or ServerSettings()
+    metrics = ServerMetrics()
+    batcher = MicroBatcher(lambda samples: model.score(samples), max_batch=settings.max_batch,
+                           max_wait_ms=settings.max_wait_ms, on_batch=metrics.on_batch)
+    statistics = reward_statistics(model)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await batcher.start()
+        yield
+        await batcher.stop()  # requests already accepted are answered before the process exits
+
+    app = FastAPI(title="rewardkit", lifespan=lifespan, docs_url=None, redoc_url=None)
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        started, endpoint = time.perf_counter(), request.url.path
+        response = await _checked(request, call_next, settings)
+        metrics.requests.labels(endpoint, str(response.status_code)).inc()
+        metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+        metrics.queue_depth.set(batcher.depth)
+        return response
+
+    @app.exception_handler(RewardkitError)
+    async def rewardkit_error(request: Request, err: RewardkitError):
+        return JSONResponse({"detail": str(err)}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_body(request: Request, err: RequestValidationError):
+        """422 naming each field and what is wrong with it; the offending input is not echoed back (it may be
+        large, or a number JSON cannot write, such as Infinity)."""
+        detail = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+                  for e in err.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    async def scored(samples) -> Scores:
+        if len(samples) > settings.max_items:
+            raise _TooLarge(f"{len(samples)} items; this server takes at most {settings.max_items} per request")
+        return await batcher.score(samples)
+
+    @app.exception_handler(_TooLarge)
+    async def too_large(request: Request, err: _TooLarge):
+        return JSONResponse({"detail": str(err)}, status_code=413)
+
+    @app.post("/v1/score", response_model=ScoreResponse, response_model_exclude_none=True)
+    async def score(body: ScoreRequest) -> ScoreResponse:
+        mode = body.normalize or settings.normalize
+        scores = await scored([item.sample() for item in body.items])
+        rewards = scores.rewards
+        if mode == "z":
+            if statistics is None:
+                raise ConfigError(f"normalize 'z' needs the reward mean and std a {model.family} model stores when "
+                                  "trained by rewardkit; this model has none (use 'raw')")
+            rewards = [(r - statistics[0]) / statistics[1] for r in rewards]
+        return ScoreResponse(rewards=rewards, truncated=scores.truncated_items, attributes=scores.attributes,
+                             steps=scores.steps, texts=scores.texts, normalize=mode)
+
+    @app.post("/v1/compare", response_model=CompareResponse)
+    async def compare(body: CompareRequest) -> CompareResponse:
+        rewards = (await scored([s for pair in body.pairs for s in pair.samples()])).rewards
+        margins = [rewards[2 * i] - rewards[2 * i + 1] for i in range(len(body.pairs))]
+        return CompareResponse(probabilities=[1.0 / (1.0 + math.exp(-m)) for m in margins], margins=margins)
+
+    @app.post("/get_reward", response_model=OpenRLHFResponse)
+    async def get_reward(body: OpenRLHFRequest) -> OpenRLHFResponse:
+        return OpenRLHFResponse(rewards=(await scored(body.samples())).rewards)
+
+    @app.get("/health")
+    async def health() -> dict:
+        return {"status": "ok", "family": model.family, "queue_depth": batcher.depth}
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        return Response(metrics.text(), media_type="text/plain; version=0.0.4")
+
+    return app
+
+
+class _TooLarge(Exception):
+    """A request over the server's item limit (413)."""
+
+
+async def _checked(request: Request, call_next, settings: ServerSettings):
+    """401 without the API key, 413 for a body over the limit (declared or streamed); else the endpoint."""
+    if settings.api_key and request.url.path != "/health" and not _authorised(request, settings.api_key):
+        return JSONResponse({"detail": "missing or wrong API key (Authorization: Bearer KEY)"}, status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > settings.max_body_bytes:
+        return JSONResponse({"detail": f"body of {declared} bytes; the limit is {settings.max_body_bytes}"},
+                            status_code=413)
+    if request.method == "POST" and declared is None:
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > settings.max_body_bytes:
+                return JSONResponse({"detail": f"body over the limit of {settings.max_body_bytes} bytes"},
+                                    status_code=413)
+        request._body = body  # read once here; the endpoint reads it from the request again
+    return await call_next(request)
+
+
+def _authorised(request: Request, key: str) -> bool:
+    given = request.headers.get("x-api-key") or ""
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        given = authorization[7:].strip()
+    return hmac.compare_digest(given.encode(), key.encode())

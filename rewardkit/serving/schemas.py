@@ -1,0 +1,95 @@
+"""Request and response bodies of the scoring server. A body that does not match is a 422 naming the field."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rewardkit.data.schemas import Message, Sample, as_conversation
+
+Normalize = Literal["raw", "z"]
+"""raw: the model's reward; z: (reward − mean) / std with the statistics stored in the model at training."""
+
+
+class Turn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str
+
+
+class Item(BaseModel):
+    """A response to a conversation: `prompt` is a string (one user turn) or a list of turns."""
+
+    model_config = ConfigDict(extra="forbid")
+    prompt: str | list[Turn] = Field(min_length=1)
+    response: str
+    reference_answer: str | None = None
+    """For rewards that grade against a correct answer (implicit:rlpr)."""
+
+    def sample(self) -> Sample:
+        prompt = self.prompt if isinstance(self.prompt, str) else [Message(t.role, t.content) for t in self.prompt]
+        return Sample(as_conversation(prompt), self.response, self.reference_answer)
+
+
+class ScoreRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[Item] = Field(min_length=1)
+    normalize: Normalize | None = None
+    """None: the server's default (`rewardkit serve --normalize`)."""
+
+
+class ScoreResponse(BaseModel):
+    rewards: list[float]
+    truncated: list[bool] | None = None
+    """Per item: cut to the model's max_length (from the left of the prompt, as in training)."""
+    attributes: dict[str, list[float]] | None = None
+    steps: list[list[float]] | None = None
+    texts: list[str] | None = None
+    normalize: Normalize
+
+
+class Pair(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    prompt: str | list[Turn] = Field(min_length=1)
+    chosen: str
+    rejected: str
+
+    def samples(self) -> tuple[Sample, Sample]:
+        return (Item(prompt=self.prompt, response=self.chosen).sample(),
+                Item(prompt=self.prompt, response=self.rejected).sample())
+
+
+class CompareRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pairs: list[Pair] = Field(min_length=1)
+
+
+class CompareResponse(BaseModel):
+    probabilities: list[float]
+    """P(chosen ≻ rejected) = σ(r_chosen − r_rejected) (Bradley-Terry), raw rewards."""
+    margins: list[float]
+
+
+class OpenRLHFRequest(BaseModel):
+    """OpenRLHF's remote reward model protocol (`--remote_rm_url …/get_reward`): `query` holds whole decoded
+    sequences (prompt + response); `prompts`, when sent, the prompt of each, which is split off the query."""
+
+    query: list[str] = Field(min_length=1)
+    prompts: list[str] | None = None
+    labels: list | None = None
+
+    def samples(self) -> list[Sample]:
+        prompts = self.prompts if self.prompts is not None and len(self.prompts) == len(self.query) else None
+        out = []
+        for i, text in enumerate(self.query):
+            prompt = prompts[i] if prompts else ""
+            if prompt and text.startswith(prompt):
+                out.append(Sample(as_conversation(prompt), text[len(prompt):]))
+            else:
+                out.append(Sample((), text))
+        return out
+
+
+class OpenRLHFResponse(BaseModel):
+    rewards: list[float]

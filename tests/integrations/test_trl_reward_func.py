@@ -1,0 +1,106 @@
+"""rewardkit.integrations.trl.reward_func: TRL's (prompts, completions, **columns) → rewards, for standard and
+conversational data, from a local model or a server, equal to scoring the same samples directly."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+import rewardkit
+from rewardkit.data.schemas import Message, Sample
+from rewardkit.errors import DataError
+from rewardkit.integrations.trl import reward_func, to_sample
+
+PROMPTS = ["What is 2+2?", [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Colour?"}]]
+COMPLETIONS = ["4", [{"role": "assistant", "content": "Blue."}]]
+
+
+def test_trl_prompts_and_completions_become_samples():
+    assert to_sample(PROMPTS[0], COMPLETIONS[0]) == Sample.from_text("What is 2+2?", "4")
+    assert to_sample(PROMPTS[1], COMPLETIONS[1], "Blue") == Sample(
+        (Message("system", "Be brief."), Message("user", "Colour?")), "Blue.", "Blue")
+    multi = to_sample("Hi", [{"role": "assistant", "content": "Hello"}, {"role": "user", "content": "Joke?"},
+                             {"role": "assistant", "content": "No."}])
+    assert multi.prompt[-2:] == (Message("assistant", "Hello"), Message("user", "Joke?")) and multi.response == "No."
+    with pytest.raises(DataError, match="completion must be a string or a list of messages"):
+        to_sample("Hi", 3)
+
+
+def test_a_local_model_scores_what_trl_passes(tiny_bert):
+    model = rewardkit.load(tiny_bert)
+    reward = reward_func(model, name="minilm_rm")
+    expected = model.score([to_sample(p, c) for p, c in zip(PROMPTS, COMPLETIONS)]).rewards
+    assert reward(prompts=PROMPTS, completions=COMPLETIONS, answer=["x", "y"]) == pytest.approx(expected, abs=1e-6)
+    assert reward.__name__ == "minilm_rm"
+    assert reward_func(tiny_bert)(PROMPTS, COMPLETIONS) == pytest.approx(expected, abs=1e-6)  # a folder
+
+
+@pytest.fixture
+def server(tiny_bert):
+    import uvicorn
+
+    from rewardkit.serving.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(rewardkit.load(tiny_bert)), host="127.0.0.1", port=port, log_level="error")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    while not running.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(timeout=30)
+
+
+def test_a_server_url_scores_the_same(server, tiny_bert):
+    local = reward_func(rewardkit.load(tiny_bert))(PROMPTS, COMPLETIONS)
+    assert reward_func(server)(PROMPTS, COMPLETIONS) == pytest.approx(local, abs=1e-5)
+
+
+def test_grpo_trainer_trains_a_few_steps_on_the_reward(tiny_bert, tmp_path):
+    """TRL's GRPOTrainer, a tiny random policy, two prompts × 2 generations per step: the trainer calls the
+    reward function with its completions and logs the rewards it returned."""
+    from datasets import Dataset
+    from trl import GRPOConfig, GRPOTrainer
+
+    from rewardkit.models.tiny_lm import save_tiny_causal_lm
+
+    from transformers import AutoTokenizer
+
+    policy = save_tiny_causal_lm(tmp_path / "policy", seed=3)
+    tokenizer = AutoTokenizer.from_pretrained(policy)  # the MiniLM tokenizer has no eos; generation needs one
+    tokenizer.eos_token = "[SEP]"
+    tokenizer.save_pretrained(policy)
+    model = rewardkit.load(tiny_bert)
+    scored = reward_func(model, name="minilm_rm")
+    calls = []
+
+    def recording(prompts, completions, **columns):
+        calls.append((list(prompts), list(completions), scored(prompts, completions, **columns)))
+        return calls[-1][2]
+
+    recording.__name__ = scored.__name__
+    args = GRPOConfig(output_dir=str(tmp_path / "grpo"), per_device_train_batch_size=4, num_generations=2,
+                      max_completion_length=6, max_steps=2, learning_rate=1e-3, logging_steps=1, report_to=[],
+                      save_strategy="no", use_cpu=True, seed=0, disable_tqdm=True)
+    dataset = Dataset.from_dict({"prompt": ["What is 2+2?", "Name a colour.", "Say hello.", "Count to three."]})
+    trainer = GRPOTrainer(model=policy, reward_funcs=[recording], args=args, train_dataset=dataset)
+    try:
+        trainer.train()
+    finally:  # the HF Trainer leaves accelerate's process-wide state set (bf16 here); later tests start afresh
+        from accelerate.state import AcceleratorState, PartialState
+
+        AcceleratorState._reset_state(reset_partial_state=True)
+        PartialState._reset_state()
+    assert len(calls) >= 2 and all(len(c) == len(p) == len(r) == 4 for p, c, r in calls)
+    prompts, completions, rewards = calls[0]
+    assert rewards == pytest.approx(model.score([to_sample(p, c) for p, c in zip(prompts, completions)]).rewards,
+                                    abs=1e-5)
+    logged = [entry for entry in trainer.state.log_history if "rewards/minilm_rm/mean" in entry]
+    assert len(logged) == 2 and all(isinstance(entry["rewards/minilm_rm/mean"], float) for entry in logged)
