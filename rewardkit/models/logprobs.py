@@ -83,7 +83,7 @@ class LogprobCache:
 class LogprobScorer:
     """A causal LM with its tokenizer and chat rendering: samples → per-response-token log-probabilities."""
 
-    def __init__(self, network, tokenizer, max_length: int = 1024, batch_size: int = 8, cache: bool = False):
+    def __init__(self, network, tokenizer, max_length: int, batch_size: int = 8, cache: bool = False):
         self.network, self.tokenizer, self.batch_size = network, tokenizer, batch_size
         self.encoder = ChatEncoder(tokenizer, max_length)
         self.cache = LogprobCache() if cache else None

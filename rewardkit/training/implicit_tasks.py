@@ -88,7 +88,7 @@ class ImplicitPairTask:
 
 
 def build_pair_task(backbone: str, train: Sequence[PreferencePair], evaluation: Sequence[PreferencePair], *,
-                    objective: str = "dpo", options: PolicyOptions | None = None, max_length: int = 256,
+                    objective: str = "dpo", options: PolicyOptions | None = None, max_length: int,
                     seed: int = 0) -> ImplicitPairTask:
     """An ImplicitPairTask whose policy starts from `backbone` (a causal-LM folder, hub id or 'smollm2') and
     whose reference is `options.reference` (empty: the backbone as it was before training). β unset: the
