@@ -87,3 +87,25 @@ def _reason(response) -> str:
         return str(response.json().get("detail", response.text))[:500]
     except ValueError:
         return response.text[:500]
+
+
+class RemoteRewardModel:
+    """A RewardModel whose scores come from a rewardkit server (so rules can be combined with it locally)."""
+
+    def __init__(self, client: RewardClient, normalize: str | None = None, family: str = "remote"):
+        self.client, self.normalize, self.family = client, normalize, family
+
+    def score(self, batch, batch_size: int | None = None):
+        from rewardkit.models.base import Scores
+
+        items = [{"prompt": [{"role": m.role, "content": m.content} for m in s.prompt], "response": s.response,
+                  **({"reference_answer": s.reference_answer} if s.reference_answer is not None else {})}
+                 for s in batch]
+        answer = self.client.post("/v1/score", {"items": items, **({"normalize": self.normalize}
+                                                                     if self.normalize else {})})
+        flags = answer.get("truncated")
+        return Scores(answer["rewards"], attributes=answer.get("attributes"), steps=answer.get("steps"),
+                      texts=answer.get("texts"), truncated=sum(flags) if flags else 0, truncated_items=flags)
+
+    def parameter_count(self) -> int | None:
+        return None

@@ -23,6 +23,8 @@ def score(
                                      "before the final responses (default: score it and count it)."),
     on_bad_rows: str = typer.Option("error", help="error: stop at a broken row, naming it | skip: leave it out "
                                     "of OUTPUT, count it, write it with its reason to OUTPUT.skipped_rows.jsonl."),
+    combine: Optional[str] = typer.Option(None, help="Rule rewards added to the model's, e.g. \"0.8*rm + "
+                                          "0.2*format\" (rules: format, answer, length; local engine)."),
 ) -> None:
     """Score every row of a JSONL file; memory stays flat however large the file is."""
     from rich.console import Console
@@ -41,7 +43,13 @@ def score(
     rules = RowRules(strict_rows, on_bad_rows)
     console = Console(stderr=True)
     options = {"normalize": True} if normalize else {}
+    if combine and engine != "local":
+        raise ConfigError("--combine runs with the local engine only")
     reward_model = rewardkit.load(model, **options) if engine == "local" else None
+    if combine:
+        from rewardkit.models.combined import combined
+
+        reward_model = combined(reward_model, combine)
     total = count_rows(str(input))
     with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console) as progress:

@@ -14,6 +14,8 @@ def serve(
     api_key_env: Optional[str] = typer.Option(None, help="Name of an environment variable holding the API key "
                                               "every request but /health must send (Authorization: Bearer KEY)."),
     normalize: str = typer.Option("raw", help="Default normalisation: raw | z (the model's training statistics)."),
+    combine: Optional[str] = typer.Option(None, help="Default rule rewards added to the model's, e.g. "
+                                          "\"0.8*rm + 0.2*format\" (rules: format, answer, length)."),
     max_batch: int = typer.Option(64, help="Samples per model call at most (concurrent requests are merged)."),
     max_wait_ms: float = typer.Option(5.0, help="How long a request waits for others to share its batch."),
     max_items: int = typer.Option(1024, help="Items per request at most (413 beyond)."),
@@ -44,6 +46,7 @@ def serve(
         raise ConfigError(f"rewardkit serve needs the serve extra: pip install 'rewardkit[serve]' ({err})") from None
 
     settings = ServerSettings(max_batch=max_batch, max_wait_ms=max_wait_ms, max_items=max_items,
-                              max_body_bytes=int(max_body_mb * 1024 * 1024), api_key=key, normalize=normalize)
+                              max_body_bytes=int(max_body_mb * 1024 * 1024), api_key=key, normalize=normalize,
+                              combine=combine)
     app = create_app(families.from_name(model, policy=policy, reference=reference, beta=beta), settings)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)

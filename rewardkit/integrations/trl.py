@@ -36,35 +36,37 @@ def to_sample(prompt: Any, completion: Any, reference_answer: str | None = None)
 
 
 def reward_func(model_or_url: Any, *, api_key: str | None = None, normalize: str | None = None,
-                batch_size: int | None = None, name: str = "rewardkit") -> Callable[..., list[float]]:
-    """TRL's reward function: a loaded RewardModel, a model folder / spec (loaded here), or an http(s) URL of a
-    rewardkit server (scored through rewardkit.client; `normalize` raw | z applies there)."""
-    if isinstance(model_or_url, str) and model_or_url.startswith(("http://", "https://")):
-        from rewardkit.client import RewardClient
+                batch_size: int | None = None, combine: str | None = None,
+                rule_options: dict | None = None, reference_column: str = "reference_answer",
+                name: str = "rewardkit") -> Callable[..., list[float]]:
+    """TRL's reward function over a loaded RewardModel, a model folder / spec (loaded here), or an http(s) URL of
+    a rewardkit server (`normalize` raw | z applies there). `combine` ("0.8*rm + 0.2*format") adds rule rewards
+    (rewardkit.models.rules, options per rule in `rule_options`); the dataset column `reference_column` gives
+    each prompt's reference answer (the 'answer' rule, implicit:rlpr)."""
+    model = _reward_model(model_or_url, api_key=api_key, normalize=normalize)
+    if combine is not None:
+        from rewardkit.models.combined import combined
 
-        client = RewardClient(model_or_url, api_key=api_key)
-
-        def score(samples: Sequence[Sample]) -> list[float]:
-            items = [{"prompt": [{"role": m.role, "content": m.content} for m in s.prompt], "response": s.response,
-                      **({"reference_answer": s.reference_answer} if s.reference_answer is not None else {})}
-                     for s in samples]
-            return client.score(items, normalize=normalize)
-    else:
-        if normalize not in (None, "raw"):
-            raise DataError("normalize applies to a server URL; load the model with normalize=True instead")
-        if isinstance(model_or_url, str):
-            from rewardkit import families
-
-            model = families.from_name(model_or_url)
-        else:
-            model = model_or_url
-
-        def score(samples: Sequence[Sample]) -> list[float]:
-            return [float(r) for r in model.score(list(samples), batch_size=batch_size).rewards]
+        model = combined(model, combine, rule_options)
 
     def rewards(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:
-        answers = columns.get("reference_answer") or [None] * len(prompts)
-        return score([to_sample(p, c, a) for p, c, a in zip(prompts, completions, answers)])
+        answers = columns.get(reference_column) or [None] * len(prompts)
+        samples = [to_sample(p, c, None if a is None else str(a)) for p, c, a in zip(prompts, completions, answers)]
+        return [float(r) for r in model.score(samples, batch_size=batch_size).rewards]
 
     rewards.__name__ = name  # TRL logs each reward function under its __name__
     return rewards
+
+
+def _reward_model(model_or_url: Any, *, api_key: str | None, normalize: str | None):
+    if isinstance(model_or_url, str) and model_or_url.startswith(("http://", "https://")):
+        from rewardkit.client import RemoteRewardModel, RewardClient
+
+        return RemoteRewardModel(RewardClient(model_or_url, api_key=api_key), normalize)
+    if normalize not in (None, "raw"):
+        raise DataError("normalize applies to a server URL; load the model with normalize=True instead")
+    if isinstance(model_or_url, str):
+        from rewardkit import families
+
+        return families.from_name(model_or_url)
+    return model_or_url

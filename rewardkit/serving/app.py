@@ -1,7 +1,8 @@
 """The scoring server: a FastAPI app over any RewardModel.
 
-    POST /v1/score      {"items": [{"prompt", "response"}], "normalize"?}  → rewards (+ truncated, attributes,
-                                                                           steps, texts when the family has them)
+    POST /v1/score      {"items": [{"prompt", "response"}], "normalize"?, "combine"?}  → rewards (+ truncated,
+                        attributes, steps, texts when the family has them; with "combine", rule rewards are
+                        added to the (normalised) model reward and each part is in attributes)
     POST /v1/compare    {"pairs": [{"prompt", "chosen", "rejected"}]}   → P(chosen ≻ rejected), margins
     POST /get_reward    OpenRLHF's remote reward model protocol {"query": [...]} → {"rewards": [...]}
     GET  /health        no key needed
@@ -27,6 +28,7 @@ from fastapi.responses import JSONResponse, Response
 
 from rewardkit.errors import ConfigError, RewardkitError
 from rewardkit.models.base import RewardModel, Scores
+from rewardkit.models.combined import combine, parse_combination
 from rewardkit.serving.batcher import MicroBatcher
 from rewardkit.serving.metrics import ServerMetrics
 from rewardkit.serving.schemas import (
@@ -48,6 +50,8 @@ class ServerSettings:
     """When set, every request but /health needs `Authorization: Bearer KEY` (or `X-API-Key: KEY`)."""
     normalize: str = "raw"
     """Default of a request's `normalize`: raw | z."""
+    combine: str | None = None
+    """Default of a request's `combine` (rule rewards added to the model's reward), e.g. "0.8*rm + 0.2*format"."""
 
 
 def reward_statistics(model: RewardModel) -> tuple[float, float] | None:
@@ -61,6 +65,8 @@ def reward_statistics(model: RewardModel) -> tuple[float, float] | None:
 
 def create_app(model: RewardModel, settings: ServerSettings | None = None) -> FastAPI:
     settings = settings or ServerSettings()
+    if settings.combine:
+        parse_combination(settings.combine)  # a bad default fails at start, not on every request
     metrics = ServerMetrics()
     batcher = MicroBatcher(lambda samples: model.score(samples), max_batch=settings.max_batch,
                            max_wait_ms=settings.max_wait_ms, on_batch=metrics.on_batch)
@@ -114,7 +120,11 @@ def create_app(model: RewardModel, settings: ServerSettings | None = None) -> Fa
                 raise ConfigError(f"normalize 'z' needs the reward mean and std a {model.family} model stores when "
                                   "trained by rewardkit; this model has none (use 'raw')")
             rewards = [(r - statistics[0]) / statistics[1] for r in rewards]
-        return ScoreResponse(rewards=rewards, truncated=scores.truncated_items, attributes=scores.attributes,
+        attributes, spec = scores.attributes, body.combine or settings.combine
+        if spec:
+            rewards, parts = combine(parse_combination(spec), [item.sample() for item in body.items], rewards)
+            attributes = {**(attributes or {}), **parts}
+        return ScoreResponse(rewards=rewards, truncated=scores.truncated_items, attributes=attributes,
                              steps=scores.steps, texts=scores.texts, normalize=mode)
 
     @app.post("/v1/compare", response_model=CompareResponse)

@@ -37,6 +37,9 @@ class ScoreRequest(BaseModel):
     items: list[Item] = Field(min_length=1)
     normalize: Normalize | None = None
     """None: the server's default (`rewardkit serve --normalize`)."""
+    combine: str | None = Field(default=None, max_length=200)
+    """Rule rewards added to the model's (normalised) reward, e.g. "0.8*rm + 0.2*format" (models/combined.py);
+    None: the server's default (`rewardkit serve --combine`), else the model's reward alone."""
 
 
 class ScoreResponse(BaseModel):

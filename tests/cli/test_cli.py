@@ -154,3 +154,17 @@ def test_suite_writes_each_subset_with_its_checks(tmp_path, monkeypatch, capsys)
             assert [p.chosen for p in load_pairs(path)] == [r["chosen"] for r in rows]  # readable as TRL pairs
     written = (tmp_path / "suite" / "reasoning" / "arithmetic.jsonl").read_text().splitlines()
     assert [sp.pair.id for sp in suite.generate_subset("arithmetic", 3, 5)] == [json.loads(x)["id"] for x in written]
+
+
+def test_score_adds_rule_rewards(tiny_bert, tmp_path, monkeypatch, capsys):
+    source = write_jsonl(tmp_path / "in.jsonl", [{"prompt": "2+2?", "response": "<answer>4</answer>"},
+                                                 {"prompt": "2+2?", "response": "four"}])
+    plain, ruled = tmp_path / "plain.jsonl", tmp_path / "ruled.jsonl"
+    assert run(["score", "--model", tiny_bert, "--input", str(source), "--output", str(plain)], monkeypatch,
+               capsys)[0] == 0
+    code, _, err = run(["score", "--model", tiny_bert, "--input", str(source), "--output", str(ruled), "--combine",
+                        "rm + 0.5*format"], monkeypatch, capsys)
+    assert code == 0, err
+    base = [json.loads(line)["reward"] for line in plain.read_text().splitlines()]
+    added = [json.loads(line)["reward"] for line in ruled.read_text().splitlines()]
+    assert added == pytest.approx([base[0] + 0.5, base[1]], abs=1e-6)

@@ -104,3 +104,15 @@ def test_grpo_trainer_trains_a_few_steps_on_the_reward(tiny_bert, tmp_path):
                                     abs=1e-5)
     logged = [entry for entry in trainer.state.log_history if "rewards/minilm_rm/mean" in entry]
     assert len(logged) == 2 and all(isinstance(entry["rewards/minilm_rm/mean"], float) for entry in logged)
+
+
+def test_rules_combine_with_the_model_locally_and_through_a_server(server, tiny_bert):
+    prompts = ["What is 6 times 7?", "What is 2+2?"]
+    completions = ["6 x 7 = 42. <answer>42</answer>", "It is 5."]
+    model = rewardkit.load(tiny_bert)
+    rm = model.score([to_sample(p, c) for p, c in zip(prompts, completions)]).rewards
+    expected = [0.8 * rm[0] + 0.2 * 1.0, 0.8 * rm[1] + 0.2 * 0.0]
+    local = reward_func(model, combine="0.8*rm + 0.2*answer", reference_column="solution")
+    assert local(prompts, completions, solution=["42", "4"]) == pytest.approx(expected, abs=1e-6)
+    remote = reward_func(server, combine="0.8*rm + 0.2*answer", reference_column="solution")
+    assert remote(prompts, completions, solution=["42", "4"]) == pytest.approx(expected, abs=1e-5)

@@ -179,3 +179,19 @@ def test_a_model_error_is_a_400_for_each_waiting_request(tiny_bert):
     with TestClient(create_app(Refusing())) as plain:
         answer = plain.post("/v1/score", json={"items": ITEMS[:1]})
     assert answer.status_code == 400 and "reference answer" in answer.json()["detail"]
+
+
+def test_rule_rewards_combine_per_request_or_by_default(client, model):
+    items = [{"prompt": "What is 6 times 7?", "response": "<answer>42</answer>", "reference_answer": "42"},
+             {"prompt": "What is 6 times 7?", "response": "It is 41.", "reference_answer": "42"}]
+    rm = client.post("/v1/score", json={"items": items}).json()["rewards"]
+    answer = client.post("/v1/score", json={"items": items, "combine": "0.5*rm + 2*answer + format"}).json()
+    assert answer["rewards"] == pytest.approx([0.5 * rm[0] + 2 + 1, 0.5 * rm[1]], abs=1e-5)
+    assert answer["attributes"]["answer"] == [1.0, 0.0] and answer["attributes"]["format"] == [1.0, 0.0]
+    bad = client.post("/v1/score", json={"items": items, "combine": "rm + vibes"})
+    assert bad.status_code == 400 and "unknown reward 'vibes'" in bad.json()["detail"]
+    with TestClient(create_app(model, ServerSettings(combine="rm + format"))) as plain:
+        default = plain.post("/v1/score", json={"items": items}).json()["rewards"]
+    assert default == pytest.approx([rm[0] + 1, rm[1]], abs=1e-5)
+    with pytest.raises(rewardkit.RewardkitError, match="unknown reward 'vibes'"):
+        create_app(model, ServerSettings(combine="vibes"))
