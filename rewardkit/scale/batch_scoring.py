@@ -118,16 +118,22 @@ def _annotated(row: dict, rewards: Sequence[float]) -> dict:
     return {**row, "reward_chosen": rewards[0], "reward_rejected": rewards[1], "margin": rewards[0] - rewards[1]}
 
 
-def _complete_lines(partial: Path) -> int:
-    """Rows already in a .partial file; a torn last line (killed mid-write) is cut off."""
+_MARKER_LINE = f'{{"{SKIPPED_MARKER}"'
+"""How a skipped row's marker line starts in OUTPUT.partial."""
+
+
+def _complete_lines(partial: Path) -> tuple[int, int]:
+    """(rows already in a .partial file, how many of them are skipped rows' markers); a torn last line (killed
+    mid-write) is cut off."""
     if not partial.exists():
-        return 0
+        return 0, 0
     data = partial.read_bytes()
     keep = data.rfind(b"\n") + 1
     if keep != len(data):
         with partial.open("r+b") as handle:
             handle.truncate(keep)
-    return data[:keep].count(b"\n")
+    done = data[:keep]
+    return done.count(b"\n"), done.startswith(_MARKER_LINE.encode()) + done.count(b"\n" + _MARKER_LINE.encode())
 
 
 def count_rows(path: str) -> int:
@@ -176,7 +182,8 @@ def write_scored(scored_chunks: Callable[[int], Iterable[ScoredChunk]], output_p
     """
     output, partial = Path(output_path), Path(f"{output_path}.partial")
     output.parent.mkdir(parents=True, exist_ok=True)
-    report = ScoreReport(resumed_rows=_complete_lines(partial) if resume else 0)
+    resumed, pending_skipped = _complete_lines(partial) if resume else (0, 0)
+    report = ScoreReport(resumed_rows=resumed)
     if not resume:
         partial.unlink(missing_ok=True)
     with partial.open("a", encoding="utf-8") as sink:
@@ -188,10 +195,12 @@ def write_scored(scored_chunks: Callable[[int], Iterable[ScoredChunk]], output_p
             report.singles += scored.singles
             report.truncated += scored.truncated
             report.diverged += scored.diverged
+            pending_skipped += scored.skipped
             if on_rows:
                 on_rows(scored.rows)
         os.fsync(sink.fileno())
-    report.skipped, report.skipped_path = _move_skipped_rows(partial, output)
+    if pending_skipped:
+        report.skipped, report.skipped_path = _move_skipped_rows(partial, output)
     os.replace(partial, output)
     return report
 
@@ -205,14 +214,11 @@ def _move_skipped_rows(partial: Path, output: Path) -> tuple[int, str]:
     """Marker lines of `partial` go to the skipped-rows file (one streaming pass; both files atomic)."""
     from rewardkit.atomic import atomic_file
 
-    with partial.open("rb") as handle:
-        if not any(SKIPPED_MARKER.encode() in line for line in handle):
-            return 0, ""
     count, target = 0, skipped_rows_path(output)
     with partial.open("r", encoding="utf-8") as source, atomic_file(target) as skipped, \
             atomic_file(partial.with_name(partial.name + ".rows")) as kept:
         for line in source:
-            if line.startswith(f'{{"{SKIPPED_MARKER}"'):
+            if line.startswith(_MARKER_LINE):
                 skipped.write(json.dumps(json.loads(line)[SKIPPED_MARKER], ensure_ascii=False) + "\n")
                 count += 1
             else:
