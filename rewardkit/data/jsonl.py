@@ -67,9 +67,19 @@ def _read_rows(name: str, skip_bad: bool) -> Iterator[tuple[int, dict[str, Any] 
                 if not skip_bad:
                     raise
                 found_row = True
-                yield number, BadRow(number, err.reason, raw.decode("utf-8", errors="replace").rstrip("\r\n"), name)
+                yield number, unreadable_line(raw, name, number, err)
     if not found_row:
         raise DataError("empty file: no JSON rows", file=name)
+
+
+def parse_line(raw: bytes, name: str, number: int) -> dict[str, Any]:
+    """The object on one (non-blank) line; a DataError naming file and line when it is not one."""
+    return _parse_object(_decode(raw, name, number), name, number)
+
+
+def unreadable_line(raw: bytes, name: str, number: int, err: DataError) -> BadRow:
+    """The BadRow of a line `parse_line` refused: its reason and the line as it was."""
+    return BadRow(number, err.reason, raw.decode("utf-8", errors="replace").rstrip("\r\n"), name)
 
 
 def _decode(raw: bytes, name: str, number: int) -> str:

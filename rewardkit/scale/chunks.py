@@ -7,9 +7,8 @@ not yet scored, so both engines call `model.score` on the same samples.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from rewardkit.data.jsonl import json_type_name
+from rewardkit.data.jsonl import parse_line, unreadable_line
 from rewardkit.errors import DataError
 
 
@@ -51,21 +50,8 @@ def index_chunks(path: str, rows_per_chunk: int, skip: int = 0) -> list[ChunkRef
     return refs
 
 
-def _parse(raw: bytes, path: str, number: int) -> dict:
-    try:
-        value = json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
-    except UnicodeDecodeError:
-        raise DataError("not valid UTF-8", file=path, line=number) from None
-    except json.JSONDecodeError as exc:
-        raise DataError(f"malformed JSON: {exc.msg} (column {exc.colno})", file=path, line=number) from None
-    if not isinstance(value, dict):
-        raise DataError(f"expected a JSON object, got {json_type_name(value)}", file=path, line=number)
-    return value
-
-
 def read_chunk(path: str, ref: ChunkRef, rules=None) -> list:
     """The chunk's rows as `batch_scoring.InputRow`s, read and checked as the local engine reads them."""
-    from rewardkit.data.jsonl import BadRow
     from rewardkit.scale.batch_scoring import RowRules, input_row
 
     rules = rules or RowRules()
@@ -77,10 +63,10 @@ def read_chunk(path: str, ref: ChunkRef, rules=None) -> list:
                 break
             if raw.strip():
                 try:
-                    row = _parse(raw, path, number)
+                    row = parse_line(raw, path, number)
                 except DataError as err:
                     if rules.on_bad_rows != "skip":
                         raise
-                    row = BadRow(number, err.reason, raw.decode("utf-8", errors="replace").rstrip("\r\n"), path)
+                    row = unreadable_line(raw, path, number, err)
                 chunk.append(input_row(row, file=path, line=number, rules=rules))
     return chunk
