@@ -15,7 +15,7 @@ The reference log-probabilities are computed once, before the first step (the re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from dataclasses import replace  # noqa: F401  (used in a doctest)
 from random import Random
 from typing import Callable, Sequence
@@ -212,10 +212,10 @@ def build_step_label_task(config, options: StepOptions) -> StepLabelTask:
     """step-bce: a new token head on the causal backbone ('minilm' means the shipped SmolLM2 here)."""
     from rewardkit.models.process import build_step_head
 
-    saved = process_options(options, kind="explicit", max_length=config.max_length)
+    saved = process_options(options, kind="explicit", max_length=config.max_length)  # checked before any data
     train, evaluation = load_trace_splits(config, options)
-    model = build_step_head(causal_backbone(config.backbone), seed=config.seed,
-                            **{f.name: getattr(saved, f.name) for f in fields(saved) if f.name != "kind"})
+    model = build_step_head(causal_backbone(config.backbone), seed=config.seed, separator=saved.separator,
+                            aggregation=saved.aggregation, max_length=saved.max_length)
     return StepLabelTask(model, train, evaluation)
 
 
