@@ -106,8 +106,6 @@ def _print_rows(rows: Optional[dict], bad_rows: list, out: Path, console) -> Non
     console.print(f"data: {rows['rows']} rows read, {rows['kept']} pairs evaluated, {sum(rows['skipped'].values())}"
                   f" skipped {rows['skipped'] or ''}; {rows['diverged']} pairs with conversations diverging "
                   "before the last turn (shared turns as prompt)")
-    if bad_rows:
-        from rewardkit.data.jsonl import write_bad_rows
+    from rewardkit.cli.summary import write_skipped_rows
 
-        path = write_bad_rows(out / "skipped_rows.jsonl", bad_rows)
-        console.print(f"{len(bad_rows)} broken rows skipped, each with its reason → {path}")
+    write_skipped_rows(out, bad_rows, console)

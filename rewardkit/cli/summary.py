@@ -1,6 +1,8 @@
-"""Readable terminal summaries of quickstart / training metrics."""
+"""Readable terminal summaries of quickstart / training metrics, and the rows a run skipped."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 def _pct(value: float | None) -> str:
@@ -28,3 +30,13 @@ def summary_table(metrics: dict):
                      f"{metrics['train_seconds']:.0f}s training. 'test': new pairs of the training families; "
                      "'held-out': families never trained on; 'longer wins': the length-only baseline")
     return table
+
+
+def write_skipped_rows(out: Path, bad_rows, console) -> None:
+    """OUT/skipped_rows.jsonl: each row skipped under on_bad_rows=skip, with file, line and reason."""
+    if not bad_rows:
+        return
+    from rewardkit.data.jsonl import write_bad_rows
+
+    path = write_bad_rows(out / "skipped_rows.jsonl", bad_rows)
+    console.print(f"{len(bad_rows)} broken rows skipped (on_bad_rows=skip), each with its reason → {path}")

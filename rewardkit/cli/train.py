@@ -34,6 +34,7 @@ def train(
     from rich.console import Console
 
     from rewardkit.atomic import atomic_file
+    from rewardkit.cli.summary import write_skipped_rows
     from rewardkit.families import build_task, load_train_config
     from rewardkit.training.loop import train as run_training
 
@@ -56,12 +57,3 @@ def train(
     result = run_training(task, cfg, out, resume=resume)
     console.print(f"done: {result.steps} steps in {result.train_seconds:.1f}s; {result.last_eval}; model → {out / 'model'}")
 
-
-def write_skipped_rows(out: Path, bad_rows, console) -> None:
-    """OUT/skipped_rows.jsonl: each row skipped under on_bad_rows=skip, with file, line and reason."""
-    if not bad_rows:
-        return
-    from rewardkit.data.jsonl import write_bad_rows
-
-    path = write_bad_rows(out / "skipped_rows.jsonl", bad_rows)
-    console.print(f"{len(bad_rows)} broken rows skipped (on_bad_rows=skip), each with its reason → {path}")
