@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from rewardkit.data.schemas import Message, Sample, as_conversation
+from rewardkit.data.templated import split_rendered
 
 Normalize = Literal["raw", "z"]
 """raw: the model's reward; z: (reward − mean) / std with the statistics stored in the model at training."""
@@ -75,8 +76,11 @@ class CompareResponse(BaseModel):
 
 
 class OpenRLHFRequest(BaseModel):
-    """OpenRLHF's remote reward model protocol (`--remote_rm_url …/get_reward`): `query` holds whole decoded
-    sequences (prompt + response); `prompts`, when sent, the prompt of each, which is split off the query."""
+    """OpenRLHF's remote reward model protocol (`--remote_rm_url …/get_reward`): `query` holds whole sequences
+    as the trainer decoded them (its chat template, special tokens and padding included); `prompts`, when sent,
+    the rendered prompt of each, which is split off its query; `labels`, when sent, each prompt's label (the
+    reference answer for rewards that grade against one). The rendered turns are read back into messages
+    (rewardkit.data.templated), so the reward model scores the conversation in its own template."""
 
     query: list[str] = Field(min_length=1)
     prompts: list[str] | None = None
@@ -84,13 +88,12 @@ class OpenRLHFRequest(BaseModel):
 
     def samples(self) -> list[Sample]:
         prompts = self.prompts if self.prompts is not None and len(self.prompts) == len(self.query) else None
+        labels = self.labels if self.labels is not None and len(self.labels) == len(self.query) else None
         out = []
         for i, text in enumerate(self.query):
-            prompt = prompts[i] if prompts else ""
-            if prompt and text.startswith(prompt):
-                out.append(Sample(as_conversation(prompt), text[len(prompt):]))
-            else:
-                out.append(Sample((), text))
+            conversation, response = split_rendered(text, prompts[i] if prompts else None)
+            label = labels[i] if labels else None
+            out.append(Sample(conversation, response, label if isinstance(label, str) and label else None))
         return out
 
 

@@ -66,6 +66,22 @@ def test_openrlhf_get_reward_splits_the_prompt_off_each_query(client, model):
     assert len(client.post("/get_reward", json={"query": ["just text"]}).json()["rewards"]) == 1
 
 
+def test_openrlhf_rendered_sequences_are_scored_as_the_conversation_they_render(client, model):
+    """What OpenRLHF sends: batch_decode(sequences, skip_special_tokens=False) of a ChatML policy, padding kept,
+    its rendered prompts, and labels (which become reference answers)."""
+    prompt = ("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nName a colour.<|im_end|>\n"
+              "<|im_start|>assistant\n")
+    body = {"query": ["<|endoftext|>" * 3 + prompt + "Blue.<|im_end|>", prompt + "Red.<|im_end|><|endoftext|>"],
+            "prompts": [prompt, prompt], "labels": ["Blue.", "Blue."]}
+    rewards = client.post("/get_reward", json=body).json()["rewards"]
+    expected = offline(model, [{"prompt": ITEMS[1]["prompt"], "response": r} for r in ("Blue.", "Red.")])
+    assert rewards == pytest.approx(expected.rewards, abs=1e-5)
+    assert client.post("/get_reward", json={"query": body["query"]}).json()["rewards"] == pytest.approx(rewards)
+    from rewardkit.serving.schemas import OpenRLHFRequest
+
+    assert [s.reference_answer for s in OpenRLHFRequest(**body).samples()] == ["Blue.", "Blue."]
+
+
 def test_z_normalisation_uses_the_stored_statistics(client, model):
     model.options.reward_mean, model.options.reward_std = 0.5, 2.0
     try:
