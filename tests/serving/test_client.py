@@ -87,3 +87,53 @@ def test_rewardkit_serve_answers_offline_scores_and_stops_on_sigterm(tiny_bert):
     # uvicorn shuts down gracefully (requests in flight answered, the batcher drained), then re-raises the
     # signal so that a supervisor sees how the process ended
     assert code == -signal.SIGTERM and b"Traceback" not in server.stderr.read()
+
+
+def test_sigterm_under_load_answers_every_request_already_accepted(tiny_bert):
+    """32 clients post at once; the batcher holds their requests (a 3 s batching window) when SIGTERM arrives.
+    Every request the server accepted is answered with its offline scores after the signal; none is cut off."""
+    import threading
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "rewardkit.cli.app", "serve", "--model", tiny_bert, "--port",
+                               str(port), "--max-wait-ms", "3000", "--max-batch", "4096"], stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    items = [[{"prompt": f"Question {i}?", "response": f"Answer {i} " * (1 + i % 7)}] for i in range(32)]
+    outcomes: dict[int, tuple[str, object, float]] = {}
+
+    def post(i: int) -> None:
+        try:
+            answer = httpx.post(f"{url}/v1/score", json={"items": items[i]}, timeout=60)
+            outcomes[i] = ("answered", answer, time.perf_counter())
+        except httpx.ConnectError:
+            outcomes[i] = ("refused", None, time.perf_counter())  # never accepted: allowed
+        except httpx.HTTPError as err:
+            outcomes[i] = ("cut off", err, time.perf_counter())
+    try:
+        client = RewardClient(url, retries=0)
+        for _ in range(240):
+            try:
+                client.health()
+                break
+            except ServerError:
+                assert server.poll() is None, server.stderr.read().decode()
+                time.sleep(0.25)
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(len(items))]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)  # all posted, all waiting inside the batching window
+    finally:
+        signalled = time.perf_counter()
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=60)
+    for thread in threads:
+        thread.join(timeout=60)
+    model = rewardkit.load(tiny_bert)
+    answered = {i: o for i, o in outcomes.items() if o[0] == "answered"}
+    assert len(outcomes) == len(items) and not [o for o in outcomes.values() if o[0] == "cut off"]
+    assert len(answered) == len(items), f"{len(items) - len(answered)} requests refused: not accepted in 1 s"
+    for i, (_, answer, at) in answered.items():
+        assert answer.status_code == 200 and at > signalled
+        expected = model.score([rewardkit.Sample.from_text(x["prompt"], x["response"]) for x in items[i]]).rewards
+        assert answer.json()["rewards"] == pytest.approx(expected, abs=1e-5)
+    assert code == -signal.SIGTERM and b"Traceback" not in server.stderr.read()
