@@ -18,6 +18,8 @@ def serve(
                                           "\"0.8*rm + 0.2*format\" (rules: format, answer, length)."),
     max_batch: int = typer.Option(64, help="Samples per model call at most (concurrent requests are merged)."),
     max_wait_ms: float = typer.Option(5.0, help="How long a request waits for others to share its batch."),
+    max_length: Optional[int] = typer.Option(None, help="Tokens per sample at most (default: the model's own); "
+                                             "longer inputs are truncated as in training and flagged."),
     max_items: int = typer.Option(1024, help="Items per request at most (413 beyond)."),
     max_body_mb: float = typer.Option(8.0, help="Request body size at most, in MiB (413 beyond)."),
     policy: Optional[str] = typer.Option(None, help="Policy LM for specs (default smollm2)."),
@@ -48,5 +50,5 @@ def serve(
     settings = ServerSettings(max_batch=max_batch, max_wait_ms=max_wait_ms, max_items=max_items,
                               max_body_bytes=int(max_body_mb * 1024 * 1024), api_key=key, normalize=normalize,
                               combine=combine)
-    app = create_app(families.from_name(model, policy=policy, reference=reference, beta=beta), settings)
+    app = create_app(families.from_name(model, max_length, policy=policy, reference=reference, beta=beta), settings)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)

@@ -81,3 +81,13 @@ def test_trl_is_given_the_batches_rewardkit_trains_on(tiny_bert, tmp_path):
     order = train_vs_trl.batch_order(len(pairs), settings)
     assert seen == order and len(order) == 7 * 4
     assert sorted(order[:20]) == list(range(20)) and order[20:] != order[:8]  # an epoch, then a new shuffle
+
+
+def test_serve_load(tiny_bert, capsys):
+    import serve_load
+
+    figures = serve_load.main(["--model", tiny_bert, "--clients", "4", "--seconds", "1", "--samples", "16",
+                               "--workload", "long", "--no-save"])
+    long = figures["workloads"]["long"]
+    assert long["errors"] == 0 and long["runs"]["ours"][0]["requests"] > 0 and long["offline_samples_per_s"] > 0
+    printed_ratio(capsys)
