@@ -73,3 +73,11 @@ def test_some_prior_sets_only_is_labelled_incomplete(tmp_path):
     m = evaluate_rewardbench_v1(TableModel(TABLE), core, prior_source=prior).metrics
     assert "Score (incomplete prior sets)" in m["rewardbench"] and m["prior_sets_included"] is False
     assert json.dumps(m["prior_sets"]["ran"]) == '["shp"]'
+
+
+def test_model_card_files_a_score_without_prior_sets_under_its_own_name():
+    from rewardkit.evaluation.comparison import card_figures, headline
+
+    metrics = {"rewardbench": {"Chat": 0.9, "Score (excl. prior sets)": 0.7}}
+    assert card_figures(metrics) == {"score_excl_prior_sets": 0.7} and headline(metrics) == 0.7
+    assert card_figures({"rewardbench": {"Score": 0.6}}) == {"score": 0.6}
