@@ -19,6 +19,9 @@ def eval_(
                                     "process: problems (default 60)."),
     data: Optional[str] = typer.Option(None, "--data", help="Local copy of the RewardBench data (file or folder) "
                                        "instead of the hub."),
+    prior_data: Optional[str] = typer.Option(None, "--prior-data", help="rewardbench: local copy of "
+                                             "allenai/preference-test-sets (the prior sets; without them the score "
+                                             "is reported as excluding them)."),
     policy: Optional[str] = typer.Option(None, help="Policy LM for specs (default smollm2)."),
     reference: Optional[str] = typer.Option(None, help="Reference LM for specs."),
     beta: Optional[float] = typer.Option(None, help="β for specs (default: the kind's own)."),
@@ -40,14 +43,15 @@ def eval_(
     from rewardkit.data.loaders import check_bad_row_policy
 
     check_bad_row_policy(on_bad_rows)
-    check_suite(suite, data, row_rules=strict_rows or on_bad_rows != "error")
+    check_suite(suite, data, row_rules=strict_rows or on_bad_rows != "error", prior_data=prior_data)
     console = Console(stderr=True)
     results = {}
     for name in _unique_names(model):
         reward_model = build_model(name.split("#")[0], policy, reference, beta)
         results[name] = _evaluate_with_progress(reward_model, suite, n=n, seed=seed, data=data,
                                                 batch_size=batch_size, console=console, label=name,
-                                                strict_rows=strict_rows, on_bad_rows=on_bad_rows)
+                                                strict_rows=strict_rows, on_bad_rows=on_bad_rows,
+                                                prior_data=prior_data)
     first = results[next(iter(results))]
     metrics, report = combine(results, rewardkit.__version__)
     write_outputs(out, metrics, report, first.arrays)

@@ -12,22 +12,33 @@ REPORT_KEYS = ("accuracy", "sections", "rewardbench", "calibration", "length_bia
 """The first model's metrics that report.html draws."""
 
 
+_CARD_KEYS = {"Score": "score", "Score (excl. prior sets)": "score_excl_prior_sets",
+              "Score (incomplete prior sets)": "score_incomplete_prior_sets"}
+
+
+def _overall_key(metrics: dict[str, Any]) -> str | None:
+    """The RewardBench overall's key in metrics["rewardbench"]: "Score", or a v1 label saying what it leaves out."""
+    return next((key for key in metrics.get("rewardbench", {}) if key.startswith("Score")), None)
+
+
 def headline(metrics: dict[str, Any]) -> float | None:
-    """The number to rank models by: the official score when there is one, else pairwise accuracy, else the
-    first-error F1 (process suite)."""
-    if "Score" in metrics.get("rewardbench", {}):
-        return metrics["rewardbench"]["Score"]
+    """The number to rank models by: the RewardBench overall when there is one, else pairwise accuracy, else
+    the first-error F1 (process suite)."""
+    key = _overall_key(metrics)
+    if key is not None:
+        return metrics["rewardbench"][key]
     if "accuracy" in metrics:
         return metrics["accuracy"]["accuracy"]
     return metrics.get("first_error", {}).get("f1")
 
 
 def card_figures(metrics: dict[str, Any]) -> dict[str, float]:
-    """The headline numbers of one model's metrics, flat, for its model card."""
+    """The headline numbers of one model's metrics, flat, for its model card; a RewardBench v1 overall without
+    (all) the prior sets is filed as "score_excl_prior_sets" / "score_incomplete_prior_sets", never as "score"."""
     figures = {key: value for key, value in metrics.get("accuracy", {}).items() if isinstance(value, (int, float))}
     score = headline(metrics)
     if score is not None and "accuracy" not in figures:
-        figures["score"] = score
+        figures[_CARD_KEYS.get(_overall_key(metrics) or "Score", "score")] = score
     return figures
 
 

@@ -29,7 +29,8 @@ class ReportMetrics(TypedDict, total=False):
     sections: dict[str, dict[str, float]]
     """Per section or subset, as `pairwise.accuracy_by_subset` returns: the accuracy bar chart."""
     rewardbench: dict[str, float]
-    """`rewardbench.rewardbench_v1` or `rewardbench_v2` output (section → score, plus "Score")."""
+    """`rewardbench.rewardbench_v1` or `rewardbench_v2` output (section → score, plus the overall: "Score", or for
+    v1 without all four prior sets "Score (excl. prior sets)" / "Score (incomplete prior sets)")."""
     calibration: dict[str, Any]
     """`calibration.calibration_report` output: the reliability diagram."""
     length_bias: dict[str, Any]

@@ -5,7 +5,8 @@ Everything here is a weighted mean, so it works on fractions or percentages alik
 v1 (Lambert et al., 2024): a section is the example-count-weighted mean of its subsets'
 accuracies; "Prior Sets" is the plain mean of its four subsets; the overall score weights
 Chat, Chat Hard, Safety, Reasoning and Prior Sets 2:2:2:2:1 (the plain mean of the four core
-sections when no prior set was run).
+sections when no prior set was run, which is then labelled "Score (excl. prior sets)").
+tests/evaluation/test_rewardbench_published.py checks these rules against the leaderboard's figures.
 
 v2 (Malik et al., 2025): each item is one chosen completion against rejected ones; a domain is
 the mean item credit; the final score is the unweighted mean of the six domains. The Ties domain
@@ -15,7 +16,7 @@ has its own formula (`ties_score`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -73,6 +74,16 @@ V1_SECTIONS: dict[str, tuple[str, ...]] = {
 V1_PRIOR_SETS: tuple[str, ...] = ("anthropic_helpful", "anthropic_hhh", "shp", "summarize")
 """Averaged without weights into the "Prior Sets" section."""
 
+V1_PRIOR_SETS_UNSCORED: tuple[str, ...] = ("anthropic_harmless", "mtbench_gpt4", "mtbench_human")
+"""Also in allenai/preference-test-sets and reported per subset upstream, but left out of "Prior Sets"."""
+
+V1_SCORE = "Score"
+"""The official overall: all four prior sets ran, weighted 2:2:2:2:1."""
+V1_SCORE_EXCL_PRIOR = "Score (excl. prior sets)"
+"""No prior set ran: the mean of the four core sections (what the leaderboard shows for such models)."""
+V1_SCORE_PARTIAL_PRIOR = "Score (incomplete prior sets)"
+"""Some but not all four prior sets ran: "Prior Sets" averages the ones present."""
+
 V1_SECTION_WEIGHTS: dict[str, float] = {"Chat": 2, "Chat Hard": 2, "Safety": 2, "Reasoning": 2, "Prior Sets": 1}
 
 V2_DOMAINS: tuple[str, ...] = ("Factuality", "Precise IF", "Math", "Safety", "Focus", "Ties")
@@ -83,13 +94,14 @@ def v1_section_scores(
 ) -> dict[str, float]:
     """Section score = Σ_s n_s·acc_s / Σ_s n_s over the section's subsets present in `subset_scores`.
 
-    "Prior Sets" = plain mean of whichever of `V1_PRIOR_SETS` are present. A section with no
+    "Prior Sets" = plain mean of whichever of `V1_PRIOR_SETS` are present (upstream's nanmean);
+    `V1_PRIOR_SETS_UNSCORED` are accepted and left out. A section with no
     subset present is left out (upstream writes 0 for it, which would silently sink the total).
 
     >>> v1_section_scores({"alpacaeval-easy": 0.9, "mt-bench-easy": 0.5})
     {'Chat': 0.8125}
     """
-    known = set(example_counts) | set(V1_PRIOR_SETS)
+    known = set(example_counts) | set(V1_PRIOR_SETS) | set(V1_PRIOR_SETS_UNSCORED)
     unknown = sorted(set(subset_scores) - known)
     if unknown:
         raise ValueError(f"not RewardBench v1 subsets: {unknown}")
@@ -121,10 +133,23 @@ def v1_overall(section_scores: Mapping[str, float]) -> float:
     return float(np.average([section_scores[s] for s in names], weights=weights))
 
 
+def v1_score_label(subsets: Iterable[str]) -> str:
+    """The name the overall goes by, given the subsets that ran: only a run with all four prior sets
+    earns the plain "Score"; anything else says what it leaves out.
+
+    >>> v1_score_label(["alpacaeval-easy", "shp"])
+    'Score (incomplete prior sets)'
+    """
+    present = set(subsets) & set(V1_PRIOR_SETS)
+    if present == set(V1_PRIOR_SETS):
+        return V1_SCORE
+    return V1_SCORE_PARTIAL_PRIOR if present else V1_SCORE_EXCL_PRIOR
+
+
 def rewardbench_v1(subset_scores: Mapping[str, float]) -> dict[str, float]:
-    """Section scores plus "Score" (the overall), from per-subset accuracies."""
+    """Section scores plus the overall under its `v1_score_label`, from per-subset accuracies."""
     sections = v1_section_scores(subset_scores)
-    return {**sections, "Score": v1_overall(sections)}
+    return {**sections, v1_score_label(subset_scores): v1_overall(sections)}
 
 
 def v2_item_credit(scores: Sequence[float]) -> float:

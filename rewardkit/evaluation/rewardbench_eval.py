@@ -1,7 +1,8 @@
 """RewardBench v1 and 2 runs: score the rows, then aggregate with the published rules of rewardbench.py.
 
 v1: per-subset pairwise accuracy (ties wrong) → `rewardbench_v1` (sections weighted by example counts, the
-overall score 2:2:2:2:1, given only when all four core sections ran). "sections" in the metrics pool each
+overall score 2:2:2:2:1, given only when all four core sections ran, and called "Score" only when the four prior
+sets ran too: otherwise "Score (excl. prior sets)"). "sections" in the metrics pool each
 section's pairs without weights, so their CIs are plain bootstrap intervals; "rewardbench" holds the
 official weighted numbers.
 
@@ -26,28 +27,57 @@ _V1_SECTION_OF = {s: name for name, subsets in rewardbench.V1_SECTIONS.items() f
 
 
 def _v1_section(subset: str) -> str:
-    return _V1_SECTION_OF.get(subset, "Prior Sets" if subset in rewardbench.V1_PRIOR_SETS else "Other")
+    if subset in rewardbench.V1_PRIOR_SETS:
+        return "Prior Sets"
+    if subset in rewardbench.V1_PRIOR_SETS_UNSCORED:
+        return "Prior Sets (not in score)"
+    return _V1_SECTION_OF.get(subset, "Other")
 
 
-def evaluate_rewardbench_v1(model: RewardModel, source: str | None = None, *, batch_size: int = 64,
-                            on_progress: OnProgress | None = None, seed: int = 0) -> EvalResult:
-    """RewardBench v1 from the hub (`source` None) or a local copy in the same format."""
+def evaluate_rewardbench_v1(model: RewardModel, source: str | None = None, *, prior_source: str | None = None,
+                            batch_size: int = 64, on_progress: OnProgress | None = None, seed: int = 0) -> EvalResult:
+    """RewardBench v1 from the hub (`source` None) or a local copy in the same format.
+
+    The prior sets come from `prior_source` when given, else from the hub when the core set did; without
+    them the overall is "Score (excl. prior sets)" and metrics["prior_sets_included"] is False.
+    """
     pairs = load_rewardbench_v1(source)
-    result = evaluate_pairs(model, pairs, section_of=_v1_section, batch_size=batch_size, on_progress=on_progress,
-                            seed=seed)
+    prior, prior_info = _prior_pairs(source, prior_source)
+    result = evaluate_pairs(model, pairs + prior, section_of=_v1_section, batch_size=batch_size,
+                            on_progress=on_progress, seed=seed)
     subset_scores = {name: v["accuracy"] for name, v in result.metrics["subsets"].items()
                      if name in rewardbench.V1_EXAMPLE_COUNTS or name in rewardbench.V1_PRIOR_SETS}
     result.metrics["rewardbench"] = _v1_scores(subset_scores)
+    result.metrics["prior_sets_included"] = rewardbench.V1_SCORE in result.metrics["rewardbench"]
+    result.metrics["prior_sets"] = {**prior_info, "ran": sorted({p.subset for p in prior})}
     result.metrics["unscored_subsets"] = sorted(set(result.metrics["subsets"]) - set(subset_scores))
     result.metrics["suite"] = {"name": "rewardbench", "version": "v1", "source": source or "allenai/reward-bench",
-                               "split": "filtered", "pairs": len(pairs), "seed": seed, "length_unit": "words"}
+                               "split": "filtered", "pairs": len(pairs), "prior_pairs": len(prior), "seed": seed,
+                               "length_unit": "words"}
     return result
+
+
+def _prior_pairs(source: str | None, prior_source: str | None) -> tuple[list, dict[str, Any]]:
+    """(prior-set pairs, where they came from or why there are none). A hub failure is not an error: the
+    score is then labelled as excluding the prior sets."""
+    from rewardkit.errors import DataError
+    from rewardkit.evaluation.rewardbench_prior import PRIOR_HUB_ID, load_prior_sets
+
+    if prior_source is not None:
+        return load_prior_sets(prior_source), {"source": prior_source}
+    if source is not None:
+        return [], {"source": None, "note": "core set read from a local copy; pass --prior-data FILE for the "
+                                            "prior sets"}
+    try:
+        return load_prior_sets(None), {"source": PRIOR_HUB_ID}
+    except DataError as err:
+        return [], {"source": None, "note": str(err)}
 
 
 def _v1_scores(subset_scores: dict[str, float]) -> dict[str, float]:
     sections = rewardbench.v1_section_scores(subset_scores)
     if all(name in sections for name in rewardbench.V1_SECTIONS):
-        sections["Score"] = rewardbench.v1_overall(sections)
+        sections[rewardbench.v1_score_label(subset_scores)] = rewardbench.v1_overall(sections)
     return sections
 
 

@@ -31,10 +31,11 @@ def _process(model, *, n, seed, data, batch_size, on_progress) -> EvalResult:
     return evaluate_process_suite(model, n or 60, 1234 if seed is None else seed)
 
 
-def _rewardbench(model, *, n, seed, data, batch_size, on_progress) -> EvalResult:
+def _rewardbench(model, *, n, seed, data, batch_size, on_progress, prior_data=None) -> EvalResult:
     from rewardkit.evaluation.rewardbench_eval import evaluate_rewardbench_v1
 
-    return evaluate_rewardbench_v1(model, data, seed=seed or 0, batch_size=batch_size, on_progress=on_progress)
+    return evaluate_rewardbench_v1(model, data, prior_source=prior_data, seed=seed or 0, batch_size=batch_size,
+                                   on_progress=on_progress)
 
 
 def _rewardbench2(model, *, n, seed, data, batch_size, on_progress) -> EvalResult:
@@ -50,9 +51,13 @@ TAKES_DATA = ("rewardbench", "rewardbench2")
 """Suites whose `data` may point to a local copy instead of the hub."""
 
 
-def check_suite(suite: str, data: str | None = None, row_rules: bool = False) -> None:
+def check_suite(suite: str, data: str | None = None, row_rules: bool = False, prior_data: str | None = None) -> None:
     """Fail early, with one clear line, on an unknown suite name, a missing file, or row rules (`row_rules`:
     strict_rows / on_bad_rows given) for a suite that is not a pairs file."""
+    if prior_data is not None and suite != "rewardbench":
+        raise ConfigError("--prior-data applies to --suite rewardbench (RewardBench v1's prior sets)")
+    if prior_data is not None and not Path(prior_data).exists():
+        raise DataError("file not found", file=prior_data)
     if row_rules and suite in SUITES:
         raise ConfigError(f"strict_rows / on_bad_rows apply to a pairs file, not to the {suite} suite")
     if data is not None and suite not in TAKES_DATA:
@@ -68,13 +73,16 @@ def check_suite(suite: str, data: str | None = None, row_rules: bool = False) ->
 
 def evaluate(model: RewardModel, suite: str, *, n: int | None = None, seed: int | None = None,
              data: str | None = None, batch_size: int = 64, on_progress: OnProgress | None = None,
-             strict_rows: bool = False, on_bad_rows: str = "error") -> EvalResult:
+             strict_rows: bool = False, on_bad_rows: str = "error", prior_data: str | None = None) -> EvalResult:
     """`model` on `suite` (a name above or a pairs file). `n`: pairs per subset (verifiable, default 100) or
     problems (process, default 60); `seed`: the suite's seed (default: the suite's own); `strict_rows` and
-    `on_bad_rows`: how a pairs file's odd rows are handled (rewardkit.data.loaders)."""
-    check_suite(suite, data, row_rules=strict_rows or on_bad_rows != "error")
+    `on_bad_rows`: how a pairs file's odd rows are handled (rewardkit.data.loaders); `prior_data`: a local copy
+    of RewardBench v1's prior sets (rewardbench_prior)."""
+    check_suite(suite, data, row_rules=strict_rows or on_bad_rows != "error", prior_data=prior_data)
     if suite in SUITES:
-        return SUITES[suite](model, n=n, seed=seed, data=data, batch_size=batch_size, on_progress=on_progress)
+        extra = {"prior_data": prior_data} if prior_data is not None else {}
+        return SUITES[suite](model, n=n, seed=seed, data=data, batch_size=batch_size, on_progress=on_progress,
+                             **extra)
     from rewardkit.evaluation.suite_eval import evaluate_pair_file
 
     return evaluate_pair_file(model, suite, seed=seed or 0, batch_size=batch_size, on_progress=on_progress,

@@ -60,11 +60,24 @@ def test_rewardbench_from_a_local_copy(tiny_bert, tmp_path, monkeypatch, capsys)
             for i, s in enumerate(["alpacaeval-easy", "mt-bench-hard", "refusals-dangerous", "hep-python"])]
     data = tmp_path / "rb.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    code, _, err = run(["eval", "--model", tiny_bert, "--suite", "rewardbench", "--data", str(data),
-                        "--out", str(tmp_path / "rb")], monkeypatch, capsys)
+    code, stdout, err = run(["eval", "--model", tiny_bert, "--suite", "rewardbench", "--data", str(data),
+                             "--out", str(tmp_path / "rb")], monkeypatch, capsys)
     assert code == 0, err
     metrics = json.loads((tmp_path / "rb" / "metrics.json").read_text())
-    assert "Score" in metrics["rewardbench"] and metrics["suite"]["version"] == "v1"
+    assert "Score" not in metrics["rewardbench"] and metrics["prior_sets_included"] is False
+    assert "Score (excl. prior sets)" in metrics["rewardbench"] and metrics["suite"]["version"] == "v1"
+    assert "RewardBench Score (excl. prior sets)" in (tmp_path / "rb" / "report.html").read_text()
+    assert "Score (excl. prior sets)" in stdout
+
+    prior = tmp_path / "prior.jsonl"
+    prior.write_text("".join(json.dumps({"prompt": "p", "chosen": "good answer", "rejected": "bad", "subset": s}) + "\n"
+                             for s in ("anthropic_helpful", "anthropic_hhh", "shp", "summarize")))
+    code, stdout, err = run(["eval", "--model", tiny_bert, "--suite", "rewardbench", "--data", str(data),
+                             "--prior-data", str(prior), "--out", str(tmp_path / "rb2")], monkeypatch, capsys)
+    assert code == 0, err
+    metrics = json.loads((tmp_path / "rb2" / "metrics.json").read_text())
+    assert "Score" in metrics["rewardbench"] and metrics["prior_sets_included"] is True
+    assert "excl. prior sets" not in stdout
 
 
 def test_process_suite_with_an_implicit_process_model(tiny_lms, tmp_path, monkeypatch, capsys):
@@ -80,6 +93,8 @@ def test_process_suite_with_an_implicit_process_model(tiny_lms, tmp_path, monkey
     (["--suite", "nonsense"], "unknown suite 'nonsense'"),
     (["--suite", "missing.jsonl"], "missing.jsonl: file not found"),
     (["--suite", "rewardbench", "--data", "nowhere.jsonl"], "nowhere.jsonl: file not found"),
+    (["--suite", "rewardbench", "--prior-data", "gone.jsonl"], "gone.jsonl: file not found"),
+    (["--suite", "verifiable", "--prior-data", "gone.jsonl"], "--prior-data applies to --suite rewardbench"),
 ])
 def test_bad_suites_give_one_line_errors(args, message, tmp_path, monkeypatch, capsys):
     code, _, err = run(["eval", "--model", "unused", *args, "--out", str(tmp_path / "x")], monkeypatch, capsys)

@@ -44,9 +44,18 @@ def test_v1_overall_reproduces_armorm_published_score():
 def test_v1_end_to_end_from_subsets():
     subsets = {name: 1.0 for section in V1_SECTIONS.values() for name in section}
     subsets["donotanswer"] = 0.0  # Safety = (740 - 136) / 740
-    result = rewardbench_v1({**subsets, "shp": 0.5})
+    prior = {"anthropic_helpful": 0.5, "anthropic_hhh": 0.5, "shp": 0.5, "summarize": 0.5}
+    result = rewardbench_v1({**subsets, **prior})
     assert result["Safety"] == pytest.approx(604 / 740)
     assert result["Score"] == pytest.approx((2 * (3 + 604 / 740) + 0.5) / 9)
+
+
+def test_v1_overall_says_when_prior_sets_are_missing():
+    subsets = {name: 1.0 for section in V1_SECTIONS.values() for name in section}
+    assert list(rewardbench_v1(subsets))[-1] == "Score (excl. prior sets)"
+    partial = rewardbench_v1({**subsets, "shp": 0.5, "anthropic_harmless": 0.0})  # harmless is not scored
+    assert "Score" not in partial and partial["Prior Sets"] == 0.5
+    assert partial["Score (incomplete prior sets)"] == pytest.approx((2 * 4 + 0.5) / 9)
 
 
 def test_v1_rejects_unknown_subsets_and_missing_sections():

@@ -50,7 +50,8 @@ def test_v1_local_file_scores_with_published_weights(tmp_path):
     assert rb["Chat"] == pytest.approx((100 * 1.0 + 28 * 0.0) / 128)  # example-count weights
     assert rb["Chat Hard"] == 0.0  # the tie counts as wrong
     assert rb["Reasoning"] == pytest.approx(984 / (984 + 164))
-    assert rb["Score"] == pytest.approx((rb["Chat"] + 0.0 + 1.0 + rb["Reasoning"]) / 4)
+    assert rb["Score (excl. prior sets)"] == pytest.approx((rb["Chat"] + 0.0 + 1.0 + rb["Reasoning"]) / 4)
+    assert "Score" not in rb and m["prior_sets_included"] is False and "--prior-data" in m["prior_sets"]["note"]
     assert m["sections"]["Chat"]["n"] == 3 and m["suite"]["version"] == "v1"
 
 
