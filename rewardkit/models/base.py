@@ -55,6 +55,19 @@ class RewardModel(Protocol):
         ...
 
 
+def reward_statistics(model) -> tuple[float, float] | None:
+    """(mean, std) of the model's reward over its training data, when the model stored them, else None.
+
+    The one place they are read (the server's `normalize: z`, shaping's z and center). A family that stores
+    statistics keeps them as `options.reward_mean` / `options.reward_std` (scalar: written by training).
+    """
+    options = getattr(model, "options", None)
+    mean, std = getattr(options, "reward_mean", None), getattr(options, "reward_std", None)
+    if mean is None or std is None or not std > 0:
+        return None
+    return float(mean), float(std)
+
+
 def distinct_parameters(*modules) -> int:
     """Σ parameters over torch modules, each module and each shared tensor counted once (None entries skipped)."""
     seen: dict[int, int] = {}
