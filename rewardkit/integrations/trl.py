@@ -51,14 +51,10 @@ def reward_func(model_or_url: Any, *, api_key: str | None = None, normalize: str
     options per rule in `rule_options`). The dataset column `reference_column` gives each prompt's reference
     answer (the 'answer' rule, implicit:rlpr), `references_column` its reference responses (shaping 'par')."""
     model = _reward_model(model_or_url, api_key=api_key, normalize=normalize)
-    if shaping is not None:
-        from rewardkit.models.shaped import shaped
+    if shaping is not None or combine is not None:
+        from rewardkit.models.shaped import shaped_and_combined
 
-        model = shaped(model, shaping)
-    if combine is not None:
-        from rewardkit.models.combined import combined
-
-        model = combined(model, combine, rule_options)
+        model = shaped_and_combined(model, shaping=shaping, combine=combine, rule_options=rule_options)
 
     def rewards(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:
         answers = columns.get(reference_column) or [None] * len(prompts)

@@ -110,3 +110,18 @@ class ShapedReward:
 
 def shaped(model: RewardModel, spec: str) -> ShapedReward:
     return ShapedReward(model, spec)
+
+
+def shaped_and_combined(model: RewardModel | None, *, shaping: str | None = None, combine: str | None = None,
+                        rule_options=None):
+    """`model` with its reward shaped (`shaping`), then combined with rule rewards (`combine`): the order every
+    consumer (serve, score, eval, the TRL adapter) applies them in. Neither given: `model` itself."""
+    if shaping:
+        if model is None:
+            raise ConfigError(f"shaping {shaping!r} needs a model")
+        model = ShapedReward(model, shaping)
+    if combine:
+        from rewardkit.models.combined import combined
+
+        model = combined(model, combine, rule_options)
+    return model
