@@ -68,6 +68,12 @@ def reward_statistics(model) -> tuple[float, float] | None:
     return float(mean), float(std)
 
 
+def needs_reference_answer(model) -> bool:
+    """Does `model` grade each sample against its reference answer (implicit:rlpr, the 'answer' rule)? Models
+    that do say so with a `needs_reference_answer` attribute; evaluation then keeps only answered pairs."""
+    return bool(getattr(model, "needs_reference_answer", False))
+
+
 def distinct_parameters(*modules) -> int:
     """Σ parameters over torch modules, each module and each shared tensor counted once (None entries skipped)."""
     seen: dict[int, int] = {}

@@ -118,6 +118,11 @@ class ImplicitRewardModel:
             raise ConfigError("implicit:cdr needs a weak model (--reference), criteria, or both")
         self.policy, self.reference, self.options = policy, reference, options
 
+    @property
+    def needs_reference_answer(self) -> bool:
+        """rlpr grades against each sample's reference answer (evaluation keeps the pairs that have one)."""
+        return self.options.kind == "rlpr"
+
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
         """One reward per sample (rlpr reads each sample's `reference_answer`)."""
         for scorer in (self.policy, self.reference):
@@ -198,8 +203,9 @@ def rlpr_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[lis
     """β · clip(p − p', 0, 1), or β · p without debiasing (see the module docstring)."""
     missing = [i for i, s in enumerate(samples) if s.reference_answer is None]
     if missing:
-        raise ConfigError(f"implicit:rlpr needs a reference answer for every sample (Sample.reference_answer); "
-                          f"{len(missing)} of {len(samples)} have none, the first at position {missing[0]}")
+        raise ConfigError(f"implicit:rlpr needs a reference answer for every sample (Sample.reference_answer; in "
+                          f"data, a 'reference_answer' or 'answer' field); {len(missing)} of {len(samples)} have "
+                          f"none, the first at position {missing[0]}")
     probabilities, truncated = answer_probabilities(model, samples)
     if model.options.debias:
         baseline, _ = answer_probabilities(model, [replace(s, response="") for s in samples])

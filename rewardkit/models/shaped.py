@@ -16,7 +16,7 @@ from typing import Sequence
 
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError
-from rewardkit.models.base import RewardModel, Scores, reward_statistics
+from rewardkit.models.base import RewardModel, Scores, needs_reference_answer, reward_statistics
 from rewardkit.shaping import (
     ShapingStep, center, clip, clip_steps, delta_steps, needs_references, needs_statistics, parse_shaping,
     preference_as_reward, z_normalise,
@@ -98,6 +98,10 @@ class ShapedReward:
         if needs_statistics(self.plan) and getattr(getattr(model, "options", None), "normalize", False):
             raise ConfigError(f"shaping {spec!r} normalises with the model's statistics, and the model is loaded "
                               "with normalize=True already: keep one of the two")
+
+    @property
+    def needs_reference_answer(self) -> bool:
+        return needs_reference_answer(self.model)
 
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
         batch = list(batch)
