@@ -124,12 +124,14 @@ class _Row:
         return {**self.meta(), "reference_answer": self.reference_answer()}
 
     def reference_answer(self) -> str | None:
-        """The first of ANSWER_KEYS present: a string, or a number kept as the text of its JSON value."""
+        """`reference_answer` (a string or a number, else an error), else `answer` when it is a string or a number
+        (a generic name other datasets use for other things: anything else there is not read)."""
         for key in ANSWER_KEYS:
             value = self.optional(key)
-            if value is None:
+            readable = not isinstance(value, bool) and isinstance(value, (str, int, float))
+            if value is None or (key != "reference_answer" and not readable):
                 continue
-            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            if not readable:
                 raise self.error(f"must be a string or a number, got {json_type_name(value)}", key)
             return value if isinstance(value, str) else str(value)
         return None
