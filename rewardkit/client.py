@@ -32,11 +32,14 @@ class RewardClient:
         self.url, self.retries, self.backoff = url.rstrip("/"), retries, backoff
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout, transport=transport)
 
-    def score(self, items: Sequence[dict], normalize: str | None = None) -> list[float]:
-        """Rewards of {"prompt", "response"} items (prompt: a string or a list of {role, content})."""
+    def score(self, items: Sequence[dict], normalize: str | None = None, shaping: str | None = None) -> list[float]:
+        """Rewards of {"prompt", "response"} items (prompt: a string or a list of {role, content}); `shaping`
+        ("par": items carry "reference_responses") as rewardkit.shaping."""
         body: dict[str, Any] = {"items": list(items)}
         if normalize is not None:
             body["normalize"] = normalize
+        if shaping is not None:
+            body["shaping"] = shaping
         return self.post("/v1/score", body)["rewards"]
 
     def compare(self, pairs: Sequence[dict]) -> list[float]:

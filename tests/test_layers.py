@@ -8,7 +8,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "rewardkit"
 
 LAYERS = (
-    ("rewardkit.errors", "rewardkit.atomic", "rewardkit.version"),
+    # shaping: pure functions of floats (rewardkit.shaping), usable from every layer above.
+    ("rewardkit.errors", "rewardkit.atomic", "rewardkit.version", "rewardkit.shaping"),
     ("rewardkit.data",),
     ("rewardkit.synth",),
     # export writes a scalar model's ONNX form, which models/onnx_scalar.py runs: one layer with the models; and

@@ -30,6 +30,8 @@ def eval_(
                                      "conversations diverge before the final responses (default: keep, count)."),
     on_bad_rows: str = typer.Option("error", help="Pairs file: error (stop at a broken row, naming it) | skip "
                                     "(count it and write it with its reason to OUT/skipped_rows.jsonl)."),
+    rules: Optional[str] = typer.Option(None, "--combine", help="Rule rewards added to each model's, e.g. \"0.8*rm + "
+                                          "0.2*format\" (rules: format, answer, length, reasoning)."),
 ) -> None:
     """Pairwise accuracy with bootstrap CIs per section, length bias, calibration and Best-of-N; the first
     model's figures (and, with several models, accuracy against cost) go into DIR/report.html."""
@@ -44,10 +46,18 @@ def eval_(
 
     check_bad_row_policy(on_bad_rows)
     check_suite(suite, data, row_rules=strict_rows or on_bad_rows != "error", prior_data=prior_data)
+    if rules is not None:
+        from rewardkit.models.combined import parse_combination
+
+        parse_combination(rules)  # a bad spec fails before any model is built
     console = Console(stderr=True)
     results = {}
     for name in _unique_names(model):
         reward_model = build_model(name.split("#")[0], policy, reference, beta)
+        if rules is not None:
+            from rewardkit.models.combined import combined
+
+            reward_model = combined(reward_model, rules)
         results[name] = _evaluate_with_progress(reward_model, suite, n=n, seed=seed, data=data,
                                                 batch_size=batch_size, console=console, label=name,
                                                 strict_rows=strict_rows, on_bad_rows=on_bad_rows,

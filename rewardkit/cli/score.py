@@ -24,7 +24,10 @@ def score(
     on_bad_rows: str = typer.Option("error", help="error: stop at a broken row, naming it | skip: leave it out "
                                     "of OUTPUT, count it, write it with its reason to OUTPUT.skipped_rows.jsonl."),
     combine: Optional[str] = typer.Option(None, help="Rule rewards added to the model's, e.g. \"0.8*rm + "
-                                          "0.2*format\" (rules: format, answer, length; local engine)."),
+                                          "0.2*format\" (rules: format, answer, length, reasoning)."),
+    shaping: Optional[str] = typer.Option(None, help="Shaping of the model's reward before --combine: par (rows "
+                                          "carry reference_responses) | z | center | clip=LO,HI | stepclip=ETA | "
+                                          "delta, joined by ';'."),
 ) -> None:
     """Score every row of a JSONL file; memory stays flat however large the file is."""
     from rich.console import Console
@@ -43,13 +46,16 @@ def score(
     rules = RowRules(strict_rows, on_bad_rows)
     console = Console(stderr=True)
     options = {"normalize": True} if normalize else {}
-    if combine and engine != "local":
-        raise ConfigError("--combine runs with the local engine only")
-    reward_model = rewardkit.load(model, **options) if engine == "local" else None
-    if combine:
-        from rewardkit.models.combined import combined
+    from rewardkit.models.combined import parse_combination
+    from rewardkit.models.shaped import shaped_and_combined
+    from rewardkit.shaping import parse_shaping
 
-        reward_model = combined(reward_model, combine)
+    for spec, parse in ((combine, parse_combination), (shaping, parse_shaping)):
+        if spec is not None:
+            parse(spec)  # a bad spec fails before any model is loaded or Ray started
+    reward_model = None
+    if engine == "local":
+        reward_model = shaped_and_combined(rewardkit.load(model, **options), shaping=shaping, combine=combine)
     total = count_rows(str(input))
     with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console) as progress:
@@ -57,7 +63,7 @@ def score(
         advance = lambda n: progress.update(bar, advance=n)  # noqa: E731
         if engine == "ray":
             report = _score_on_ray(model, input, output, options, batch_size, chunk_rows, resume, advance, address,
-                                   actors, rules)
+                                   actors, rules, shaping, combine)
         else:
             report = score_jsonl(reward_model, str(input), str(output), batch_size=batch_size,
                                  rows_per_chunk=chunk_rows, resume=resume, on_rows=advance, rules=rules)
@@ -73,7 +79,8 @@ def score(
         console.print(f"{report.skipped} broken rows skipped, each with its reason → {report.skipped_path}")
 
 
-def _score_on_ray(model, input, output, options, batch_size, chunk_rows, resume, on_rows, address, actors, rules):
+def _score_on_ray(model, input, output, options, batch_size, chunk_rows, resume, on_rows, address, actors, rules,
+                  shaping, combine):
     import os
 
     from rewardkit.scale import score_jsonl_ray
@@ -81,4 +88,4 @@ def _score_on_ray(model, input, output, options, batch_size, chunk_rows, resume,
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # Ray's C++ log lines would break the progress bar
     return score_jsonl_ray(model, str(input), str(output), batch_size=batch_size, rows_per_chunk=chunk_rows,
                            resume=resume, on_rows=on_rows, address=address, actors=actors, load_options=options,
-                           rules=rules)
+                           rules=rules, shaping=shaping, combine=combine)

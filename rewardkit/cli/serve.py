@@ -15,7 +15,9 @@ def serve(
                                               "every request but /health must send (Authorization: Bearer KEY)."),
     normalize: str = typer.Option("raw", help="Default normalisation: raw | z (the model's training statistics)."),
     combine: Optional[str] = typer.Option(None, help="Default rule rewards added to the model's, e.g. "
-                                          "\"0.8*rm + 0.2*format\" (rules: format, answer, length)."),
+                                          "\"0.8*rm + 0.2*format\" (rules: format, answer, length, reasoning)."),
+    shaping: Optional[str] = typer.Option(None, help="Default shaping of the model's reward, e.g. par | z | "
+                                          "clip=-1,1 | center | stepclip=0.5 | delta (joined by ';')."),
     max_batch: int = typer.Option(64, help="Samples per model call at most (concurrent requests are merged)."),
     max_wait_ms: float = typer.Option(5.0, help="How long a request waits for others to share its batch."),
     max_length: Optional[int] = typer.Option(None, help="Tokens per sample at most (default: the model's own); "
@@ -49,6 +51,6 @@ def serve(
 
     settings = ServerSettings(max_batch=max_batch, max_wait_ms=max_wait_ms, max_items=max_items,
                               max_body_bytes=int(max_body_mb * 1024 * 1024), api_key=key, normalize=normalize,
-                              combine=combine)
+                              combine=combine, shaping=shaping)
     app = create_app(families.from_name(model, max_length, policy=policy, reference=reference, beta=beta), settings)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)

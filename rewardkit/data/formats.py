@@ -34,6 +34,8 @@ from rewardkit.errors import ConfigError, DataError
 
 ROLES = ("system", "user", "assistant", "tool")
 HELPSTEER2_ATTRIBUTES = ("helpfulness", "correctness", "coherence", "complexity", "verbosity")
+ANSWER_KEYS = ("reference_answer", "answer")
+"""Fields that may hold a row's correct final answer (Sample.reference_answer); the first one present is read."""
 STRENGTH_KEYS = ("preference_strength", "overall_preference")
 """Names in use for HelpSteer2-Preference's strength column; the first one present is read."""
 
@@ -115,6 +117,40 @@ class _Row:
         if id_ is not None and (isinstance(id_, bool) or not isinstance(id_, (str, int))):
             raise self.error(f"must be a string or an integer, got {json_type_name(id_)}", "id")
         return {"subset": subset, "id": None if id_ is None else str(id_)}
+
+
+    def pair_meta(self) -> dict[str, str | None]:
+        """`meta()` plus the prompt's reference answer, for a PreferencePair."""
+        return {**self.meta(), "reference_answer": self.reference_answer()}
+
+    def reference_answer(self) -> str | None:
+        """`reference_answer` (a string or a number, else an error), else `answer` when it is a string or a number
+        (a generic name other datasets use for other things: anything else there is not read)."""
+        for key in ANSWER_KEYS:
+            value = self.optional(key)
+            readable = not isinstance(value, bool) and isinstance(value, (str, int, float))
+            if value is None or (key != "reference_answer" and not readable):
+                continue
+            if not readable:
+                raise self.error(f"must be a string or a number, got {json_type_name(value)}", key)
+            return value if isinstance(value, str) else str(value)
+        return None
+
+    def reference_responses(self) -> tuple[str, ...]:
+        """`reference_responses`: a list of strings (other responses to the prompt, for shaping 'par')."""
+        value = self.optional("reference_responses")
+        if value is None:
+            return ()
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise self.error(f"must be a list of strings, got {json_type_name(value)}", "reference_responses")
+        return tuple(value)
+
+
+def row_references(row: Mapping[str, Any], *, file: str | None = None, line: int | None = None
+                   ) -> tuple[str | None, tuple[str, ...]]:
+    """(reference answer, reference responses) of a row, checked; (None, ()) when it has neither."""
+    r = _Row(row, file, line)
+    return r.reference_answer(), r.reference_responses()
 
 
 def _is_null(value: Any) -> bool:
@@ -199,7 +235,7 @@ def keys_pair(
     """
     r = _Row(row, file, line, strict)
     prompt = r.conversation(prompt_key)
-    return _pair(prompt, _two_completions(r, chosen_key, rejected_key), True, r.margin(margin_key), r.meta())
+    return _pair(prompt, _two_completions(r, chosen_key, rejected_key), True, r.margin(margin_key), r.pair_meta())
 
 
 def trl_pair(row: Mapping[str, Any], *, file: str | None = None, line: int | None = None,
@@ -228,13 +264,13 @@ def trl_implicit_pair(
     chosen, rejected = r.required("chosen"), r.required("rejected")
     if isinstance(chosen, str) and isinstance(rejected, str):
         prompt, chosen_text, rejected_text = _split_shared_text(r, chosen, rejected)
-        return PreferencePair(as_conversation(prompt), chosen_text, rejected_text, r.margin(), **r.meta())
+        return PreferencePair(as_conversation(prompt), chosen_text, rejected_text, r.margin(), **r.pair_meta())
     if isinstance(chosen, str) or isinstance(rejected, str):
         raise r.error("must be the same kind as 'chosen' (both text or both message lists)", "rejected")
     sides = _two_completions(r, "chosen", "rejected")
     if not sides.shared:
         raise r.error("shares no turns with 'rejected' before the final assistant message, so no prompt", "chosen")
-    return _pair((), sides, True, r.margin(), r.meta())
+    return _pair((), sides, True, r.margin(), r.pair_meta())
 
 
 def _split_shared_text(r: _Row, chosen: str, rejected: str) -> tuple[str, str, str]:
@@ -265,7 +301,7 @@ def hh_pair(row: Mapping[str, Any], *, file: str | None = None, line: int | None
     sides = split_sides(r, "chosen", "rejected", chosen_turns, chosen, rejected_turns, rejected)
     if not sides.shared:
         raise r.error("shares no turns with 'chosen' before the last Assistant turn, so no prompt", "rejected")
-    return _pair((), sides, True, r.margin(), r.meta())
+    return _pair((), sides, True, r.margin(), r.pair_meta())
 
 
 def _hh_split(r: _Row, key: str) -> tuple[Conversation, str]:
@@ -305,7 +341,7 @@ def helpsteer2_preference_pair(
     sides = _two_completions(r, "response_1", "response_2")
     if strength == 0:
         return Skip(f"tie ({key} 0)")
-    return _pair(prompt, sides, strength < 0, abs(strength), r.meta())
+    return _pair(prompt, sides, strength < 0, abs(strength), r.pair_meta())
 
 
 def helpsteer2_rated(

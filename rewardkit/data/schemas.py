@@ -36,7 +36,10 @@ class Sample:
     prompt: Conversation
     response: str
     reference_answer: str | None = None
-    """The correct final answer, for rewards that grade a response against one (implicit:rlpr)."""
+    """The correct final answer, for rewards that grade a response against one (implicit:rlpr, the answer rule)."""
+    reference_responses: tuple[str, ...] = ()
+    """Other responses to the same prompt (e.g. from the reference policy) that Preference-As-Reward shaping
+    compares this one against (rewardkit.shaping.par)."""
 
     @classmethod
     def from_text(cls, prompt: str, response: str, reference_answer: str | None = None) -> "Sample":
@@ -62,6 +65,8 @@ class PreferencePair:
     """Turns after the shared prompt and before the chosen response (empty unless the sides diverge early)."""
     rejected_turns: Conversation = ()
     """Turns after the shared prompt and before the rejected response."""
+    reference_answer: str | None = None
+    """The prompt's correct final answer, when the data gives one (`reference_answer` / `answer` fields)."""
 
     @property
     def diverged(self) -> bool:
@@ -69,8 +74,8 @@ class PreferencePair:
         return bool(self.chosen_turns or self.rejected_turns)
 
     def samples(self) -> tuple[Sample, Sample]:
-        return (Sample(self.prompt + self.chosen_turns, self.chosen),
-                Sample(self.prompt + self.rejected_turns, self.rejected))
+        return (Sample(self.prompt + self.chosen_turns, self.chosen, self.reference_answer),
+                Sample(self.prompt + self.rejected_turns, self.rejected, self.reference_answer))
 
 
 @dataclass(frozen=True)

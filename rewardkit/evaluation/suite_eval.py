@@ -13,7 +13,7 @@ per section and subset, beside the model's.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Hashable, Sequence
 
 import numpy as np
@@ -23,7 +23,7 @@ from rewardkit.evaluation.calibration import calibration_report
 from rewardkit.evaluation.length_bias import length_bias_summary
 from rewardkit.evaluation.pairwise import accuracy_by_subset, accuracy_with_ci
 from rewardkit.evaluation.shortcuts import shortcut_battery
-from rewardkit.models.base import RewardModel
+from rewardkit.models.base import RewardModel, needs_reference_answer
 
 OnProgress = Callable[[int, int], None]
 """on_progress(samples done, samples in total)."""
@@ -138,7 +138,12 @@ def best_of_n_on_traces(model: RewardModel, n_problems: int = 60, per_problem: i
     from rewardkit.evaluation.process import process_suite
 
     traces = process_suite(n_problems=n_problems, per_problem=per_problem, seed=seed)
-    rewards = score_samples(model, [t.sample() for t in traces], batch_size).rewards
+    truth = {t.problem_id: t.answer for t in traces if t.outcome}  # a right trace's answer is the problem's
+    if needs_reference_answer(model):  # a problem no trace gets right has no known answer: left out
+        traces = [t for t in traces if t.problem_id in truth]
+        n_problems = len(traces) // per_problem
+    samples = [replace(t.sample(), reference_answer=truth.get(t.problem_id)) for t in traces]
+    rewards = score_samples(model, samples, batch_size).rewards
     grid = np.asarray(rewards, dtype=float).reshape(n_problems, per_problem)
     utility = np.asarray([t.outcome for t in traces], dtype=float).reshape(n_problems, per_problem)
     return best_of_n_curve(grid, utility)
@@ -153,7 +158,10 @@ def evaluate_verifiable(model: RewardModel, n_per_subset: int = 100, seed: int |
 
     bon_problems = min(60, max(4, n_per_subset)) if bon_problems is None else bon_problems
     seed = suite.DEFAULT_SEED if seed is None else seed
-    pairs = [sp.pair for sp in suite.build_suite(n_per_subset, seed)]
+    pairs = [answered(sp) for sp in suite.build_suite(n_per_subset, seed)]
+    unanswered = sorted({p.subset or "" for p in pairs if p.reference_answer is None})
+    if needs_reference_answer(model):  # only subsets whose checks state the answer can be graded against it
+        pairs = [p for p in pairs if p.reference_answer is not None]
     result = evaluate_pairs(model, pairs, section_of=suite.section_of, heldout=suite.HELDOUT_SUBSETS,
                             batch_size=batch_size, on_progress=on_progress, seed=seed)
     result.metrics["shortcuts"] = shortcut_battery(pairs, section_of=suite.section_of, seed=seed,
@@ -164,7 +172,15 @@ def evaluate_verifiable(model: RewardModel, n_per_subset: int = 100, seed: int |
                                           "(process_suite); utility 1 when the final answer is right")
     result.metrics["suite"] = {"name": "verifiable", **suite.describe(), "seed": seed, "n_per_subset": n_per_subset,
                                "pairs": len(pairs), "length_unit": "words"}
+    if needs_reference_answer(model):
+        result.metrics["suite"]["left_out_without_reference_answer"] = unanswered
     return result
+
+
+def answered(synth_pair):
+    """The pair with its check's stated answer (numeric and fact checks) as its reference answer."""
+    answer = synth_pair.check.get("answer")
+    return synth_pair.pair if answer is None else replace(synth_pair.pair, reference_answer=str(answer))
 
 
 def evaluate_pair_file(model: RewardModel, path: str, *, batch_size: int = 64,

@@ -8,7 +8,11 @@
 
 TRL calls it as `f(prompts=[...], completions=[...], **columns)`; prompts and completions are strings, or
 conversations (lists of {"role", "content"}) whose completion is the final assistant message. A dataset column
-named `reference_answer` is passed on to rewards that grade against one (implicit:rlpr).
+named `reference_answer` is passed on to rewards that grade against one (implicit:rlpr, the answer rule); a
+column `reference_responses` (a list of strings per row, e.g. the reference policy's responses to the prompt)
+is what `shaping="par"` compares each completion with:
+
+    reward_func("runs/my-rm/model", shaping="par")      # dataset rows: {"prompt", "reference_responses": [...]}
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from rewardkit.data.schemas import Message, Sample, as_conversation
 from rewardkit.errors import DataError
 
 
-def to_sample(prompt: Any, completion: Any, reference_answer: str | None = None) -> Sample:
+def to_sample(prompt: Any, completion: Any, reference_answer: str | None = None,
+              reference_responses: Sequence[str] = ()) -> Sample:
     """One TRL (prompt, completion) as a Sample; a conversational completion is its last assistant message,
     any turns before it extend the prompt."""
     if isinstance(completion, str):
@@ -32,30 +37,44 @@ def to_sample(prompt: Any, completion: Any, reference_answer: str | None = None)
     if turns is None:
         raise DataError(f"a prompt must be a string or a list of messages, got {type(prompt).__name__}")
     return Sample(turns + tuple(Message(str(m["role"]), str(m["content"])) for m in extra), response,
-                  reference_answer)
+                  reference_answer, tuple(reference_responses))
 
 
 def reward_func(model_or_url: Any, *, api_key: str | None = None, normalize: str | None = None,
                 batch_size: int | None = None, combine: str | None = None,
                 rule_options: dict | None = None, reference_column: str = "reference_answer",
+                shaping: str | None = None, references_column: str = "reference_responses",
                 name: str = "rewardkit") -> Callable[..., list[float]]:
     """TRL's reward function over a loaded RewardModel, a model folder / spec (loaded here), or an http(s) URL of
-    a rewardkit server (`normalize` raw | z applies there). `combine` ("0.8*rm + 0.2*format") adds rule rewards
-    (rewardkit.models.rules, options per rule in `rule_options`); the dataset column `reference_column` gives
-    each prompt's reference answer (the 'answer' rule, implicit:rlpr)."""
+    a rewardkit server (`normalize` raw | z applies there). `shaping` ("par", "z; clip=-3,3": rewardkit.shaping)
+    shapes the model's reward; `combine` ("0.8*rm + 0.2*format") then adds rule rewards (rewardkit.models.rules,
+    options per rule in `rule_options`). The dataset column `reference_column` gives each prompt's reference
+    answer (the 'answer' rule, implicit:rlpr), `references_column` its reference responses (shaping 'par')."""
     model = _reward_model(model_or_url, api_key=api_key, normalize=normalize)
-    if combine is not None:
-        from rewardkit.models.combined import combined
+    if shaping is not None or combine is not None:
+        from rewardkit.models.shaped import shaped_and_combined
 
-        model = combined(model, combine, rule_options)
+        model = shaped_and_combined(model, shaping=shaping, combine=combine, rule_options=rule_options)
 
     def rewards(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:
         answers = columns.get(reference_column) or [None] * len(prompts)
-        samples = [to_sample(p, c, None if a is None else str(a)) for p, c, a in zip(prompts, completions, answers)]
+        references = [_responses(r, references_column, i)
+                      for i, r in enumerate(columns.get(references_column) or [()] * len(prompts))]
+        samples = [to_sample(p, c, None if a is None else str(a), refs)
+                   for p, c, a, refs in zip(prompts, completions, answers, references)]
         return [float(r) for r in model.score(samples, batch_size=batch_size).rewards]
 
     rewards.__name__ = name  # TRL logs each reward function under its __name__
     return rewards
+
+
+def _responses(value: Any, column: str, row: int) -> tuple[str, ...]:
+    """A row's reference responses: a list of strings (None: none)."""
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise DataError(f"column {column!r}, row {row}: must be a list of strings, got {type(value).__name__}")
+    return tuple(value)
 
 
 def _reward_model(model_or_url: Any, *, api_key: str | None, normalize: str | None):

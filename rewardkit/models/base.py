@@ -55,6 +55,25 @@ class RewardModel(Protocol):
         ...
 
 
+def reward_statistics(model) -> tuple[float, float] | None:
+    """(mean, std) of the model's reward over its training data, when the model stored them, else None.
+
+    The one place they are read (the server's `normalize: z`, shaping's z and center). A family that stores
+    statistics keeps them as `options.reward_mean` / `options.reward_std` (scalar: written by training).
+    """
+    options = getattr(model, "options", None)
+    mean, std = getattr(options, "reward_mean", None), getattr(options, "reward_std", None)
+    if mean is None or std is None or not std > 0:
+        return None
+    return float(mean), float(std)
+
+
+def needs_reference_answer(model) -> bool:
+    """Does `model` grade each sample against its reference answer (implicit:rlpr, the 'answer' rule)? Models
+    that do say so with a `needs_reference_answer` attribute; evaluation then keeps only answered pairs."""
+    return bool(getattr(model, "needs_reference_answer", False))
+
+
 def distinct_parameters(*modules) -> int:
     """Σ parameters over torch modules, each module and each shared tensor counted once (None entries skipped)."""
     seen: dict[int, int] = {}

@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError
-from rewardkit.models.base import RewardModel, Scores
+from rewardkit.models.base import RewardModel, Scores, needs_reference_answer
 from rewardkit.models.rules import RULES
 
 _TERM = re.compile(r"\s*([+-])?\s*(?:(\d+(?:\.\d*)?|\.\d+)\s*\*\s*)?([a-z_]+)\s*")
@@ -67,6 +67,11 @@ class CombinedReward:
             raise ConfigError(f"{spec!r} names 'rm' but no model was given")
         self.model, self.spec, self.rule_options = model, spec, dict(rule_options or {})
         self.family = model.family if model is not None else "rules"
+
+    @property
+    def needs_reference_answer(self) -> bool:
+        """The 'answer' rule, or the model, grades against each sample's reference answer."""
+        return any(name == "answer" for _, name in self.terms) or needs_reference_answer(self.model)
 
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
         batch = list(batch)

@@ -7,9 +7,13 @@ applied; see rewardkit.models.logprobs):
 - **simpo** r = β · (1/n) Σ_t log πθ(y_t | x, y_<t)                            length-normalised, no reference
 - **cdr**   r = β · (log p_strong(y | x) − log p_weak(y | x))                 density ratio; "strong" may be the
             same model with a user-written criteria system prompt (customised density ratio)
-- **rlpr**  r = β · (1/m) Σ_k p(a_k | x, y, "final answer is:", a_<k)         mean probability of a reference
-            answer a (m tokens, `Sample.reference_answer`) after the model's response: verifier-free
-            grading (RLPR-style)
+- **rlpr**  p = (1/m) Σ_k p(a_k | x, y, "final answer is:", a_<k)             mean probability of a reference
+            answer a (m tokens, `Sample.reference_answer`) after the model's response, and
+            p' = (1/m) Σ_k p(a_k | x, "final answer is:", a_<k)                  the same with no response;
+            r = β · clip(p − p', 0, 1)  (debiased, the default) or β · p (`debias=False`): verifier-free
+            grading as in RLPR (Yu et al. 2025, "RLPR: Extrapolating RLVR to General Domains without
+            Verifiers"), whose debiasing removes what the prompt alone already says about the answer, so
+            only what the response's reasoning adds is rewarded
 
 Each model runs one forward per batch; a reference / weak model caches its log-probabilities by token ids.
 A saved `implicit` model is a folder with only rewardkit.json, naming the policy and reference it reads; a
@@ -60,6 +64,9 @@ class ImplicitOptions:
     """cdr: a system prompt stating what a good answer is; the strong side is the policy conditioned on it."""
     answer_prefix: str = "\nThe final answer is:"
     """rlpr: text placed between the response and the reference answer."""
+    debias: bool = True
+    """rlpr: subtract the answer's probability given the prompt alone and clip to [0, 1] (RLPR's recipe);
+    False: the raw probability after the response."""
 
     def __post_init__(self) -> None:
         if self.kind not in REWARD_KINDS:
@@ -110,6 +117,11 @@ class ImplicitRewardModel:
         if options.kind == "cdr" and reference is None and not options.criteria:
             raise ConfigError("implicit:cdr needs a weak model (--reference), criteria, or both")
         self.policy, self.reference, self.options = policy, reference, options
+
+    @property
+    def needs_reference_answer(self) -> bool:
+        """rlpr grades against each sample's reference answer (evaluation keeps the pairs that have one)."""
+        return self.options.kind == "rlpr"
 
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
         """One reward per sample (rlpr reads each sample's `reference_answer`)."""
@@ -169,18 +181,36 @@ def cdr_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list
     return [model.options.beta * (s - w) for s, w in zip(strong, weak)], truncated
 
 
-def rlpr_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list[float], list[bool]]:
-    """β · mean token probability of each sample's reference answer placed after its response."""
-    missing = [i for i, s in enumerate(samples) if s.reference_answer is None]
-    if missing:
-        raise ConfigError(f"implicit:rlpr needs a reference answer for every sample (Sample.reference_answer); "
-                          f"{len(missing)} of {len(samples)} have none, the first at position {missing[0]}")
+def debiased_probability(p: float, p_without_response: float) -> float:
+    """clip(p − p', 0, 1): what the response adds to the reference answer's probability (RLPR's debiasing).
+
+    >>> debiased_probability(0.75, 0.5), debiased_probability(0.25, 0.5)
+    (0.25, 0.0)
+    """
+    return min(max(p - p_without_response, 0.0), 1.0)
+
+
+def answer_probabilities(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list[float], list[bool]]:
+    """Mean token probability of each sample's reference answer after its response (0 for an empty answer)."""
     scorer = model.policy
     encoded = [encode_answer_after(scorer.encoder, s, s.reference_answer, model.options.answer_prefix)
                for s in samples]
     rows = scorer.response_logprobs(encoded)
-    rewards = [model.options.beta * float(r.exp().mean()) if len(r) else 0.0 for r in rows]
-    return rewards, [e.truncated for e in encoded]
+    return [float(r.exp().mean()) if len(r) else 0.0 for r in rows], [e.truncated for e in encoded]
+
+
+def rlpr_rewards(model: ImplicitRewardModel, samples: list[Sample]) -> tuple[list[float], list[bool]]:
+    """β · clip(p − p', 0, 1), or β · p without debiasing (see the module docstring)."""
+    missing = [i for i, s in enumerate(samples) if s.reference_answer is None]
+    if missing:
+        raise ConfigError(f"implicit:rlpr needs a reference answer for every sample (Sample.reference_answer; in "
+                          f"data, a 'reference_answer' or 'answer' field); {len(missing)} of {len(samples)} have "
+                          f"none, the first at position {missing[0]}")
+    probabilities, truncated = answer_probabilities(model, samples)
+    if model.options.debias:
+        baseline, _ = answer_probabilities(model, [replace(s, response="") for s in samples])
+        probabilities = [debiased_probability(p, b) for p, b in zip(probabilities, baseline)]
+    return [model.options.beta * p for p in probabilities], truncated
 
 
 REWARD_KINDS: dict[str, Callable[[ImplicitRewardModel, list[Sample]], tuple[list[float], list[bool]]]] = {

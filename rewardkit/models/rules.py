@@ -5,6 +5,10 @@
              normalisation (case, spaces, LaTeX \\boxed{}, $, trailing period), or numerically within 1e-6
              (commas, fractions a/b and percentages understood); 0 otherwise, and 0 without a final answer
     length   0 up to `limit` words, then −(words − limit) / limit: a penalty growing with the excess
+    reasoning  the reasoning pattern reward (RPR; Lv et al. 2025, "The Climb Carves Wisdom Deeper Than the
+             Summit"): min(cap, per_phrase × k), k = how many distinct reasoning phrases ("first,", "let me
+             check", "therefore"…) appear before the final answer. The paper pays r per key phrase present; the
+             phrases are counted once each and the sum capped, so repeating them earns nothing
 
 Each is a pure function (sample, options) → float. The final answer is the content of the last
 <answer>…</answer>, else the last \\boxed{…}, else what follows the last "answer is", else the last number.
@@ -80,6 +84,47 @@ def answer_rule(sample: Sample, options: Mapping) -> float:
     return float(a is not None and b is not None and abs(a - b) <= 1e-6 * max(1.0, abs(b)))
 
 
+REASONING_PHRASES = (
+    "first,", "first i", "i need to", "let's", "let me", "step 1", "next,", "then,", "so,", "this means",
+    "therefore", "thus", "because", "to check", "verify", "wait,", "alternatively", "in summary",
+)
+"""Default phrases of the reasoning rule (lower case; matched case-insensitively, on word boundaries)."""
+_ANSWER_START = re.compile(r"(?is)<answer>|\\boxed\{|answer is")
+
+
+def reasoning_part(text: str) -> str:
+    """The text before the final answer's marker (the last <answer>, \\boxed{ or "answer is"); all of it
+    when there is none.
+
+    >>> reasoning_part("First, 2+2=4. The answer is 4. Therefore done.")
+    'First, 2+2=4. The '
+    """
+    starts = [m.start() for m in _ANSWER_START.finditer(text)]
+    return text[: starts[-1]] if starts else text
+
+
+def reasoning_phrases(text: str, phrases=REASONING_PHRASES) -> list[str]:
+    """The distinct `phrases` that occur in `text` (case-insensitive, not inside a longer word).
+
+    >>> reasoning_phrases("First, add. Then, check: therefore 5. Therefore!")
+    ['first,', 'then,', 'therefore']
+    """
+    lowered = text.lower()
+    return [p for p in phrases if re.search(_phrase_pattern(p), lowered)]
+
+
+def _phrase_pattern(phrase: str) -> str:
+    """`phrase` not preceded by a word character, nor followed by one when it ends in a letter or digit."""
+    tail = r"(?!\w)" if phrase[-1].isalnum() else ""
+    return rf"(?<!\w){re.escape(phrase.lower())}{tail}"
+
+
+def reasoning_rule(sample: Sample, options: Mapping) -> float:
+    phrases = options.get("phrases", REASONING_PHRASES)
+    per_phrase, cap = float(options.get("per_phrase", 0.25)), float(options.get("cap", 1.0))
+    return min(cap, per_phrase * len(reasoning_phrases(reasoning_part(sample.response), phrases)))
+
+
 def length_rule(sample: Sample, options: Mapping) -> float:
     limit = int(options.get("limit", 512))
     words = len(sample.response.split())
@@ -87,5 +132,5 @@ def length_rule(sample: Sample, options: Mapping) -> float:
 
 
 RULES: dict[str, Callable[[Sample, Mapping], float]] = {
-    "format": format_rule, "answer": answer_rule, "length": length_rule,
+    "format": format_rule, "answer": answer_rule, "length": length_rule, "reasoning": reasoning_rule,
 }

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from rewardkit.data.formats import detect_format, pair_parser
+from rewardkit.data.formats import detect_format, pair_parser, row_references
 from rewardkit.data.jsonl import BadRow, iter_jsonl
 from rewardkit.data.loaders import bad_row, check_bad_row_policy
 from rewardkit.data.schemas import Sample, as_conversation
@@ -72,7 +72,14 @@ class InputRow:
 
 
 def row_samples(row: dict, *, file: str, line: int, strict: bool = False) -> tuple[list[Sample], bool]:
-    """(one Sample for a single-response row or (chosen, rejected) for a pair row, whether the pair diverged)."""
+    """(one Sample for a single-response row or (chosen, rejected) for a pair row, whether the pair diverged).
+    A row's `reference_answer` (or `answer`) and `reference_responses` go into its samples."""
+    answer, references = row_references(row, file=file, line=line)
+    samples, diverged = _row_samples(row, file=file, line=line, strict=strict)
+    return [replace(s, reference_answer=answer, reference_responses=references) for s in samples], diverged
+
+
+def _row_samples(row: dict, *, file: str, line: int, strict: bool) -> tuple[list[Sample], bool]:
     if "response" in row and "chosen" not in row and "response_1" not in row:
         if not isinstance(row["response"], str):
             raise DataError("must be a string", file=file, line=line, field="response")

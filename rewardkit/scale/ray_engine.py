@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from rewardkit.scale.batch_scoring import RowRules, ScoredChunk, ScoreReport, score_chunk, write_scored
 from rewardkit.errors import RewardkitError
@@ -22,14 +22,24 @@ SCORED_FIELDS = ("text", "rows", "pairs", "singles", "truncated", "diverged", "s
 """ScoredChunk's fields, in order: the columns an actor returns."""
 
 
+@dataclass(frozen=True)
+class RewardSteps:
+    """What is done to the model's reward inside each actor, as in the local engine (models.shaped)."""
+
+    shaping: str | None = None
+    combine: str | None = None
+
+
 class ChunkScorer:
     """A Ray actor: loads the model once, then scores whole chunks (one per call, so batches match local)."""
 
     def __init__(self, model_path: str, load_options: dict, input_path: str, batch_size: int,
-                 rules: RowRules = RowRules()):
+                 rules: RowRules = RowRules(), steps: RewardSteps = RewardSteps()):
         import rewardkit
+        from rewardkit.models.shaped import shaped_and_combined
 
-        self.model = rewardkit.load(model_path, **load_options)
+        self.model = shaped_and_combined(rewardkit.load(model_path, **load_options), shaping=steps.shaping,
+                                         combine=steps.combine)
         self.input_path, self.batch_size, self.rules = input_path, batch_size, rules
 
     def __call__(self, batch: dict) -> dict:
@@ -42,7 +52,7 @@ class ChunkScorer:
 
 
 def bound_scorer(model_path: str, load_options: dict, input_path: str, batch_size: int,
-                 rules: RowRules = RowRules()) -> type:
+                 rules: RowRules = RowRules(), steps: RewardSteps = RewardSteps()) -> type:
     """ChunkScorer with its arguments baked into the class, which Ray ships with the class itself (constructor
     arguments would sit in the object store, where an actor restart might not find them)."""
     model = os.path.abspath(model_path) if os.path.exists(model_path) else model_path  # a folder, or a hub id
@@ -50,7 +60,7 @@ def bound_scorer(model_path: str, load_options: dict, input_path: str, batch_siz
 
     class BoundChunkScorer(ChunkScorer):
         def __init__(self):
-            super().__init__(model, load_options, source, batch_size, rules)
+            super().__init__(model, load_options, source, batch_size, rules, steps)
 
     return BoundChunkScorer
 
@@ -89,7 +99,8 @@ def _original_error(err: BaseException) -> BaseException:
 
 
 def ray_scored_chunks(model_path: str, input_path: str, *, batch_size: int, rows_per_chunk: int,
-                      load_options: dict, actors: int | None, rules: RowRules = RowRules()):
+                      load_options: dict, actors: int | None, rules: RowRules = RowRules(),
+                      steps: RewardSteps = RewardSteps()):
     """`write_scored`'s chunk source: a Ray Data pipeline over the chunks after the first `skip` rows."""
     import ray.data
 
@@ -104,7 +115,7 @@ def ray_scored_chunks(model_path: str, input_path: str, *, batch_size: int, rows
         logging.getLogger("ray.data").setLevel(logging.ERROR)
         count, cpus = actor_layout(actors)
         dataset = ray.data.from_items([asdict(ref) for ref in refs], override_num_blocks=len(refs))
-        scorer = bound_scorer(model_path, load_options, input_path, batch_size, rules)
+        scorer = bound_scorer(model_path, load_options, input_path, batch_size, rules, steps)
         pool = ray.data.ActorPoolStrategy(size=min(count, len(refs)))
         scored = dataset.map_batches(scorer, batch_size=1, compute=pool, num_cpus=cpus)
         try:
@@ -122,14 +133,17 @@ def ray_scored_chunks(model_path: str, input_path: str, *, batch_size: int, rows
 def score_jsonl_ray(model_path: str, input_path: str, output_path: str, *, batch_size: int = 32,
                     rows_per_chunk: int = 512, resume: bool = False, on_rows=None, address: str | None = None,
                     actors: int | None = None, num_cpus: int | None = None,
-                    load_options: dict | None = None, rules: RowRules = RowRules()) -> ScoreReport:
-    """Like `score_jsonl`, with the model loaded from `model_path` inside each Ray actor."""
+                    load_options: dict | None = None, rules: RowRules = RowRules(),
+                    shaping: str | None = None, combine: str | None = None) -> ScoreReport:
+    """Like `score_jsonl`, with the model loaded from `model_path` inside each Ray actor, its reward shaped by
+    `shaping` and combined with rule rewards by `combine` there (rewardkit.models.shaped.shaped_and_combined)."""
     import ray
 
     started = start_ray(address, num_cpus)
     try:
         chunks = ray_scored_chunks(model_path, input_path, batch_size=batch_size, rows_per_chunk=rows_per_chunk,
-                                   load_options=load_options or {}, actors=actors, rules=rules)
+                                   load_options=load_options or {}, actors=actors, rules=rules,
+                                   steps=RewardSteps(shaping, combine))
         return write_scored(chunks, output_path, resume=resume, on_rows=on_rows)
     finally:
         if started:

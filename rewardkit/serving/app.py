@@ -1,8 +1,10 @@
 """The scoring server: a FastAPI app over any RewardModel.
 
-    POST /v1/score      {"items": [{"prompt", "response"}], "normalize"?, "combine"?}  → rewards (+ truncated,
-                        attributes, steps, texts when the family has them; with "combine", rule rewards are
-                        added to the (normalised) model reward and each part is in attributes)
+    POST /v1/score      {"items": [{"prompt", "response", "reference_responses"?}], "normalize"?, "shaping"?,
+                        "combine"?}  → rewards (+ truncated, attributes, steps, texts when the family has them).
+                        The model's reward is normalised, then shaped (rewardkit.shaping: "par" compares each
+                        item with its reference_responses), then combined with rule rewards; attributes hold
+                        the unshaped reward and each combined part
     POST /v1/compare    {"pairs": [{"prompt", "chosen", "rejected"}]}   → P(chosen ≻ rejected), margins
     POST /get_reward    OpenRLHF's remote reward model protocol {"query": [...]} → {"rewards": [...]}
     GET  /health        no key needed
@@ -27,8 +29,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from rewardkit.errors import ConfigError, RewardkitError
-from rewardkit.models.base import RewardModel, Scores
+from rewardkit.models.base import RewardModel, Scores, reward_statistics
 from rewardkit.models.combined import combine, parse_combination
+from rewardkit.models.shaped import expand_with_references, shape_scores
+from rewardkit.shaping import ShapingStep, parse_shaping
 from rewardkit.serving.batcher import MicroBatcher
 from rewardkit.serving.metrics import ServerMetrics
 from rewardkit.serving.schemas import (
@@ -52,21 +56,25 @@ class ServerSettings:
     """Default of a request's `normalize`: raw | z."""
     combine: str | None = None
     """Default of a request's `combine` (rule rewards added to the model's reward), e.g. "0.8*rm + 0.2*format"."""
+    shaping: str | None = None
+    """Default of a request's `shaping` (rewardkit.shaping), e.g. "par" or "z; clip=-3,3"."""
 
 
-def reward_statistics(model: RewardModel) -> tuple[float, float] | None:
-    """(mean, std) of the reward on the model's training data, when the model stored them."""
-    options = getattr(model, "options", None)
-    mean, std = getattr(options, "reward_mean", None), getattr(options, "reward_std", None)
-    if mean is None or std is None or not std > 0:
-        return None
-    return float(mean), float(std)
+def shaping_plan(spec: str | None, normalize: str) -> list[ShapingStep]:
+    """The shaping steps of a request: `normalize: z` is a z step, placed after any step kinds of `spec`."""
+    plan = parse_shaping(spec) if spec else []
+    if normalize == "z":
+        steps = [s for s in plan if s.on_steps]  # parse_shaping keeps them first
+        plan = steps + [ShapingStep("z")] + plan[len(steps):]
+    return plan
 
 
 def create_app(model: RewardModel, settings: ServerSettings | None = None) -> FastAPI:
     settings = settings or ServerSettings()
     if settings.combine:
         parse_combination(settings.combine)  # a bad default fails at start, not on every request
+    if settings.shaping:
+        parse_shaping(settings.shaping)
     metrics = ServerMetrics()
     batcher = MicroBatcher(lambda samples: model.score(samples), max_batch=settings.max_batch,
                            max_wait_ms=settings.max_wait_ms, on_batch=metrics.on_batch)
@@ -113,16 +121,18 @@ def create_app(model: RewardModel, settings: ServerSettings | None = None) -> Fa
     @app.post("/v1/score", response_model=ScoreResponse, response_model_exclude_none=True)
     async def score(body: ScoreRequest) -> ScoreResponse:
         mode = body.normalize or settings.normalize
-        scores = await scored([item.sample() for item in body.items])
+        samples = [item.sample() for item in body.items]
+        if mode == "z" and statistics is None:
+            raise ConfigError(f"normalize 'z' needs the reward mean and std a {model.family} model stores when "
+                              "trained by rewardkit; this model has none (use 'raw')")
+        plan = shaping_plan(body.shaping or settings.shaping, mode)
+        scores = await scored(expand_with_references(samples, plan))
+        if plan:
+            scores = shape_scores(plan, samples, scores, statistics, model.family)
         rewards = scores.rewards
-        if mode == "z":
-            if statistics is None:
-                raise ConfigError(f"normalize 'z' needs the reward mean and std a {model.family} model stores when "
-                                  "trained by rewardkit; this model has none (use 'raw')")
-            rewards = [(r - statistics[0]) / statistics[1] for r in rewards]
         attributes, spec = scores.attributes, body.combine or settings.combine
         if spec:
-            rewards, parts = combine(parse_combination(spec), [item.sample() for item in body.items], rewards)
+            rewards, parts = combine(parse_combination(spec), samples, rewards)
             attributes = {**(attributes or {}), **parts}
         return ScoreResponse(rewards=rewards, truncated=scores.truncated_items, attributes=attributes,
                              steps=scores.steps, texts=scores.texts, normalize=mode)

@@ -26,11 +26,14 @@ class Item(BaseModel):
     prompt: str | list[Turn] = Field(min_length=1)
     response: str
     reference_answer: str | None = None
-    """For rewards that grade against a correct answer (implicit:rlpr)."""
+    """For rewards that grade against a correct answer (implicit:rlpr, the answer rule)."""
+    reference_responses: list[str] | None = Field(default=None, min_length=1)
+    """Other responses to the same prompt (e.g. the reference policy's) that shaping "par" compares with."""
 
     def sample(self) -> Sample:
         prompt = self.prompt if isinstance(self.prompt, str) else [Message(t.role, t.content) for t in self.prompt]
-        return Sample(as_conversation(prompt), self.response, self.reference_answer)
+        return Sample(as_conversation(prompt), self.response, self.reference_answer,
+                      tuple(self.reference_responses or ()))
 
 
 class ScoreRequest(BaseModel):
@@ -41,6 +44,9 @@ class ScoreRequest(BaseModel):
     combine: str | None = Field(default=None, max_length=200)
     """Rule rewards added to the model's (normalised) reward, e.g. "0.8*rm + 0.2*format" (models/combined.py);
     None: the server's default (`rewardkit serve --combine`), else the model's reward alone."""
+    shaping: str | None = Field(default=None, max_length=200)
+    """Shaping of the model's reward before any combination, e.g. "par" or "z; clip=-3,3" (rewardkit.shaping);
+    None: the server's default (`rewardkit serve --shaping`), else none."""
 
 
 class ScoreResponse(BaseModel):

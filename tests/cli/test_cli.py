@@ -168,3 +168,23 @@ def test_score_adds_rule_rewards(tiny_bert, tmp_path, monkeypatch, capsys):
     base = [json.loads(line)["reward"] for line in plain.read_text().splitlines()]
     added = [json.loads(line)["reward"] for line in ruled.read_text().splitlines()]
     assert added == pytest.approx([base[0] + 0.5, base[1]], abs=1e-6)
+
+
+def test_score_shapes_then_combines_and_names_a_bad_spec(tiny_bert, tmp_path, monkeypatch, capsys):
+    source = write_jsonl(tmp_path / "in.jsonl", [{"prompt": "2+2?", "response": "<answer>4</answer>"},
+                                                 {"prompt": "2+2?", "response": "four"}])
+    plain, shaped = tmp_path / "plain.jsonl", tmp_path / "shaped.jsonl"
+    assert run(["score", "--model", tiny_bert, "--input", str(source), "--output", str(plain)], monkeypatch,
+               capsys)[0] == 0
+    code, _, err = run(["score", "--model", tiny_bert, "--input", str(source), "--output", str(shaped), "--shaping",
+                        "center=0.01; clip=-0.02,0.02", "--combine", "rm + 0.5*format"], monkeypatch, capsys)
+    assert code == 0, err
+    base = [json.loads(line)["reward"] for line in plain.read_text().splitlines()]
+    got = [json.loads(line)["reward"] for line in shaped.read_text().splitlines()]
+    assert got == pytest.approx([min(max(b - 0.01, -0.02), 0.02) + f for b, f in zip(base, (0.5, 0.0))], abs=1e-6)
+    code, _, err = run(["score", "--model", tiny_bert, "--input", str(source), "--output", str(shaped), "--shaping",
+                        "clip=1"], monkeypatch, capsys)
+    assert code == 2 and "'clip' in 'clip=1' takes 2 value(s), got 1" in err
+    code, _, err = run(["score", "--model", tiny_bert, "--input", str(source), "--output", str(shaped), "--shaping",
+                        "par"], monkeypatch, capsys)
+    assert code == 2 and "reference responses for every sample" in err

@@ -100,3 +100,52 @@ def test_bad_suites_give_one_line_errors(args, message, tmp_path, monkeypatch, c
     code, _, err = run(["eval", "--model", "unused", *args, "--out", str(tmp_path / "x")], monkeypatch, capsys)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_implicit_rlpr_reads_reference_answers_from_a_pairs_file(tiny_lms, tmp_path, monkeypatch, capsys):
+    policy, _ = tiny_lms
+    rows = [{"prompt": "What is 2+2?", "chosen": "2+2=4.", "rejected": "2+2=5.", "reference_answer": "4"},
+            {"prompt": "Capital of France?", "chosen": "Paris.", "rejected": "Rome.", "answer": "Paris"},
+            {"prompt": "What is 3*3?", "chosen": "9", "rejected": "6", "answer": 9}]
+    source = tmp_path / "answered.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "rlpr"
+    code, _, err = run(["eval", "--model", "implicit:rlpr", "--policy", policy, "--suite", str(source),
+                        "--out", str(out)], monkeypatch, capsys)
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["model"] == "implicit:rlpr" and metrics["accuracy"]["n"] == 3
+    # the same pairs without answers: one line naming what is missing
+    source.write_text("".join(json.dumps({k: v for k, v in r.items() if "answer" not in k}) + "\n" for r in rows))
+    code, _, err = run(["eval", "--model", "implicit:rlpr", "--policy", policy, "--suite", str(source),
+                        "--out", str(out)], monkeypatch, capsys)
+    assert code == 2 and "'reference_answer' or 'answer' field); 6 of 6 have none" in err
+
+
+def test_rlpr_on_the_verifiable_suite_keeps_the_answered_subsets(tiny_lms, tmp_path, monkeypatch, capsys):
+    policy, _ = tiny_lms
+    out = tmp_path / "rlpr"
+    code, _, err = run(["eval", "--model", "implicit:rlpr", "--policy", policy, "--suite", "verifiable", "--n", "1",
+                        "--out", str(out)], monkeypatch, capsys)
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["subsets"]) == {"arithmetic", "multi_step_math", "confident_wrong_math", "fact_recall",
+                                       "fact_lookup", "confident_wrong_fact"}
+    assert "word_limit" in metrics["suite"]["left_out_without_reference_answer"]
+    assert metrics["best_of_n"]
+
+
+def test_eval_combines_rule_rewards(tiny_bert, tmp_path, monkeypatch, capsys):
+    rows = [{"prompt": "What is 2+2?", "chosen": "<answer>4</answer>", "rejected": "4"},
+            {"prompt": "Say hi", "chosen": "<answer>Hi!</answer>", "rejected": "Hi!"}]
+    source = tmp_path / "pairs.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "combined"
+    code, _, err = run(["eval", "--model", tiny_bert, "--suite", str(source), "--out", str(out), "--combine",
+                        "0.001*rm + format"], monkeypatch, capsys)
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["accuracy"]["accuracy"] == 1.0  # the format rule decides every pair
+    code, _, err = run(["eval", "--model", tiny_bert, "--suite", str(source), "--out", str(out), "--combine",
+                        "rm + vibes"], monkeypatch, capsys)
+    assert code == 2 and "unknown reward 'vibes'" in err

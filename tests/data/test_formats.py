@@ -329,3 +329,24 @@ def test_helpsteer2_preference_responses_diverging_early_follow_the_preferred_si
     assert (pair.chosen, pair.chosen_turns, pair.rejected, pair.rejected_turns) == (
         "second", (Message(U, "other?"),), "first", (Message(U, "more?"),))
     assert "strict_rows" in str(located(helpsteer2_preference_pair, row, strict=True))
+
+
+# --- reference answers and reference responses ------------------------------------------------------
+
+
+def test_pairs_carry_the_rows_reference_answer_into_both_samples():
+    from rewardkit.data.formats import row_references
+
+    row = {"prompt": "6x7?", "chosen": "42", "rejected": "41", "reference_answer": "42"}
+    pair = trl_pair(row)
+    assert pair.reference_answer == "42" and [s.reference_answer for s in pair.samples()] == ["42", "42"]
+    assert trl_pair({**row, "reference_answer": None, "answer": 42}).reference_answer == "42"  # a number as text
+    assert hh_pair({"chosen": "\n\nHuman: Hi\n\nAssistant: A", "rejected": "\n\nHuman: Hi\n\nAssistant: B",
+                    "answer": "A"}).reference_answer == "A"
+    # `answer` is a generic name: a value that is no answer is not read; `reference_answer` must be one
+    assert trl_pair({**row, "reference_answer": None, "answer": {"text": "42"}}).reference_answer is None
+    assert "field 'reference_answer': must be a string or a number, got object" in str(
+        located(trl_pair, {**row, "reference_answer": {"text": "42"}}))
+    assert row_references({"prompt": "p", "response": "r", "reference_responses": ["a", "b"]}) == (None, ("a", "b"))
+    assert "field 'reference_responses': must be a list of strings" in str(
+        located(lambda r, **k: row_references(r, **k), {"reference_responses": "a"}))

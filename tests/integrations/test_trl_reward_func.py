@@ -116,3 +116,23 @@ def test_rules_combine_with_the_model_locally_and_through_a_server(server, tiny_
     assert local(prompts, completions, solution=["42", "4"]) == pytest.approx(expected, abs=1e-6)
     remote = reward_func(server, combine="0.8*rm + 0.2*answer", reference_column="solution")
     assert remote(prompts, completions, solution=["42", "4"]) == pytest.approx(expected, abs=1e-5)
+
+
+def test_shaping_par_reads_the_reference_responses_column_then_combines(tiny_bert):
+    import math
+
+    model = rewardkit.load(tiny_bert)
+    prompts, completions = ["What is 2+2?"] * 2, ["4", "<answer>4</answer>"]
+    refs = [["5"], ["five", "4"]]
+    raw = model.score([Sample.from_text("What is 2+2?", r) for r in ["4", "<answer>4</answer>", "5", "five"]]).rewards
+    sig = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
+    expected = [sig(raw[0] - raw[2]), (sig(raw[1] - raw[3]) + sig(raw[1] - raw[0])) / 2]
+    reward = reward_func(model, shaping="par")
+    assert reward(prompts=prompts, completions=completions, reference_responses=refs) == pytest.approx(
+        expected, abs=1e-6)
+    combined = reward_func(model, shaping="par", combine="rm + format", references_column="refs")
+    assert combined(prompts, completions, refs=refs) == pytest.approx([expected[0], expected[1] + 1], abs=1e-6)
+    with pytest.raises(DataError, match="column 'reference_responses', row 1: must be a list of strings"):
+        reward(prompts, completions, reference_responses=[["5"], "five"])
+    with pytest.raises(rewardkit.RewardkitError, match="reference responses for every sample"):
+        reward(prompts, completions)

@@ -107,7 +107,7 @@ def test_density_ratio_with_criteria_prompt(lms):
 
 
 def test_rlpr_is_the_mean_probability_of_the_reference_answer(lms):
-    model = build_implicit("rlpr", lms["policy"])
+    model = build_implicit("rlpr", lms["policy"], debias=False)
     answered = [replace(SAMPLES[0], reference_answer="4"), replace(SAMPLES[1], reference_answer="hello")]
     rewards = model.score(answered).rewards
     assert all(0.0 < r <= 1.0 for r in rewards)
@@ -119,6 +119,27 @@ def test_rlpr_is_the_mean_probability_of_the_reference_answer(lms):
     with pytest.raises(ConfigError, match="reference answer for every sample.*1 of 2 have none, the first at "
                                           "position 1"):
         model.score([answered[0], SAMPLES[1]])
+
+
+def test_rlpr_debiasing_subtracts_the_answer_probability_without_the_response_and_clips(lms):
+    answered = [replace(SAMPLES[0], reference_answer="4"), replace(SAMPLES[1], reference_answer="hello")]
+    raw = build_implicit("rlpr", lms["policy"], debias=False)
+    debiased = build_implicit("rlpr", lms["policy"], beta=2.0)
+    assert debiased.options.debias  # RLPR's recipe is the default
+    # p' by hand: the answer placed right after the prompt, with no response in between
+    bare = [replace(s, response="") for s in answered]
+    expected_base = []
+    for sample in bare:
+        encoded = encode_answer_after(raw.policy.encoder, sample, sample.reference_answer, raw.options.answer_prefix)
+        assert raw.policy.encoder.tokenizer.decode(encoded.input_ids[encoded.response_start:]).strip() == \
+            sample.reference_answer
+        expected_base.append(float(raw.policy.response_logprobs([encoded])[0].exp().mean()))
+    p = raw.score(answered).rewards
+    assert raw.score(bare).rewards == pytest.approx(expected_base, abs=1e-6)
+    expected = [2.0 * min(max(a - b, 0.0), 1.0) for a, b in zip(p, expected_base)]
+    assert debiased.score(answered).rewards == pytest.approx(expected, abs=1e-6)
+    # a response that adds nothing to the bare prompt earns nothing
+    assert debiased.score(bare).rewards == [0.0, 0.0]
 
 
 def test_reference_log_probs_are_cached(lms):

@@ -22,9 +22,9 @@ def smollm2():
     return load_causal_lm_and_tokenizer("smollm2")
 
 
-def model(smollm2, kind: str, criteria: str | None = None) -> ImplicitRewardModel:
+def model(smollm2, kind: str, criteria: str | None = None, **extra) -> ImplicitRewardModel:
     network, tokenizer = smollm2
-    options = ImplicitOptions(kind=kind, policy="smollm2", beta=1.0, criteria=criteria, max_length=256)
+    options = ImplicitOptions(kind=kind, policy="smollm2", beta=1.0, criteria=criteria, max_length=256, **extra)
     return ImplicitRewardModel(LogprobScorer(network, tokenizer, 256), None, options)
 
 
@@ -45,11 +45,15 @@ def test_density_ratio_follows_the_criteria(smollm2):
 
 
 def test_reference_probability_prefers_the_right_answer(smollm2):
-    rlpr = model(smollm2, "rlpr")
-    right, wrong = rlpr.score([Sample.from_text("What is 6 times 7?", "6 times 7 is 42.", reference_answer="42"),
-                               Sample.from_text("What is 6 times 7?", "6 times 7 is 36.", reference_answer="42")]
-                              ).rewards
+    samples = [Sample.from_text("What is 6 times 7?", "6 times 7 is 42.", reference_answer="42"),
+               Sample.from_text("What is 6 times 7?", "6 times 7 is 36.", reference_answer="42"),
+               Sample.from_text("What is 6 times 7?", "", reference_answer="42")]
+    right, wrong, bare = model(smollm2, "rlpr", debias=False).score(samples).rewards
     assert 0.0 < wrong < right <= 1.0
+    # Debiased (the default): what the response adds to the prompt alone. The wrong working makes 42 less
+    # likely than the bare prompt does (measured: p 0.90 and 0.38 against 0.42 with no response), so it earns 0.
+    debiased = model(smollm2, "rlpr").score(samples).rewards
+    assert debiased == pytest.approx([right - bare, 0.0, 0.0], abs=1e-5) and debiased[0] > 0.3
 
 
 def test_steps_on_a_byte_level_tokenizer(smollm2):

@@ -68,3 +68,29 @@ def test_combined_reward_is_the_weighted_sum_and_keeps_each_part():
     assert CombinedReward(None, "format").score([s("<answer>1</answer>")]).rewards == [1.0]
     with pytest.raises(ConfigError, match="names 'rm' but no model"):
         CombinedReward(None, "rm + format")
+
+
+def test_reasoning_rule_counts_distinct_phrases_before_the_answer():
+    from rewardkit.models.rules import reasoning_part, reasoning_phrases, reasoning_rule
+
+    worked = "First, I need to multiply. 6 x 7 = 42. Let me check: 42 / 7 = 6. Therefore the answer is 42."
+    # "first," | "i need to" | "let me" | "therefore" ("first i" is not there: a comma follows "first")
+    assert reasoning_phrases(reasoning_part(worked)) == ["first,", "i need to", "let me", "therefore"]
+    assert reasoning_rule(s(worked), {}) == 1.0  # 4 × 0.25
+    assert reasoning_rule(s(worked), {"per_phrase": 0.3}) == 1.0  # 1.2, capped
+    assert reasoning_rule(s(worked), {"per_phrase": 0.3, "cap": 5.0}) == pytest.approx(1.2)
+    assert reasoning_rule(s("42"), {}) == 0.0
+    assert reasoning_rule(s("Therefore, because thus."), {}) == 0.75
+    # each phrase counts once: repeating it earns nothing
+    assert reasoning_rule(s("therefore " * 20), {}) == 0.25
+    # phrases after the final answer are not reasoning; a phrase inside a word does not count
+    assert reasoning_rule(s("<answer>42</answer> Therefore, thus, because."), {}) == 0.0
+    assert reasoning_rule(s("Nevertheless, athus."), {}) == 0.0
+    assert reasoning_rule(s("Step 1: add. Step 12: done."), {"phrases": ["step 1"], "per_phrase": 0.5}) == 0.5
+
+
+def test_reasoning_combines_with_the_model_reward():
+    model = CombinedReward(Fixed(), "0.7*rm + 0.3*reasoning")
+    scores = model.score([s("First, 6 x 7 = 42. Therefore the answer is 42."), s("42")])
+    assert scores.rewards == pytest.approx([0.7 * 2 + 0.3 * 0.5, 0.7 * 2])
+    assert scores.attributes["reasoning"] == [0.5, 0.0]

@@ -84,3 +84,32 @@ def test_ray_engine_output_equals_local_engine_output(ray_instance, tiny_bert, t
         assert "1 pairs scored whose conversations diverge" in err and "2 broken rows skipped" in err
         outputs[engine] = target.read_bytes(), (tmp_path / f"{engine}.skipped_rows.jsonl").read_bytes()
     assert outputs["ray"] == outputs["local"]
+
+
+SHAPED_ROWS = [
+    {"prompt": "What is 2+2?", "response": "<answer>4</answer>", "reference_responses": ["5", "four"]},
+    {"prompt": "Say hi", "response": "Hi!", "reference_responses": ["Go away."]},
+    {"prompt": "What is 2+2?", "chosen": "4", "rejected": "5", "reference_responses": ["four"]},
+] * 3
+
+
+def test_ray_and_local_give_the_same_shaped_and_combined_scores(ray_instance, tiny_bert, tmp_path, monkeypatch,
+                                                                 capsys):
+    import math
+
+    source = write_input(tmp_path / "in.jsonl", SHAPED_ROWS)
+    outputs = {}
+    for engine in ("local", "ray"):
+        target = tmp_path / f"{engine}.jsonl"
+        score_cli(engine, tiny_bert, source, target, monkeypatch, capsys, "--shaping", "par", "--combine",
+                  "rm + 0.5*format")
+        outputs[engine] = target.read_text()
+    assert outputs["ray"] == outputs["local"]
+    # The first row by hand from plain scores of the response and its references.
+    plain_rows = [{"prompt": "What is 2+2?", "response": r} for r in ("<answer>4</answer>", "5", "four")]
+    plain = write_input(tmp_path / "plain_in.jsonl", plain_rows)
+    score_cli("local", tiny_bert, plain, tmp_path / "plain.jsonl", monkeypatch, capsys)
+    r, ref1, ref2 = [json.loads(x)["reward"] for x in (tmp_path / "plain.jsonl").read_text().splitlines()]
+    sig = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
+    first = json.loads(outputs["ray"].splitlines()[0])["reward"]
+    assert first == pytest.approx((sig(r - ref1) + sig(r - ref2)) / 2 + 0.5, abs=1e-6)

@@ -39,6 +39,17 @@ def test_retries_then_succeeds():
     assert len(seen) == 3 and seen[0].headers["authorization"] == "Bearer k"
 
 
+def test_shaping_is_sent_only_when_given():
+    import json
+
+    transport, seen = scripted(httpx.Response(200, json={"rewards": [0.5]}))
+    client = RewardClient("http://rm:8000", transport=transport)
+    items = [{"prompt": "p", "response": "r", "reference_responses": ["q"]}]
+    client.score(items, shaping="par")
+    client.score(items)
+    assert json.loads(seen[0].content)["shaping"] == "par" and "shaping" not in json.loads(seen[1].content)
+
+
 def test_client_errors_are_not_retried_and_carry_the_reason():
     transport, seen = scripted(httpx.Response(422, json={"detail": "items.0.response: Field required"}))
     client = RewardClient("http://rm:8000", retries=3, backoff=0.001, transport=transport)

@@ -211,3 +211,39 @@ def test_rule_rewards_combine_per_request_or_by_default(client, model):
     assert default == pytest.approx([rm[0] + 1, rm[1]], abs=1e-5)
     with pytest.raises(rewardkit.RewardkitError, match="unknown reward 'vibes'"):
         create_app(model, ServerSettings(combine="vibes"))
+
+
+def sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def test_par_shaping_compares_each_item_with_its_reference_responses(client, model):
+    refs = ["5", "It is four."]
+    items = [{"prompt": "What is 2+2?", "response": "4", "reference_responses": refs}]
+    raw = offline(model, [{"prompt": "What is 2+2?", "response": r} for r in ["4", *refs]]).rewards
+    answer = client.post("/v1/score", json={"items": items, "shaping": "par"}).json()
+    expected = (sigmoid(raw[0] - raw[1]) + sigmoid(raw[0] - raw[2])) / 2
+    assert answer["rewards"] == pytest.approx([expected], abs=1e-5)
+    assert answer["attributes"]["unshaped"] == pytest.approx([raw[0]], abs=1e-5)
+    # shaped, then combined: the rule reward is added to the shaped model reward
+    both = client.post("/v1/score", json={"items": items, "shaping": "par", "combine": "rm + 0.5*format"}).json()
+    assert both["rewards"] == pytest.approx([expected], abs=1e-5)
+    missing = client.post("/v1/score", json={"items": [{"prompt": "Hi", "response": "Hi"}], "shaping": "par"})
+    assert missing.status_code == 400 and "reference responses for every sample" in missing.json()["detail"]
+    bad = client.post("/v1/score", json={"items": items, "shaping": "clip=2"})
+    assert bad.status_code == 400 and "'clip' in 'clip=2' takes 2 value(s), got 1" in bad.json()["detail"]
+
+
+def test_shaping_by_default_and_after_z_normalisation(model):
+    model.options.reward_mean, model.options.reward_std = 0.5, 2.0
+    try:
+        with TestClient(create_app(model, ServerSettings(shaping="clip=-0.1,0.1"))) as plain:
+            raw = plain.post("/v1/score", json={"items": ITEMS[:2], "shaping": "center=0"}).json()["rewards"]
+            clipped = plain.post("/v1/score", json={"items": ITEMS[:2]}).json()["rewards"]
+            z_clipped = plain.post("/v1/score", json={"items": ITEMS[:2], "normalize": "z"}).json()["rewards"]
+    finally:
+        model.options.reward_mean, model.options.reward_std = 0.0, 1.0
+    assert clipped == pytest.approx([min(max(r, -0.1), 0.1) for r in raw], abs=1e-6)
+    assert z_clipped == pytest.approx([min(max((r - 0.5) / 2, -0.1), 0.1) for r in raw], abs=1e-6)
+    with pytest.raises(rewardkit.RewardkitError, match="unknown shaping 'pca'"):
+        create_app(model, ServerSettings(shaping="pca"))
