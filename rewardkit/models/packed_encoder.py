@@ -113,9 +113,9 @@ class _LengthGroups:
             if first_only:
                 q = query[members].view(len(members), 1, n_heads, -1).transpose(1, 2)
             else:
-                q = _laid_out(query, rows, cells, shape)
-            context = F.scaled_dot_product_attention(q, _laid_out(keys, rows, cells, shape),
-                                                     _laid_out(values, rows, cells, shape), attn_mask=additive,
+                q = laid_out(query, rows, cells, shape)
+            context = F.scaled_dot_product_attention(q, laid_out(keys, rows, cells, shape),
+                                                     laid_out(values, rows, cells, shape), attn_mask=additive,
                                                      dropout_p=dropout, scale=scale)
             context = context.transpose(1, 2).reshape(-1, query.shape[-1])
             outputs.append(context if first_only else context[cells])
@@ -124,7 +124,7 @@ class _LengthGroups:
         return F.pad(torch.cat(outputs)[self.token_order], (0, 0, 0, self.spare))
 
 
-def _laid_out(packed: torch.Tensor, rows: torch.Tensor, cells: torch.Tensor, shape: tuple[int, int, int]):
+def laid_out(packed: torch.Tensor, rows: torch.Tensor, cells: torch.Tensor, shape: tuple[int, int, int]):
     """Packed rows `rows` placed at `cells` of a zero grid of `shape` (sequences, longest, heads), returned as
     [sequences, heads, longest, head_dim]."""
     sequences, longest, n_heads = shape
