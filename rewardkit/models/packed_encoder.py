@@ -21,6 +21,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from rewardkit.models.precision import full_precision
+
 POOLER_HEADS = ("bert",)
 """Model types whose classifier reads the pooler output (dense + tanh of [CLS])."""
 FIRST_TOKEN_HEADS = ("roberta", "xlm-roberta", "camembert")
@@ -164,6 +166,7 @@ def _layer(layer, hidden: torch.Tensor, query_input: torch.Tensor, attention, fi
 
 
 def _head(network, first_token: torch.Tensor) -> torch.Tensor:
+    """Pooler (BERT) and classifier, in fp32 under a bf16 autocast (models/precision.py)."""
     if network.config.model_type in POOLER_HEADS:
-        return network.classifier(network.dropout(network.base_model.pooler(first_token[:, None])))
-    return network.classifier(first_token[:, None])
+        return full_precision(first_token[:, None], network.base_model.pooler, network.dropout, network.classifier)
+    return full_precision(first_token[:, None], network.classifier)

@@ -37,10 +37,11 @@ def autocast(dtype: str, device: torch.device):
 
 
 def full_precision(hidden: torch.Tensor, *modules) -> torch.Tensor:
-    """`modules` applied in turn to `hidden`, in fp32 with autocast off (a reward head and what feeds it). In an
-    fp32 run this changes nothing."""
-    with torch.autocast(hidden.device.type, enabled=False):
-        hidden = hidden.float()
-        for module in modules:
-            hidden = module(hidden)
+    """`modules` applied in turn to `hidden`, in fp32 with autocast off (a reward head and what feeds it). Outside
+    autocast (fp32 runs, graph export) they are simply applied."""
+    if torch.is_autocast_enabled(hidden.device.type):
+        with torch.autocast(hidden.device.type, enabled=False):
+            return full_precision(hidden.float(), *modules)
+    for module in modules:
+        hidden = module(hidden)
     return hidden
