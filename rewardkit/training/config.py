@@ -84,8 +84,9 @@ class TrainConfig:
     deterministic: bool = False
     """Also make torch use only deterministic kernels (torch.use_deterministic_algorithms; on GPUs this is
     where results would otherwise vary run to run). On CPU our training already is deterministic without it."""
-    mixed_precision: str = "no"
-    """no | bf16 | fp16 (where the device supports it)."""
+    dtype: str = "fp32"
+    """fp32 | bf16. bf16 runs forward passes under bf16 autocast, with fp32 master weights, gradients and optimizer
+    state (the reward head stays fp32); only where the device computes bf16 natively (else an error)."""
     options: Any = None
     """The options dataclass of the family's objective, holding the family keys (table above); None: its
     defaults."""
