@@ -129,3 +129,32 @@ def test_bf16_accuracy(tiny_llama, capsys):
     change = 100 * (figures["bf16_accuracy"] - figures["fp32_accuracy"])
     assert figures["change_points"] == pytest.approx(change)
     assert "change=" in capsys.readouterr().out
+
+
+def test_train_vs_trl_on_a_decoder_and_the_long_workload(tiny_llama, capsys):
+    pytest.importorskip("trl")
+    import train_vs_trl
+
+    figures = train_vs_trl.main(["--backbone", tiny_llama, "--workload", "long", "--max-length", "256",
+                                 "--steps", "4", "--pairs", "60", "--batch-size", "2", "--rounds", "1", "--no-save"])
+    assert figures["settings"]["workload"] == "long" and figures["settings"]["max_length"] == 256
+    assert figures["pairs_left_out_over_max_length"] > 0 and figures["n_train"] > 0  # the tail past 256 tokens
+    assert 0 <= figures["peer_accuracy"] <= 1 and 0 <= figures["ours_accuracy"] <= 1
+    assert figures["rounds"][0]["peer_pairs_kept"] == 4 * 2  # TRL dropped none of the rows it was given
+    assert "train BT" in printed_ratio(capsys)
+
+
+def test_trl_and_rewardkit_read_the_same_tokens_on_smollm2():
+    """TRL's conversational rows, rendered by SmolLM2's chat template, are the token ids rewardkit scores."""
+    from bench_data import long_context_pairs, synth_splits
+    from trl_peer import trl_rows, trl_token_ids, trl_tokenizer
+
+    from rewardkit.data.chat import ChatEncoder
+    from rewardkit.models.defaults import resolve_backbone
+
+    tokenizer = trl_tokenizer(resolve_backbone("smollm2"))
+    pairs = long_context_pairs(synth_splits(64, 0)[1][:4], seed=1)
+    theirs = trl_token_ids(trl_rows(pairs, conversational=True), tokenizer)
+    encoder = ChatEncoder(tokenizer, max_length=4096)
+    assert theirs == [encoder.encode(s).input_ids for sp in pairs for s in sp.pair.samples()]
+    assert min(len(ids) for ids in theirs) > 60
