@@ -15,6 +15,9 @@ modules and weights (so LoRA-wrapped projections work as they are):
 Pooling is rewardkit's (models/scalar.py): the last *attended* token, found from the mask. Plain `transformers`
 takes the last token that is not the pad id; the two agree except where a sequence ends with the pad id (pad ==
 eos tokenisers and a sample ending in eos), where `transformers` would read the token before that eos.
+
+Left out (they run their own forward): Gemma (scaled embeddings, (1 + w) norms), Qwen3 (query/key norms), GPT-2
+(learned positions), and static graphs (ONNX export), which cannot hold the data-dependent shapes.
 """
 
 from __future__ import annotations
