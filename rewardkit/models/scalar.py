@@ -27,6 +27,7 @@ from rewardkit.data.batching import length_sorted_batches, pad_batch
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ModelLoadError
+from rewardkit.models.adapters import merge_adapters
 from rewardkit.models.base import Scores, distinct_parameters
 from rewardkit.models.hf import read_manifest, save_model_folder
 from rewardkit.models.packed_decoder import packable_decoder, packed_decoder_logits
@@ -193,7 +194,9 @@ class ScalarRewardModel:
 
     # -- persistence ------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write an HF sequence-classification folder (safetensors) + rewardkit.json, atomically."""
+        """Write an HF sequence-classification folder (safetensors) + rewardkit.json, atomically. LoRA adapters
+        (training with lora_rank) are folded into the weights first (models/adapters.py)."""
+        merge_adapters(self.network)
         return save_model_folder(self.network, self.tokenizer, self.family, asdict(self.options), path)
 
 

@@ -8,9 +8,9 @@ train_config.json records only the keys that applied.
 Family keys, by family and objective (defaults and meaning: the dataclass named on the right):
 
     scalar    bt | bt-margin | scaled-bt       data_format prompt_key chosen_key rejected_key margin_key
-                                               strict_rows on_bad_rows centering
+                                               strict_rows on_bad_rows centering lora_rank lora_alpha
                                                (training/scalar_recipe.py: PairwiseOptions, pair_data.PairKeys)
-    scalar    regression                       attributes on_bad_rows
+    scalar    regression                       attributes on_bad_rows lora_rank lora_alpha
                                                (training/scalar_recipe.py: RegressionOptions)
     implicit  dpo                              data_format prompt_key chosen_key rejected_key margin_key
                                                strict_rows on_bad_rows beta reference lora_rank lora_alpha
