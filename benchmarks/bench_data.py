@@ -56,3 +56,32 @@ def trained_minilm(folder: Path = CACHE / "minilm-bt", steps: int = 150, seed: i
 def model_argument(value: str | None) -> Path:
     """--model given: that folder; otherwise the cached benchmark model (trained on first use)."""
     return Path(value) if value else trained_minilm()
+
+
+def long_context_pairs(synth_pairs, seed: int = 0) -> list:
+    """The pairs at realistic length: each after a multi-turn conversation drawn from benchmarks/workloads.py (its
+    turns and final response become earlier turns), then the pair's own prompt; labels and checks unchanged, so
+    accuracy still means something. Lengths: the workload's (median ≈ 130 tokens) plus the pair's own (≈ 49)."""
+    from dataclasses import replace
+
+    from rewardkit.data.schemas import Message
+    from workloads import long_conversations
+
+    out = []
+    for sp, context in zip(synth_pairs, long_conversations(len(synth_pairs), seed)):
+        history = tuple(context.prompt) + (Message("assistant", context.response),)
+        out.append(replace(sp, pair=replace(sp.pair, prompt=history + tuple(sp.pair.prompt))))
+    return out
+
+
+def decoder_reward_model(backbone: str, folder: Path, seed: int = 0) -> Path:
+    """A new (untrained) scalar head on `backbone` ('smollm2' or a folder), saved once under `folder`: scoring speed
+    and agreement with a peer do not depend on training."""
+    model_dir = folder / "model"
+    if (model_dir / "rewardkit.json").is_file():
+        return model_dir
+    from rewardkit.models import scalar
+    from rewardkit.models.defaults import resolve_backbone
+
+    scalar.build(resolve_backbone(backbone), seed=seed).save(model_dir)
+    return model_dir

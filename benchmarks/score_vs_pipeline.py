@@ -1,11 +1,18 @@
 """Scoring throughput, fp32: `transformers.pipeline("text-classification")` vs `rewardkit score`, same model,
-same text pairs, same batch size, alternating rounds in one process. Scores must agree to 1e-4.
+same texts, same batch size, alternating rounds in one process. Scores must agree to 1e-4.
 
-    python benchmarks/score_vs_pipeline.py [--model DIR] [--pairs 512] [--rounds 5] [--batch-size 32]
+    python benchmarks/score_vs_pipeline.py [--model DIR | --backbone smollm2] [--workload short|long]
+                                           [--max-length N] [--pairs 512] [--rounds 5] [--batch-size 32]
 
-Without --model, a MiniLM reward model is trained by rewardkit once (runs/bench/minilm-bt) and reused.
+Without --model, a MiniLM reward model is trained by rewardkit once (runs/bench/minilm-bt) and reused;
+`--backbone smollm2` scores with a new head on the shipped SmolLM2-135M-Instruct decoder instead (saved once
+under runs/bench/; speed and agreement do not depend on training). Workloads: `short`, the verifiable suite's
+pairs (max_length 128), and `long`, the same pairs after a multi-turn conversation of real preference-data
+length (benchmarks/workloads.py; max_length 512 unless told, 1024 is the other figure to take).
 Ours is the work `rewardkit score` does after loading the model: read the JSONL, encode, score in
-length-sorted batches, write the annotated JSONL. The peer gets the already-built text pairs.
+length-sorted batches, write the annotated JSONL. The peer gets the already-built texts (text pairs for an
+encoder, the chat-template rendering for a decoder) and truncates at max_length its own way, so agreement is
+checked on the samples that fit.
 """
 
 from __future__ import annotations
@@ -16,11 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_data import model_argument, synth_splits, write_pairs_jsonl  # noqa: E402
+from bench_data import (decoder_reward_model, long_context_pairs, model_argument, synth_splits,  # noqa: E402
+                        write_pairs_jsonl)
 from common import interleaved, quiet, ratio_line, save_results, scoring_parser  # noqa: E402
 from peers import PipelinePeer, pipeline_inputs  # noqa: E402
 
 TOLERANCE = 1e-4
+WORKLOADS = {"short": 128, "long": 512}
+"""workload → default max_length."""
 
 
 def scored_rewards(path: Path) -> list[float]:
@@ -33,20 +43,27 @@ def scored_rewards(path: Path) -> list[float]:
     return rewards
 
 
-def benchmark_pairs(n_pairs: int, seed: int = 7):
-    """`n_pairs` verifiable pairs from every family (train, test and held-out families alike)."""
+def benchmark_pairs(n_pairs: int, seed: int = 7, workload: str = "short"):
+    """`n_pairs` verifiable pairs from every family (train, test and held-out families alike); for the long
+    workload, each after a conversation of realistic length."""
     train, test, heldout = synth_splits(max(n_pairs * 2, 64), seed)
-    return (test + heldout + train)[:n_pairs]
+    pairs = (test + heldout + train)[:n_pairs]
+    return long_context_pairs(pairs, seed) if workload == "long" else pairs
 
 
-def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, work: Path) -> dict:
+def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, work: Path, workload: str = "short",
+        max_length: int | None = None) -> dict:
     import rewardkit
     from rewardkit.scale.batch_scoring import score_jsonl
 
-    pairs = benchmark_pairs(n_pairs)
+    max_length = max_length or WORKLOADS[workload]
+    pairs = benchmark_pairs(n_pairs, workload=workload)
     source = write_pairs_jsonl(work / "score_input.jsonl", pairs)
-    inputs = pipeline_inputs([s for sp in pairs for s in sp.pair.samples()])
-    peer, ours = PipelinePeer(str(model_dir), batch_size), rewardkit.load(str(model_dir))
+    samples = [s for sp in pairs for s in sp.pair.samples()]
+    peer = PipelinePeer(str(model_dir), batch_size, max_length)
+    ours = rewardkit.load(str(model_dir), max_length=max_length)
+    inputs = pipeline_inputs(samples, peer.tokenizer)
+    fits = [not e.truncated for e in ours.encoder.encode_many(samples)]
     output = work / "score_output.jsonl"
     peer_scores = peer.score(inputs[: 2 * batch_size])  # warm both up once
     score_jsonl(ours, str(source), str(output), batch_size=batch_size)
@@ -54,9 +71,10 @@ def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, work: Path)
     rounds_ = interleaved(lambda: box.__setitem__("peer", peer.score(inputs)),
                           lambda: score_jsonl(ours, str(source), str(output), batch_size=batch_size), rounds)
     peer_scores, our_scores = box["peer"], scored_rewards(output)
-    difference = max(abs(a - b) for a, b in zip(peer_scores, our_scores))
+    difference = max((abs(a - b) for a, b, fit in zip(peer_scores, our_scores, fits) if fit), default=0.0)
     return {
         "pairs": n_pairs, "batch_size": batch_size, "rounds": rounds, "model": str(model_dir),
+        "workload": workload, "max_length": max_length, "samples_truncated": fits.count(False),
         "peer": "transformers.pipeline('text-classification', function_to_apply='none', batch_size=%d)" % batch_size,
         "peer_pairs_per_s": [n_pairs / t for t in rounds_.peer],
         "ours_pairs_per_s": [n_pairs / t for t in rounds_.ours],
@@ -68,15 +86,29 @@ def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, work: Path)
 
 def main(argv: list[str] | None = None) -> dict:
     parser = scoring_parser(__doc__.splitlines()[0], pairs=512, work="score")
+    parser.add_argument("--backbone", help="score with a new head on this backbone ('smollm2' or a folder) "
+                                           "instead of --model")
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), default="short")
+    parser.add_argument("--max-length", type=int, help="tokens per sample (default: 128 short, 512 long)")
     args = parser.parse_args(argv)
     quiet()
-    figures = run(model_argument(args.model), args.pairs, args.rounds, args.batch_size, Path(args.work))
+    if args.backbone and args.model:
+        parser.error("give --model or --backbone, not both")
+    name = Path(args.backbone).name if args.backbone else ""
+    model_dir = (decoder_reward_model(args.backbone, Path(args.work) / f"{name}-rm") if args.backbone
+                 else model_argument(args.model))
+    figures = run(model_dir, args.pairs, args.rounds, args.batch_size, Path(args.work), args.workload,
+                  args.max_length)
+    label = f"score fp32 {args.workload} {figures['max_length']}" + (f" {name}" if name else "")
     print(ratio_line(figures["median_peer_pairs_per_s"], figures["median_ours_pairs_per_s"], figures["ratio"],
-                     "pairs/s", "score fp32"))
-    print(f"max |pipeline − rewardkit| score = {figures['max_abs_score_difference']:.2e} "
-          f"({'identical' if figures['scores_identical'] else 'DIFFERENT'} at {TOLERANCE})")
+                     "pairs/s", label))
+    print(f"max |pipeline − rewardkit| score = {figures['max_abs_score_difference']:.2e} over the samples that fit "
+          f"({'identical' if figures['scores_identical'] else 'DIFFERENT'} at {TOLERANCE}; "
+          f"{figures['samples_truncated']} truncated)")
     if not args.no_save:
-        save_results("score_vs_pipeline", figures)
+        suffix = "".join(f"_{part}" for part in (name, args.workload if args.workload != "short" else "",
+                                                 str(args.max_length or "")) if part)
+        save_results("score_vs_pipeline" + suffix, figures)
     return figures
 
 

@@ -1,6 +1,8 @@
-"""Training, Bradley-Terry on MiniLM: TRL's `RewardTrainer` vs rewardkit's loop. Same backbone, same pairs
-(rewardkit.synth), batch size, max length, steps, learning-rate schedule and seed, and the same batches in the
-same order; seconds per step (median over steps) and held-out accuracy for both, over --rounds seeds.
+"""Training, Bradley-Terry: TRL's `RewardTrainer` vs rewardkit's loop, on MiniLM or a decoder (SmolLM2).
+
+Same backbone, same pairs (rewardkit.synth), batch size, max length, steps, learning-rate schedule and seed,
+and the same batches in the same order; seconds per step (median over steps) and held-out accuracy for both,
+over --rounds seeds.
 
 Why the same batches: after 120 steps, held-out accuracy moves by several points with the batch order alone.
 With each side drawing its own order, 6 seeds gave rewardkit 0.729 and TRL 0.748, per-seed differences from
@@ -8,11 +10,19 @@ With each side drawing its own order, 6 seeds gave rewardkit 0.729 and TRL 0.748
 shuffle, a new one per epoch) and TRL trains on those rows with its sequential sampler; the training pairs are
 cut to a multiple of the batch size, so no epoch ends in a short batch and both see the same 16 pairs each step.
 
-    python benchmarks/train_vs_trl.py [--steps 120] [--batch-size 16] [--max-length 128] [--rounds 3]
+    python benchmarks/train_vs_trl.py [--backbone minilm|smollm2|DIR] [--workload short|long] [--steps 120]
+                                      [--batch-size 16] [--max-length N] [--rounds 3]
 
-Each side formats the pairs its own documented way: TRL as `prompt + response + eos` (eos = [SEP], as a BERT
-tokenizer needs), rewardkit as the text pair (`role: content` prompt, response). TRL runs with
-`gradient_checkpointing=False` (its default is True, which is slower) and its default `disable_dropout=True`.
+Each side formats the pairs its own documented way: for an encoder, TRL as `prompt + response + eos` (eos =
+[SEP], as a BERT tokenizer needs) and rewardkit as the text pair (`role: content` prompt, response); for a
+decoder with a chat template (SmolLM2), both render the conversation with that template (TRL's conversational
+rows). TRL runs with `gradient_checkpointing=False` (its default is True, which is slower) and its default
+`disable_dropout=True`.
+
+Workloads: `short`, the verifiable pairs (≈ 49 MiniLM tokens; max_length 128), and `long`, the same pairs after
+a multi-turn conversation of real preference-data length (benchmarks/workloads.py; max_length 512 unless told,
+1024 is the other figure to take). TRL drops pairs longer than max_length where rewardkit cuts their prompt, so
+such pairs are left out for both sides (counted in the results).
 """
 
 from __future__ import annotations
@@ -26,9 +36,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_data import synth_splits  # noqa: E402
+from bench_data import long_context_pairs, synth_splits  # noqa: E402
 from common import quiet, ratio_line, save_results  # noqa: E402
-from trl_peer import trl_accuracy, trl_train  # noqa: E402
+from trl_peer import fitting_pairs, trl_accuracy, trl_train  # noqa: E402
+
+WORKLOADS = {"short": 128, "long": 512}
+"""workload → default max_length."""
 
 
 def step_seconds(starts: list[float], warmup: int = 2) -> float:
@@ -109,20 +122,31 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=120)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--max-length", type=int, help="tokens per sample (default: 128 short, 512 long)")
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), default="short")
     parser.add_argument("--pairs", type=int, default=2400, help="pairs generated (train/test split as quickstart)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds, each with its own seed (--seed + round) and alternating TRL/rewardkit order; "
                              "accuracy at this length of training varies by several points with the seed")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--backbone", default="minilm", help="backbone folder ('minilm': the shipped MiniLM)")
+    parser.add_argument("--backbone", default="minilm",
+                        help="'minilm' (the shipped MiniLM), 'smollm2' (the shipped SmolLM2-135M-Instruct) or a folder")
     parser.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
     args = parser.parse_args(argv)
     quiet()
+    from rewardkit.models.defaults import resolve_backbone
+
+    max_length = args.max_length or WORKLOADS[args.workload]
     settings = {"backbone": args.backbone, "steps": args.steps, "batch_size": args.batch_size,
-                "max_length": args.max_length, "seed": args.seed, "learning_rate": 5e-5, "warmup_ratio": 0.1,
-                "weight_decay": 0.01}
+                "max_length": max_length, "seed": args.seed, "learning_rate": 5e-5, "warmup_ratio": 0.1,
+                "weight_decay": 0.01, "workload": args.workload}
     train_pairs, test, _ = synth_splits(args.pairs, args.seed)
+    if args.workload == "long":
+        train_pairs, test = long_context_pairs(train_pairs, args.seed), long_context_pairs(test, args.seed + 1)
+    generated = len(train_pairs) + len(test)
+    backbone = resolve_backbone(args.backbone)
+    train_pairs, test = fitting_pairs(train_pairs, backbone, max_length), fitting_pairs(test, backbone, max_length)
+    left_out = generated - len(train_pairs) - len(test)
     train_pairs = train_pairs[: len(train_pairs) // args.batch_size * args.batch_size]
     rounds = []
     for i in range(args.rounds):
@@ -132,17 +156,21 @@ def main(argv: list[str] | None = None) -> dict:
     peer = statistics.median(r["peer"]["seconds_per_step"] for r in rounds)
     ours = statistics.median(r["ours"]["seconds_per_step"] for r in rounds)
     ratio = statistics.median(r["peer"]["seconds_per_step"] / r["ours"]["seconds_per_step"] for r in rounds)
-    figures = {"settings": settings, "n_train": len(train_pairs), "n_test": len(test), "rounds": rounds,
+    figures = {"settings": settings, "n_train": len(train_pairs), "n_test": len(test),
+               "pairs_left_out_over_max_length": left_out, "rounds": rounds,
                "peer_seconds_per_step": peer, "ours_seconds_per_step": ours, "ratio": ratio,
                "peer_accuracy": statistics.mean(r["peer"]["accuracy"] for r in rounds),
                "ours_accuracy": statistics.mean(r["ours"]["accuracy"] for r in rounds)}
-    print(ratio_line(peer, ours, ratio, "s/step", "train BT") + f"  (ours/peer step time = {1 / ratio:.2f})")
+    label = f"train BT {Path(args.backbone).name} {args.workload} {max_length}"
+    print(ratio_line(peer, ours, ratio, "s/step", label) + f"  (ours/peer step time = {1 / ratio:.2f})")
     print(f"held-out accuracy ({len(test)} pairs, mean of {len(rounds)} seeds): "
           f"peer={figures['peer_accuracy']:.4f} ours={figures['ours_accuracy']:.4f}")
     for r in rounds:
         print(f"  seed {r['seed']}: peer={r['peer']['accuracy']:.4f} ours={r['ours']['accuracy']:.4f}")
     if not args.no_save:
-        save_results("train_vs_trl", figures)
+        suffix = "" if (args.backbone, args.workload) == ("minilm", "short") else \
+            f"_{Path(args.backbone).name}_{args.workload}_{max_length}"
+        save_results("train_vs_trl" + suffix, figures)
     return figures
 
 

@@ -1,4 +1,8 @@
-"""TRL's `RewardTrainer` set up as its documentation shows, on the same MiniLM backbone and pairs."""
+"""TRL's `RewardTrainer` set up as its documentation shows, on the same backbone and pairs as rewardkit.
+
+Rows are TRL's explicit-prompt format: plain text (`prompt + response + eos`) for an encoder, conversational
+(message lists, rendered by the tokenizer's chat template) for a tokenizer that has one, as TRL's documentation
+recommends for chat models."""
 
 from __future__ import annotations
 
@@ -6,12 +10,52 @@ import time
 from pathlib import Path
 
 
-def trl_rows(synth_pairs) -> list[dict]:
-    """Explicit-prompt, non-conversational rows: TRL tokenizes prompt + response + eos."""
+def trl_rows(synth_pairs, conversational: bool = False) -> list[dict]:
+    """Explicit-prompt rows. Plain: TRL tokenizes prompt + response + eos. Conversational: TRL renders
+    prompt + [assistant response] with the chat template."""
     from rewardkit.data.chat import render_plain
 
+    if conversational:
+        def turn(text):
+            return [{"role": "assistant", "content": text}]
+
+        return [{"prompt": [{"role": m.role, "content": m.content} for m in sp.pair.prompt],
+                 "chosen": turn(sp.pair.chosen), "rejected": turn(sp.pair.rejected)} for sp in synth_pairs]
     return [{"prompt": render_plain(sp.pair.prompt) + "\n", "chosen": sp.pair.chosen, "rejected": sp.pair.rejected}
             for sp in synth_pairs]
+
+
+def trl_tokenizer(backbone: str):
+    """The backbone's tokenizer, with the eos and pad tokens TRL needs (a BERT tokenizer has no eos: [SEP])."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(backbone)
+    if tokenizer.eos_token is None:
+        tokenizer.eos_token = tokenizer.sep_token  # TRL appends eos to every plain text
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def trl_token_ids(rows: list[dict], tokenizer) -> list[list[int]]:
+    """Token ids of every row's chosen then rejected text, as TRL's RewardTrainer tokenizes them."""
+    out = []
+    for row in rows:
+        for side in ("chosen", "rejected"):
+            if isinstance(row["prompt"], list):
+                out.append(tokenizer.apply_chat_template(row["prompt"] + row[side], tokenize=True,
+                                                         return_dict=True)["input_ids"])
+            else:
+                out.append(tokenizer(row["prompt"] + row[side] + tokenizer.eos_token)["input_ids"])
+    return out
+
+
+def fitting_pairs(synth_pairs, backbone: str, max_length: int) -> list:
+    """The pairs TRL keeps: it drops a pair whose chosen or rejected text exceeds max_length tokens (rewardkit
+    would cut the prompt's left instead); both sides then train on the same pairs."""
+    tokenizer = trl_tokenizer(backbone)
+    ids = trl_token_ids(trl_rows(synth_pairs, bool(tokenizer.chat_template)), tokenizer)
+    return [sp for i, sp in enumerate(synth_pairs) if max(len(ids[2 * i]), len(ids[2 * i + 1])) <= max_length]
 
 
 def step_timer():
@@ -34,14 +78,13 @@ def trl_train(train_pairs, settings: dict, out: Path, order: list[int] | None = 
     `order`: the pair indices to train on, in this order (TRL's sampler then runs sequentially over them)."""
     import torch
     from datasets import Dataset
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, PrinterCallback
+    from transformers import AutoModelForSequenceClassification, PrinterCallback
     from trl import RewardConfig, RewardTrainer
 
     from rewardkit.models.defaults import resolve_backbone
 
     backbone = resolve_backbone(settings["backbone"])
-    tokenizer = AutoTokenizer.from_pretrained(backbone)
-    tokenizer.eos_token = tokenizer.sep_token  # a BERT tokenizer has no EOS; TRL appends one to every text
+    tokenizer = trl_tokenizer(backbone)
     torch.manual_seed(settings["seed"])
     model = AutoModelForSequenceClassification.from_pretrained(backbone, num_labels=1, dtype="float32")
     model.config.pad_token_id = tokenizer.pad_token_id
@@ -54,7 +97,7 @@ def trl_train(train_pairs, settings: dict, out: Path, order: list[int] | None = 
         dataloader_num_workers=0, disable_tqdm=True,
         train_sampling_strategy="random" if order is None else "sequential",
     )
-    rows = trl_rows(train_pairs)
+    rows = trl_rows(train_pairs, bool(tokenizer.chat_template))
     if order is not None:
         rows = [rows[i] for i in order]
     timer = step_timer()
@@ -71,13 +114,12 @@ def trl_accuracy(model, tokenizer, pairs, max_length: int, batch_size: int = 64)
 
     from rewardkit.evaluation.pairwise import pairwise_accuracy
 
-    rows = trl_rows(pairs)
-    texts = [r["prompt"] + r[side] + tokenizer.eos_token for r in rows for side in ("chosen", "rejected")]
+    rows = trl_rows(pairs, bool(tokenizer.chat_template))
+    ids = [row[:max_length] for row in trl_token_ids(rows, tokenizer)]
     model.eval()
     rewards: list[float] = []
     with torch.inference_mode():
-        for start in range(0, len(texts), batch_size):
-            batch = tokenizer(texts[start:start + batch_size], padding=True, truncation=True,
-                              max_length=max_length, return_tensors="pt")
+        for start in range(0, len(ids), batch_size):
+            batch = tokenizer.pad({"input_ids": ids[start:start + batch_size]}, return_tensors="pt")
             rewards += model(**batch).logits[:, 0].tolist()
     return pairwise_accuracy([rewards[2 * i] - rewards[2 * i + 1] for i in range(len(rows))])

@@ -14,6 +14,8 @@ def score(
     output: Path = typer.Option(..., "--output", help="JSONL written with rewards added (atomically, on completion)."),
     batch_size: int = typer.Option(32, help="Samples per forward pass (batched by length)."),
     normalize: bool = typer.Option(False, help="Return (reward − train mean) / train std."),
+    dtype: str = typer.Option("fp32", help="fp32 | bf16: bf16 autocast (head in fp32) where the CPU or GPU has "
+                              "native bf16 (AVX-512 BF16 or AMX); an error elsewhere."),
     resume: bool = typer.Option(False, help="Continue an interrupted run from OUTPUT.partial."),
     chunk_rows: int = typer.Option(512, help="Rows per chunk: one model.score call (the unit a Ray actor takes)."),
     engine: str = typer.Option("local", help="local: this process | ray: Ray Data actor pool, one model per actor."),
@@ -46,6 +48,8 @@ def score(
     rules = RowRules(strict_rows, on_bad_rows)
     console = Console(stderr=True)
     options = {"normalize": True} if normalize else {}
+    if dtype != "fp32":
+        options["dtype"] = dtype
     from rewardkit.models.combined import parse_combination
     from rewardkit.models.shaped import shaped_and_combined
     from rewardkit.shaping import parse_shaping

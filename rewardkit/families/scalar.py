@@ -16,8 +16,12 @@ from rewardkit.training.scalar_recipe import (
 def load(path: str, **overrides):
     """A saved scalar model, any HF sequence classifier, or an ONNX export of one."""
     if "onnx" in read_manifest(path):
+        from rewardkit.errors import ConfigError
         from rewardkit.models import onnx_scalar
 
+        if overrides.pop("dtype", "fp32") != "fp32":
+            raise ConfigError(f"{path} is an ONNX export, which runs in the precision it was exported in (fp32 or "
+                              "int8); dtype applies to PyTorch models")
         return onnx_scalar.load(path, **overrides)
     return scalar.load(path, **overrides)
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from rewardkit.models.precision import full_precision
+
 POOLER_HEADS = ("bert",)
 """Model types whose classifier reads the pooler output (dense + tanh of [CLS])."""
 FIRST_TOKEN_HEADS = ("roberta", "xlm-roberta", "camembert")
@@ -113,9 +115,9 @@ class _LengthGroups:
             if first_only:
                 q = query[members].view(len(members), 1, n_heads, -1).transpose(1, 2)
             else:
-                q = _laid_out(query, rows, cells, shape)
-            context = F.scaled_dot_product_attention(q, _laid_out(keys, rows, cells, shape),
-                                                     _laid_out(values, rows, cells, shape), attn_mask=additive,
+                q = laid_out(query, rows, cells, shape)
+            context = F.scaled_dot_product_attention(q, laid_out(keys, rows, cells, shape),
+                                                     laid_out(values, rows, cells, shape), attn_mask=additive,
                                                      dropout_p=dropout, scale=scale)
             context = context.transpose(1, 2).reshape(-1, query.shape[-1])
             outputs.append(context if first_only else context[cells])
@@ -124,7 +126,7 @@ class _LengthGroups:
         return F.pad(torch.cat(outputs)[self.token_order], (0, 0, 0, self.spare))
 
 
-def _laid_out(packed: torch.Tensor, rows: torch.Tensor, cells: torch.Tensor, shape: tuple[int, int, int]):
+def laid_out(packed: torch.Tensor, rows: torch.Tensor, cells: torch.Tensor, shape: tuple[int, int, int]):
     """Packed rows `rows` placed at `cells` of a zero grid of `shape` (sequences, longest, heads), returned as
     [sequences, heads, longest, head_dim]."""
     sequences, longest, n_heads = shape
@@ -164,6 +166,7 @@ def _layer(layer, hidden: torch.Tensor, query_input: torch.Tensor, attention, fi
 
 
 def _head(network, first_token: torch.Tensor) -> torch.Tensor:
+    """Pooler (BERT) and classifier, in fp32 under a bf16 autocast (models/precision.py)."""
     if network.config.model_type in POOLER_HEADS:
-        return network.classifier(network.dropout(network.base_model.pooler(first_token[:, None])))
-    return network.classifier(first_token[:, None])
+        return full_precision(first_token[:, None], network.base_model.pooler, network.dropout, network.classifier)
+    return full_precision(first_token[:, None], network.classifier)

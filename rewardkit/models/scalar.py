@@ -3,10 +3,14 @@
 Pooling:
 - **decoders** (heads named `score`, as Llama/Qwen/Mistral/GPT-2 have): the hidden state of the last *attended*
   token, found from the attention mask, so left or right padding and pad == eos tokenisers give the same score.
-  Position ids are derived from the mask, so left padding does not shift positions.
+  Position ids are derived from the mask, so left padding does not shift positions. Llama, Qwen2 and Mistral
+  decoders run packed (models/packed_decoder.py): no padding, and the last layer for the last token only.
 - **encoders** (BERT-style): the model's own pooling (the [CLS] token), always with right padding. Models built
   here read prompt and response as one segment (`one_segment`). BERT and RoBERTa-family encoders run packed
   (models/packed_encoder.py): padding and the last layer's unread tokens are skipped, with the same logits.
+
+`packed=False` (an option) runs the network's own forward instead of a packed one. `dtype="bf16"` (at load)
+scores under bf16 autocast with the head in fp32 (models/precision.py), where the hardware has native bf16.
 
 The saved folder is an ordinary `AutoModelForSequenceClassification` folder plus `rewardkit.json`.
 """
@@ -23,9 +27,12 @@ from rewardkit.data.batching import length_sorted_batches, pad_batch
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ModelLoadError
+from rewardkit.models.adapters import merge_adapters
 from rewardkit.models.base import Scores, distinct_parameters
 from rewardkit.models.hf import read_manifest, save_model_folder
+from rewardkit.models.packed_decoder import packable_decoder, packed_decoder_logits
 from rewardkit.models.packed_encoder import packable, packed_logits
+from rewardkit.models.precision import autocast, check_dtype, full_precision
 
 
 DEFAULT_BATCH_SIZE = 32
@@ -50,6 +57,9 @@ class ScalarOptions:
     """Return (reward − mean) / std from `score` instead of the raw head output."""
     padding_side: str = "right"
     """Padding side for decoders (encoders always pad right). Scores do not depend on it."""
+    packed: bool = True
+    """Run BERT/RoBERTa encoders and Llama/Qwen2/Mistral decoders through rewardkit's packed forward (the same
+    outputs, fewer FLOPs); false: the network's own forward, padding included."""
 
     @classmethod
     def from_dict(cls, values: dict) -> "ScalarOptions":
@@ -89,18 +99,22 @@ def uses_last_token_pooling(network) -> bool:
 class PooledScorer(torch.nn.Module):
     """The trainable module: backbone + head + pooling. Training wraps this (accelerate/DDP), not the HF model.
 
-    BERT/RoBERTa-family encoders run `packed_logits` (the same logits with fewer FLOPs); `static_graph=True`
-    runs its variant without data-dependent shapes, which a static graph (ONNX export) can trace.
+    BERT/RoBERTa-family encoders run `packed_logits` and Llama-family decoders `packed_decoder_logits` (the same
+    logits with fewer FLOPs) unless `packed=False`; `static_graph=True` runs the encoders' variant without
+    data-dependent shapes, and decoders' own forward, which a static graph (ONNX export) can trace.
     """
 
-    def __init__(self, network, static_graph: bool = False):
+    def __init__(self, network, static_graph: bool = False, packed: bool = True):
         super().__init__()
         self.network = network
         self.last_token_pooling = uses_last_token_pooling(network)
-        self.packed = not self.last_token_pooling and packable(network)
+        self.packed = packed and not self.last_token_pooling and packable(network)
+        self.packed_decoder = packed and not static_graph and self.last_token_pooling and packable_decoder(network)
         self.static_graph = static_graph
 
     def forward(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
+        if self.packed_decoder:
+            return packed_decoder_logits(self.network, input_ids, attention_mask)
         if self.packed:
             return packed_logits(self.network, input_ids, attention_mask, token_type_ids, pack=not self.static_graph)
         if not self.last_token_pooling:
@@ -111,18 +125,20 @@ class PooledScorer(torch.nn.Module):
         hidden = backbone(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids)
         rows = torch.arange(input_ids.shape[0], device=input_ids.device)
         pooled = hidden.last_hidden_state[rows, last_token_index(attention_mask)]
-        return self.network.score(pooled)
+        return full_precision(pooled, self.network.score)
 
 
 class ScalarRewardModel:
     family = "scalar"
 
-    def __init__(self, network, tokenizer, options: ScalarOptions | None = None):
+    def __init__(self, network, tokenizer, options: ScalarOptions | None = None, dtype: str = "fp32"):
         self.network = network
         self.tokenizer = tokenizer
         self.options = options or ScalarOptions()
         self.encoder = ChatEncoder(tokenizer, self.options.max_length)
-        self.scorer = PooledScorer(network)
+        self.scorer = PooledScorer(network, packed=self.options.packed)
+        self.dtype = check_dtype(dtype, self.device)
+        """fp32 | bf16: the precision `score` runs in (not stored with the model: it depends on the machine)."""
         self.last_token_pooling = self.scorer.last_token_pooling
         if len(self.options.attributes) != network.config.num_labels:
             raise ModelLoadError(
@@ -171,13 +187,16 @@ class ScalarRewardModel:
         self.network.eval()
         out = torch.empty((len(encoded), self.network.config.num_labels), dtype=torch.float32)
         for index in length_sorted_batches([len(e.input_ids) for e in encoded], batch_size):
-            out[index] = self.forward(**self.collate([encoded[i] for i in index])).float().cpu()
+            with autocast(self.dtype, self.device):
+                out[index] = self.forward(**self.collate([encoded[i] for i in index])).float().cpu()
         self.network.train(was_training)
         return out
 
     # -- persistence ------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write an HF sequence-classification folder (safetensors) + rewardkit.json, atomically."""
+        """Write an HF sequence-classification folder (safetensors) + rewardkit.json, atomically. LoRA adapters
+        (training with lora_rank) are folded into the weights first (models/adapters.py)."""
+        merge_adapters(self.network)
         return save_model_folder(self.network, self.tokenizer, self.family, asdict(self.options), path)
 
 
@@ -218,8 +237,9 @@ def build(
     return ScalarRewardModel(network, tokenizer, options)
 
 
-def load(path: str, *, trust_remote_code: bool = False, **overrides) -> ScalarRewardModel:
-    """A saved rewardkit scalar model, or any HF sequence-classification reward model."""
+def load(path: str, *, trust_remote_code: bool = False, dtype: str = "fp32", **overrides) -> ScalarRewardModel:
+    """A saved rewardkit scalar model, or any HF sequence-classification reward model, scoring in `dtype` (fp32 |
+    bf16, where native); `overrides` replace stored options."""
     from rewardkit.models.hf import check_local_folder, load_sequence_classifier, load_tokenizer
 
     check_local_folder(path)
@@ -232,4 +252,4 @@ def load(path: str, *, trust_remote_code: bool = False, **overrides) -> ScalarRe
         network.config.pad_token_id = tokenizer.pad_token_id
     if "attributes" not in values and network.config.num_labels != 1:
         options.attributes = [f"output_{i}" for i in range(network.config.num_labels)]
-    return ScalarRewardModel(network, tokenizer, options)
+    return ScalarRewardModel(network, tokenizer, options, dtype=dtype)

@@ -8,9 +8,9 @@ train_config.json records only the keys that applied.
 Family keys, by family and objective (defaults and meaning: the dataclass named on the right):
 
     scalar    bt | bt-margin | scaled-bt       data_format prompt_key chosen_key rejected_key margin_key
-                                               strict_rows on_bad_rows centering
+                                               strict_rows on_bad_rows centering lora_rank lora_alpha
                                                (training/scalar_recipe.py: PairwiseOptions, pair_data.PairKeys)
-    scalar    regression                       attributes on_bad_rows
+    scalar    regression                       attributes on_bad_rows lora_rank lora_alpha
                                                (training/scalar_recipe.py: RegressionOptions)
     implicit  dpo                              data_format prompt_key chosen_key rejected_key margin_key
                                                strict_rows on_bad_rows beta reference lora_rank lora_alpha
@@ -84,8 +84,9 @@ class TrainConfig:
     deterministic: bool = False
     """Also make torch use only deterministic kernels (torch.use_deterministic_algorithms; on GPUs this is
     where results would otherwise vary run to run). On CPU our training already is deterministic without it."""
-    mixed_precision: str = "no"
-    """no | bf16 | fp16 (where the device supports it)."""
+    dtype: str = "fp32"
+    """fp32 | bf16. bf16 runs forward passes under bf16 autocast, with fp32 master weights, gradients and optimizer
+    state (the reward head stays fp32); only where the device computes bf16 natively (else an error)."""
     options: Any = None
     """The options dataclass of the family's objective, holding the family keys (table above); None: its
     defaults."""

@@ -15,6 +15,7 @@ import torch
 
 from rewardkit.data.batching import shuffled_batches
 from rewardkit.errors import ConfigError
+from rewardkit.models.precision import autocast, check_dtype
 from rewardkit.training.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from rewardkit.training.config import TrainConfig
 from rewardkit.training.model_card import write_training_card
@@ -131,7 +132,9 @@ def train(task: TrainTask, config: TrainConfig, out_dir: str | Path, *, resume: 
     set_seed(config.seed, deterministic=config.deterministic)
     if not config.dropout:
         disable_dropout(task.module)
-    accelerator = Accelerator(gradient_accumulation_steps=config.grad_accum, mixed_precision=config.mixed_precision)
+    # bf16 is our own autocast around the loss (not accelerate's mixed_precision, which is fixed per process)
+    accelerator = Accelerator(gradient_accumulation_steps=config.grad_accum)
+    check_dtype(config.dtype, accelerator.device)
     steps = total_steps(config, len(task.lengths()))
     optimizer = torch.optim.AdamW(parameter_groups(task.module, config),
                                   fused=fused_adamw_supported(accelerator.device))
@@ -191,7 +194,8 @@ def _optimizer_step(task, config, accelerator, module, optimizer, scheduler, bat
     totals: dict[str, torch.Tensor | float] = {}
     for _ in range(config.grad_accum):
         with accelerator.accumulate(module):
-            loss, metrics = task.loss(module, next(batches))
+            with autocast(config.dtype, accelerator.device):
+                loss, metrics = task.loss(module, next(batches))
             accelerator.backward(loss)
             if accelerator.sync_gradients and config.max_grad_norm > 0:
                 accelerator.clip_grad_norm_(module.parameters(), config.max_grad_norm)

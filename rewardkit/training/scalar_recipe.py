@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from rewardkit.data.formats import HELPSTEER2_ATTRIBUTES
 from rewardkit.data.loaders import load_rated
 from rewardkit.models import scalar
+from rewardkit.models.adapters import add_adapters
 from rewardkit.models.defaults import resolve_backbone
 from rewardkit.training.objectives import pair_objective
 from rewardkit.training.pair_data import PairKeys, load_pair_splits, train_and_heldout
@@ -21,6 +22,11 @@ class PairwiseOptions(PairKeys):
 
     centering: float = 0.0
     """Weight of the reward-centring penalty mean((r_c + r_r)²); 0 disables it."""
+    lora_rank: int = 0
+    """LoRA rank via peft: adapters on every Linear layer of the backbone, the new head trained fully, all folded
+    into the saved model (models/adapters.py); 0: full fine-tuning."""
+    lora_alpha: float = 16.0
+    """LoRA scaling α (the update is scaled by α / rank)."""
 
 
 @dataclass
@@ -32,6 +38,18 @@ class RegressionOptions:
     on_bad_rows: str = "error"
     """error | skip: a broken row stops the run naming it, or is skipped, counted and written with its reason
     to OUT/skipped_rows.jsonl."""
+    lora_rank: int = 0
+    """LoRA rank via peft: adapters on every Linear layer of the backbone, the new head trained fully, all folded
+    into the saved model (models/adapters.py); 0: full fine-tuning."""
+    lora_alpha: float = 16.0
+    """LoRA scaling α (the update is scaled by α / rank)."""
+
+
+def with_lora(model, options, seed: int):
+    """`model` with LoRA adapters in its backbone when `options.lora_rank` > 0."""
+    if options.lora_rank > 0:
+        add_adapters(model.network, options.lora_rank, options.lora_alpha, seed)
+    return model
 
 
 def build_pairwise_task(config, options: PairwiseOptions) -> PairTask:
@@ -39,6 +57,7 @@ def build_pairwise_task(config, options: PairwiseOptions) -> PairTask:
     objective = pair_objective(config.objective)
     train, evaluation, stats = load_pair_splits(config, options)
     model = scalar.build(resolve_backbone(config.backbone), max_length=config.max_length, seed=config.seed)
+    with_lora(model, options, config.seed)
     task = PairTask(model, train, evaluation, objective, centering=options.centering)
     task.data_stats = stats
     return task
@@ -54,6 +73,7 @@ def build_regression_task(config, options: RegressionOptions) -> RatingTask:
                          seed=config.seed)
     if "helpfulness" in attributes:  # HelpSteer2 convention: the reward is the helpfulness output
         model.options.reward_weights = [float(a == "helpfulness") for a in attributes]
+    with_lora(model, options, config.seed)
     task = RatingTask(model, train, evaluation)
     task.data_stats = stats
     return task

@@ -91,3 +91,70 @@ def test_serve_load(tiny_bert, capsys):
     long = figures["workloads"]["long"]
     assert long["errors"] == 0 and long["runs"]["ours"][0]["requests"] > 0 and long["offline_samples_per_s"] > 0
     printed_ratio(capsys)
+
+
+@pytest.mark.parametrize("workload", ["short", "long"])
+def test_score_vs_pipeline_on_a_decoder(tiny_llama, tmp_path, capsys, workload):
+    import score_vs_pipeline
+
+    figures = score_vs_pipeline.main(["--backbone", tiny_llama, "--workload", workload, "--pairs", "6",
+                                      "--rounds", "1", "--batch-size", "4", "--work", str(tmp_path), "--no-save"])
+    assert figures["scores_identical"] and figures["workload"] == workload
+    assert figures["max_length"] == {"short": 128, "long": 512}[workload]
+    assert f"score fp32 {workload}" in printed_ratio(capsys)
+
+
+def test_long_context_pairs_keep_labels_and_grow_to_real_lengths():
+    from bench_data import long_context_pairs, synth_splits
+
+    pairs = synth_splits(64, 0)[1][:20]
+    long = long_context_pairs(pairs, seed=1)
+    assert [p.pair.chosen for p in long] == [p.pair.chosen for p in pairs] and long[0].check == pairs[0].check
+    assert all(p.pair.prompt[-len(q.pair.prompt):] == q.pair.prompt for p, q in zip(long, pairs))
+    words = sorted(sum(len(m.content.split()) for m in p.pair.prompt) for p in long)
+    assert words[len(words) // 2] > 60  # the workload's median (≈ 130 tokens) is ≈ 90 words
+
+
+from rewardkit.machine import supports_bf16  # noqa: E402
+
+
+@pytest.mark.skipif(not supports_bf16(), reason="this CPU has no native bf16 (AVX-512 BF16 or AMX)")
+def test_bf16_accuracy(tiny_llama, capsys):
+    import bf16_accuracy
+
+    figures = bf16_accuracy.main(["--model", tiny_llama, "--suite-pairs", "12", "--workload", "long",
+                                  "--max-length", "256", "--no-save"])
+    assert figures["suite_pairs"] > 5 and 0 <= figures["flipped"] <= figures["suite_pairs"]
+    assert 0 < figures["max_margin_change_relative"] < 0.1  # bf16 ran, and stayed close
+    change = 100 * (figures["bf16_accuracy"] - figures["fp32_accuracy"])
+    assert figures["change_points"] == pytest.approx(change)
+    assert "change=" in capsys.readouterr().out
+
+
+def test_train_vs_trl_on_a_decoder_and_the_long_workload(tiny_llama, capsys):
+    pytest.importorskip("trl")
+    import train_vs_trl
+
+    figures = train_vs_trl.main(["--backbone", tiny_llama, "--workload", "long", "--max-length", "256",
+                                 "--steps", "4", "--pairs", "60", "--batch-size", "2", "--rounds", "1", "--no-save"])
+    assert figures["settings"]["workload"] == "long" and figures["settings"]["max_length"] == 256
+    assert figures["pairs_left_out_over_max_length"] > 0 and figures["n_train"] > 0  # the tail past 256 tokens
+    assert 0 <= figures["peer_accuracy"] <= 1 and 0 <= figures["ours_accuracy"] <= 1
+    assert figures["rounds"][0]["peer_pairs_kept"] == 4 * 2  # TRL dropped none of the rows it was given
+    assert "train BT" in printed_ratio(capsys)
+
+
+def test_trl_and_rewardkit_read_the_same_tokens_on_smollm2():
+    """TRL's conversational rows, rendered by SmolLM2's chat template, are the token ids rewardkit scores."""
+    from bench_data import long_context_pairs, synth_splits
+    from trl_peer import trl_rows, trl_token_ids, trl_tokenizer
+
+    from rewardkit.data.chat import ChatEncoder
+    from rewardkit.models.defaults import resolve_backbone
+
+    tokenizer = trl_tokenizer(resolve_backbone("smollm2"))
+    pairs = long_context_pairs(synth_splits(64, 0)[1][:4], seed=1)
+    theirs = trl_token_ids(trl_rows(pairs, conversational=True), tokenizer)
+    encoder = ChatEncoder(tokenizer, max_length=4096)
+    assert theirs == [encoder.encode(s).input_ids for sp in pairs for s in sp.pair.samples()]
+    assert min(len(ids) for ids in theirs) > 60

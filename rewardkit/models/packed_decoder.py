@@ -1,0 +1,159 @@
+"""A padding-free forward for Llama-family sequence classifiers (Llama, Qwen2, Mistral; SmolLM2 is a Llama).
+
+`transformers` runs a decoder on the padded [batch, longest] grid, and its classifier scores every position
+before keeping one. This forward gives the same logits (and gradients) with fewer FLOPs, using the model's own
+modules and weights (so LoRA-wrapped projections work as they are):
+
+- **packed tokens**: embeddings, projections, MLPs and RMS norms run on the real tokens only, [tokens, H];
+  rotary positions restart at 0 for every sequence, whichever side it was padded on;
+- **attention per sequence**: sequences sorted by length in groups of GROUP_SIZE, each group on its own causal
+  grid padded to its longest member, through `scaled_dot_product_attention`. Grouped-query attention keeps its
+  fewer key/value heads (`enable_gqa`); a sliding window, where the model has one, masks what it hides;
+- **last token only in the last layer**: the head reads one token per sequence, so the last layer computes keys
+  and values for every token, and query, attention output, MLP, final norm and head for that token alone.
+
+Pooling is rewardkit's (models/scalar.py): the last *attended* token, found from the mask. Plain `transformers`
+takes the last token that is not the pad id; the two agree except where a sequence ends with the pad id (pad ==
+eos tokenisers and a sample ending in eos), where `transformers` would read the token before that eos.
+
+Left out (they run their own forward): Gemma (scaled embeddings, (1 + w) norms), Qwen3 (query/key norms), GPT-2
+(learned positions), and static graphs (ONNX export), which cannot hold the data-dependent shapes.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import torch
+import torch.nn.functional as F
+
+from rewardkit.models.packed_encoder import GROUP_SIZE, PACKED_ROWS_MULTIPLE, laid_out
+from rewardkit.models.precision import full_precision
+
+DECODER_TYPES = ("llama", "qwen2", "mistral")
+"""Model types whose decoder layer is exactly: RMSNorm → rotary self-attention (q/k/v/o projections) → residual →
+RMSNorm → MLP → residual, with unscaled token embeddings and a final RMSNorm."""
+
+
+def packable_decoder(network) -> bool:
+    """True when `network` is a Llama-family sequence classifier (a `score` head) this forward reproduces."""
+    if network.config.model_type not in DECODER_TYPES or not hasattr(network, "score"):
+        return False
+    base = network.base_model
+    if not all(hasattr(base, name) for name in ("embed_tokens", "layers", "norm", "rotary_emb")):
+        return False
+    parts = ("q_proj", "k_proj", "v_proj", "o_proj")
+    return all(all(hasattr(layer.self_attn, p) for p in parts) and hasattr(layer, "mlp") for layer in base.layers)
+
+
+def packed_decoder_logits(network, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Score-head logits [B, num_labels] of a padded batch (either side; each row's attended tokens contiguous),
+    read at each row's last attended token; equal to rewardkit's unpacked decoder forward."""
+    base = network.base_model
+    mask = attention_mask.bool()
+    real = mask.flatten().nonzero().squeeze(-1)  # grid cell of each real token, row by row
+    lengths = mask.sum(dim=1)
+    groups = _CausalGroups(lengths)
+    spare = -len(real) % PACKED_ROWS_MULTIPLE  # zero rows after the packed tokens, read by no attention
+    hidden = F.pad(base.embed_tokens(input_ids.flatten()[real]), (0, 0, 0, spare))
+    starts = torch.repeat_interleave(lengths.cumsum(0) - lengths, lengths)
+    positions = F.pad(torch.arange(len(real), device=mask.device) - starts, (0, spare))  # restart per sequence
+    cos, sin = base.rotary_emb(hidden, positions[None])
+    rotary = (cos[0], sin[0])
+    last = lengths.cumsum(0) - 1  # packed row of each sequence's last token
+    layers = base.layers[: network.config.num_hidden_layers]
+    for layer in layers[:-1]:
+        hidden = _layer(layer, hidden, hidden, rotary, groups, last=None)
+    pooled = _layer(layers[-1], hidden, hidden[last], rotary, groups, last=last)
+    return full_precision(pooled, base.norm, network.score)
+
+
+class _CausalGroups:
+    """Attention for packed [tokens, heads·d] projections: the batch's sequences sorted by length, cut into groups
+    of GROUP_SIZE, each group left-aligned on its own [group, heads, longest, d] grid. Packed rows of a sequence are
+    contiguous (the mask is read row by row), so sequence b's token c sits at row start_b + c and grid column c."""
+
+    def __init__(self, lengths: torch.Tensor):
+        starts = lengths.cumsum(0) - lengths
+        by_length = torch.argsort(lengths, stable=True)
+        sorted_lengths = lengths[by_length].tolist()  # one read on the host for every group's width
+        self.groups, token_rows = [], []
+        for start, members in zip(range(0, len(lengths), GROUP_SIZE), by_length.split(GROUP_SIZE)):
+            longest = sorted_lengths[start + len(members) - 1]
+            columns = torch.arange(longest, device=lengths.device)
+            group_mask = columns < lengths[members, None]  # [group, longest]: real cells
+            cells = group_mask.flatten().nonzero().squeeze(-1)
+            rows = (starts[members, None] + columns)[group_mask]
+            self.groups.append((members, longest, cells, rows, group_mask))
+            token_rows.append(rows)
+        self.token_order = torch.argsort(torch.cat(token_rows))
+        self.sequence_order = torch.argsort(by_length)
+
+    def attend(self, query, keys, values, heads: tuple[int, int], scale: float, dropout: float,
+               window: int | None, last_only: bool) -> torch.Tensor:
+        """Context rows [rows, heads·d]: one per packed token, or per sequence (`last_only`: `query` holds each
+        sequence's last token, which attends to its whole sequence)."""
+        n_heads, n_kv_heads = heads
+        outputs = []
+        for members, longest, cells, rows, group_mask in self.groups:
+            if last_only:
+                q = query[members].view(len(members), 1, n_heads, -1).transpose(1, 2)
+            else:
+                q = laid_out(query, rows, cells, (len(members), longest, n_heads))
+            kv_shape = (len(members), longest, n_kv_heads)
+            mask = _mask(group_mask, longest, window, last_only)
+            context = F.scaled_dot_product_attention(
+                q, laid_out(keys, rows, cells, kv_shape), laid_out(values, rows, cells, kv_shape), attn_mask=mask,
+                dropout_p=dropout, is_causal=mask is None, scale=scale, enable_gqa=n_kv_heads != n_heads)
+            context = context.transpose(1, 2).reshape(-1, query.shape[-1])
+            outputs.append(context if last_only else context[cells])
+        if last_only:
+            return torch.cat(outputs)[self.sequence_order]
+        return F.pad(torch.cat(outputs)[self.token_order], (0, 0, 0, len(query) - len(self.token_order)))
+
+
+def _mask(group_mask: torch.Tensor, longest: int, window: int | None, last_only: bool) -> torch.Tensor | None:
+    """Boolean attention mask (True: attend) for one group, or None for the plain causal grid.
+
+    Every real query of a left-aligned causal grid sees real keys only, so full-attention layers need no mask;
+    padding queries read zero keys and are dropped. A last-token query needs its sequence's keys (and no more);
+    a sliding window keeps key j for query i when i − j < window, as `transformers` does."""
+    windowed = window is not None and longest > window
+    columns = torch.arange(longest, device=group_mask.device)
+    if last_only:
+        keep = group_mask[:, None, None, :]
+        if windowed:
+            ends = group_mask.sum(dim=1) - 1
+            keep = keep & (ends[:, None] - columns < window)[:, None, None, :]
+        return keep
+    if not windowed:
+        return None
+    offset = columns[:, None] - columns[None, :]
+    return (offset >= 0) & (offset < window)
+
+
+def _layer(layer, hidden: torch.Tensor, query_input: torch.Tensor, rotary, groups: _CausalGroups,
+           last: torch.Tensor | None) -> torch.Tensor:
+    """One decoder layer on packed tokens. With `last` (each sequence's last packed row), `query_input` holds
+    those rows only and only they come out."""
+    attention = layer.self_attn
+    config = attention.config
+    heads = (config.num_attention_heads, config.num_key_value_heads)
+    normed = layer.input_layernorm(hidden)
+    keys = attention.k_proj(normed).view(len(normed), heads[1], -1)
+    apply_rotary = sys.modules[type(attention).__module__].apply_rotary_pos_emb
+    cos, sin = rotary
+    if last is None:
+        query = attention.q_proj(normed).view(len(normed), heads[0], -1)
+        query, keys = apply_rotary(query, keys, cos, sin)
+    else:  # the model's rotation takes a query and a key of the same rows: the last rows' query goes alone
+        query = attention.q_proj(normed[last]).view(len(last), heads[0], -1)
+        query = apply_rotary(query, query, cos[last], sin[last])[0]
+        keys = apply_rotary(keys, keys, cos, sin)[0]
+    values = attention.v_proj(normed)
+    dropout = attention.attention_dropout if attention.training else 0.0
+    window = getattr(attention, "sliding_window", getattr(config, "sliding_window", None))
+    context = groups.attend(query.flatten(1), keys.flatten(1), values, heads, attention.scaling, dropout, window,
+                            last_only=last is not None)
+    attended = query_input + attention.o_proj(context)
+    return attended + layer.mlp(layer.post_attention_layernorm(attended))
