@@ -63,6 +63,10 @@ HELDOUT_SUBSETS: tuple[str, ...] = tuple(
 )
 """Subsets no default training run sees: out-of-distribution for a model trained on the defaults."""
 
+DEFINITIONAL_SUBSETS: dict[str, str] = {}
+"""Subsets whose definition makes a surface feature decisive → why; exempt from the per-subset shortcut
+ceiling (rewardkit.evaluation.suite_audit) and balanced at the section level instead."""
+
 _SECTION_OF = {name: section for section, subsets in SECTIONS.items() for name in subsets}
 
 
