@@ -135,7 +135,10 @@ def _ngram_fit_and_score(fit: Sequence[PreferencePair], test: Sequence[Preferenc
     flip = np.arange(len(fit)) % 2 == 1  # half the pairs each way round, so both labels occur
     np.random.default_rng(seed).shuffle(flip)
     signs = np.where(flip, -1.0, 1.0)
-    classifier = LogisticRegression(C=1.0, max_iter=1000)
+    # No intercept: the label is which side is chosen, so swapping the two responses must flip the margin.
+    # With an intercept, pairs that share no n-gram with the fitted ones all get the same sign, and the
+    # classifier (or its reverse) "decides" every one of them without reading anything.
+    classifier = LogisticRegression(C=1.0, max_iter=1000, fit_intercept=False)
     classifier.fit(difference.multiply(signs[:, None]).tocsr(), (~flip).astype(int))
     margin = classifier.decision_function(vectorizer.transform([p.chosen for p in test])
                                           - vectorizer.transform([p.rejected for p in test]))

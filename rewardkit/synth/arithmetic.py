@@ -1,7 +1,9 @@
 """Arithmetic word problems: the chosen answer is right, the rejected one is wrong in a visible way.
 
-Rejected answers make the mistakes people make: the wrong operation (adds when the story takes away),
-a final answer that contradicts the working, or a slip in the sum itself.
+The rejected answer is written exactly like the chosen one (same working, same operation, its final answer
+equal to its working) with a slip in the sum itself, so only doing the arithmetic tells them apart. (Earlier
+rejected answers used the wrong operation or contradicted their own working: a symbol or "the last two numbers
+differ" then gave the answer away without reading the problem.)
 """
 
 from __future__ import annotations
@@ -53,18 +55,14 @@ def _apply(op: str, a: int, b: int) -> int:
     return {"add": a + b, "sub": a - b, "mul": a * b, "div": a // b}[op]
 
 
-def _wrong(rng: Random, op: str, a: int, b: int, answer: int) -> tuple[str, int, int]:
-    """(operation shown, result shown, final answer) of a wrong response."""
-    mode = rng.random()
-    if mode < 0.5:  # the wrong operation, carried out correctly
-        other = {"add": "sub", "sub": "add", "mul": "add", "div": "mul"}[op]
-        result = _apply(other, a, b)
-        if result != answer:
-            return other, result, result
-    if mode < 0.8:  # right working, then a final answer that contradicts it
-        return op, answer, answer + rng.choice((-10, -2, -1, 1, 2, 10))
-    slip = answer + rng.choice((-10, -1, 1, 10))
-    return op, slip, slip
+def _slip(rng: Random, op: str, a: int, b: int, answer: int) -> int:
+    """A wrong result of the kind people write: a carry slip (off by 1 or 10) in a sum or difference, one group
+    too many or too few in a product (so it still looks like a product), off by one in a quotient."""
+    if op == "mul":
+        return answer + rng.choice((-1, 1)) * rng.choice((a, b))
+    if op == "div":
+        return answer + rng.choice((-1, 1))
+    return answer + rng.choice((-10, -1, 1, 10))
 
 
 def arithmetic(rng: Random) -> SynthPair:
@@ -76,6 +74,6 @@ def arithmetic(rng: Random) -> SynthPair:
     prompt = rng.choice(_STORIES[op]).format(name=name, a=a, b=b, items=items)
     working = rng.choice(_WORKING)
     chosen = working.format(a=a, b=b, s=_SYMBOL[op], r=answer, f=answer, items=items)
-    shown_op, result, final = _wrong(rng, op, a, b, answer)
-    rejected = working.format(a=a, b=b, s=_SYMBOL[shown_op], r=result, f=final, items=items)
+    wrong = _slip(rng, op, a, b, answer)
+    rejected = working.format(a=a, b=b, s=_SYMBOL[op], r=wrong, f=wrong, items=items)
     return make_pair("arithmetic", prompt, chosen, rejected, {"kind": "numeric_answer", "answer": answer})

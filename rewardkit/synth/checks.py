@@ -43,6 +43,11 @@ def min_words(check: Check, response: str) -> bool:
     return word_count(response) >= int(check["n"])
 
 
+def word_range(check: Check, response: str) -> bool:
+    """At least `min` and at most `max` words."""
+    return int(check["min"]) <= word_count(response) <= int(check["max"])
+
+
 def include_keyword(check: Check, response: str) -> bool:
     """`keyword` appears as a whole word (any case)."""
     return _contains_word(response, str(check["keyword"]))
@@ -92,6 +97,15 @@ def valid_json(check: Check, response: str) -> bool:
     return isinstance(value, dict) and all(key in value for key in check.get("keys", ()))
 
 
+def invalid_json(check: Check, response: str) -> bool:
+    """The response does not parse as JSON (what a user asks for when testing a parser's error path)."""
+    try:
+        json.loads(response)
+    except ValueError:
+        return True
+    return False
+
+
 def last_number(text: str) -> float | None:
     """The last number written in `text`: `last_number("3 + 4 = 7.") == 7.0`; None when there is none."""
     found = _NUMBER.findall(text)
@@ -129,9 +143,15 @@ def no_repeated_sentences(check: Check, response: str) -> bool:
     return all(parts.count(p) <= check.get("max_repeats", 1) for p in set(parts))
 
 
+def sentence_repeats(check: Check, response: str) -> bool:
+    """`sentence` appears exactly `n` times as a whole sentence (any case)."""
+    return _sentence_texts(response).count(str(check["sentence"]).strip().lower()) == int(check["n"])
+
+
 CHECKS: dict[str, Callable[[Check, str], bool]] = {
     "max_words": max_words,
     "min_words": min_words,
+    "word_range": word_range,
     "include_keyword": include_keyword,
     "exclude_keyword": exclude_keyword,
     "bullet_count": exact_bullets,
@@ -140,10 +160,12 @@ CHECKS: dict[str, Callable[[Check, str], bool]] = {
     "starts_with": starts_with,
     "ends_with": ends_with,
     "valid_json": valid_json,
+    "invalid_json": invalid_json,
     "numeric_answer": numeric_answer,
     "fact_answer": fact_answer,
     "not_refusal": not_refusal,
     "no_repeated_sentences": no_repeated_sentences,
+    "sentence_repeats": sentence_repeats,
     "refusal": lambda check, response: not not_refusal(check, response),
     "python_tests": lambda check, response: _code().passes_tests(check, response),
 }

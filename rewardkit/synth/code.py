@@ -5,8 +5,9 @@ response's code and the asserts in a fresh interpreter (`python -I`) with a time
 re-proved at any time. That costs a process start per response (tens of milliseconds), so generation does not
 run it; tests and `verify` do. Only verify responses you trust to run: the code is executed, not sandboxed.
 
-Generation picks test inputs with the trusted templates below, executed in this process, so that every
-rejected function fails at least one assert (each task also has edge inputs that expose its bugs).
+Generation picks test inputs with the trusted templates of `code_tasks`, executed in this process, so that every
+rejected function fails at least one assert (each task also has edge inputs that expose its bugs). A rejected
+function is a sibling task's correct source, so each source is right as often as it is wrong across the subset.
 """
 
 from __future__ import annotations
@@ -16,106 +17,16 @@ import re
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from random import Random
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
+from rewardkit.synth.code_tasks import TASKS, CodeTask
 from rewardkit.synth.pair import SynthPair, make_pair
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds a response's tests may run before they count as failed."""
 _CODE_BLOCK = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
 
-
-@dataclass(frozen=True)
-class CodeTask:
-    """One function to write: the right source, buggy variants, and how to draw test inputs."""
-
-    name: str
-    ask: str
-    correct: str
-    bugs: tuple[str, ...]
-    inputs: Callable[[Random], tuple]
-    """Draws one argument tuple."""
-    edges: tuple[tuple, ...]
-    """Argument tuples that expose the bugs."""
-
-
-def _ints(rng: Random, k: int, low: int = -9, high: int = 20) -> list[int]:
-    return [rng.randint(low, high) for _ in range(k)]
-
-
-def _text(rng: Random) -> str:
-    words = ("Level", "apple", "Radar", "tea", "Noon", "kayak", "Sky", "open", "Idea", "rhythm")
-    return " ".join(rng.sample(words, rng.randint(1, 4)))
-
-
-TASKS: tuple[CodeTask, ...] = (
-    CodeTask("sum_evens", "returns the sum of the even numbers in a list of integers",
-             "def sum_evens(nums):\n    return sum(x for x in nums if x % 2 == 0)",
-             ("def sum_evens(nums):\n    return sum(x for x in nums if x % 2 == 1)",
-              "def sum_evens(nums):\n    return sum(x for x in nums[:-1] if x % 2 == 0)"),
-             lambda rng: (_ints(rng, rng.randint(3, 7)),), (([1, 2, 3, 4],), ([3, 8],))),
-    CodeTask("count_vowels", "counts the vowels (a, e, i, o, u, in either case) in a string",
-             "def count_vowels(text):\n    return sum(1 for c in text.lower() if c in 'aeiou')",
-             ("def count_vowels(text):\n    return sum(1 for c in text if c in 'aeiou')",
-              "def count_vowels(text):\n    return sum(1 for c in text.lower() if c in 'aeiouy')"),
-             lambda rng: (_text(rng),), (("Apple Pie",), ("rhythm",))),
-    CodeTask("largest", "returns the largest number in a non-empty list without using max()",
-             "def largest(nums):\n    best = nums[0]\n    for x in nums[1:]:\n        if x > best:\n"
-             "            best = x\n    return best",
-             ("def largest(nums):\n    best = 0\n    for x in nums:\n        if x > best:\n            best = x\n"
-              "    return best",
-              "def largest(nums):\n    best = nums[0]\n    for x in nums[1:-1]:\n        if x > best:\n"
-              "            best = x\n    return best"),
-             lambda rng: (_ints(rng, rng.randint(2, 6)),), (([-5, -2, -9],), ([1, 2, 30],))),
-    CodeTask("factorial", "returns n! for a non-negative integer n",
-             "def factorial(n):\n    result = 1\n    for k in range(2, n + 1):\n        result *= k\n    return result",
-             ("def factorial(n):\n    result = 1\n    for k in range(2, n):\n        result *= k\n    return result",
-              "def factorial(n):\n    result = 0\n    for k in range(1, n + 1):\n        result += k\n    return result"),
-             lambda rng: (rng.randint(0, 9),), ((5,), (4,))),
-    CodeTask("is_palindrome", "tells whether a word reads the same backwards, ignoring case",
-             "def is_palindrome(word):\n    w = word.lower()\n    return w == w[::-1]",
-             ("def is_palindrome(word):\n    return word == word[::-1]",
-              "def is_palindrome(word):\n    w = word.lower()\n    return w[1:] == w[:0:-1]"),
-             lambda rng: (rng.choice(("Level", "apple", "Radar", "noon", "kayak", "tea", "Abca")),),
-             (("Level",), ("abca",))),
-    CodeTask("running_total", "returns the list of running totals of a list of numbers",
-             "def running_total(nums):\n    out, total = [], 0\n    for x in nums:\n        total += x\n"
-             "        out.append(total)\n    return out",
-             ("def running_total(nums):\n    out, total = [], 0\n    for x in nums:\n        out.append(total)\n"
-              "        total += x\n    return out",
-              "def running_total(nums):\n    out, total = [], 0\n    for x in nums[1:]:\n        total += x\n"
-              "        out.append(total)\n    return out"),
-             lambda rng: (_ints(rng, rng.randint(2, 6), 1, 9),), (([1, 2, 3],),)),
-    CodeTask("clamp", "limits a number x to the range [low, high]",
-             "def clamp(x, low, high):\n    return max(low, min(x, high))",
-             ("def clamp(x, low, high):\n    return min(low, max(x, high))",
-              "def clamp(x, low, high):\n    return max(low, x)"),
-             lambda rng: (rng.randint(-20, 20), rng.randint(-10, -1), rng.randint(1, 10)),
-             ((15, 0, 10), (5, 0, 10), (-3, 0, 10))),
-    CodeTask("count_words", "counts the words in a string separated by any amount of whitespace",
-             "def count_words(text):\n    return len(text.split())",
-             ("def count_words(text):\n    return len(text.split(' '))",
-              "def count_words(text):\n    return text.count(' ') + 1"),
-             lambda rng: ("  ".join(_text(rng).split()),), (("a  b",), ("",), (" one two ",))),
-    CodeTask("fizzbuzz", "returns 'FizzBuzz' for multiples of 15, 'Fizz' for multiples of 3, 'Buzz' for "
-             "multiples of 5, and the number as a string otherwise",
-             "def fizzbuzz(n):\n    if n % 15 == 0:\n        return 'FizzBuzz'\n    if n % 3 == 0:\n"
-             "        return 'Fizz'\n    if n % 5 == 0:\n        return 'Buzz'\n    return str(n)",
-             ("def fizzbuzz(n):\n    if n % 3 == 0:\n        return 'Fizz'\n    if n % 5 == 0:\n"
-              "        return 'Buzz'\n    if n % 15 == 0:\n        return 'FizzBuzz'\n    return str(n)",
-              "def fizzbuzz(n):\n    if n % 15 == 0:\n        return 'FizzBuzz'\n    if n % 3 == 0:\n"
-              "        return 'Fizz'\n    if n % 5 == 0:\n        return 'Buzz'\n    return n"),
-             lambda rng: (rng.randint(1, 60),), ((15,), (7,), (30,))),
-    CodeTask("second_largest", "returns the second largest distinct value in a list with at least two "
-             "distinct values",
-             "def second_largest(nums):\n    return sorted(set(nums))[-2]",
-             ("def second_largest(nums):\n    return sorted(nums)[-2]",
-              "def second_largest(nums):\n    return sorted(set(nums))[1]"),
-             lambda rng: (_ints(rng, rng.randint(3, 6), 0, 9) + [10, 10],), (([5, 9, 9],), ([1, 2, 3, 4],))),
-)
-"""The functions the `python_function` family asks for."""
 
 _ASKS = (
     "Write a Python function `{name}` that {ask}.",
@@ -158,7 +69,8 @@ def _answer(lead: str, source: str) -> str:
 
 
 def python_function(rng: Random) -> SynthPair:
-    """A function with its unit tests in the prompt; the rejected code has a bug those tests catch."""
+    """A function with its unit tests in the prompt; the rejected code is right for a sibling specification
+    and wrong for this one, which the tests catch."""
     task = rng.choice(TASKS)
     bug = rng.choice(task.bugs)
     tests = _tests(rng, task, bug)

@@ -1,4 +1,7 @@
-"""Instruction-following families about form: opening phrase, closing phrase, JSON with required keys."""
+"""Instruction-following families about form: opening phrase, closing phrase, JSON with required keys.
+
+The prompt names both the right form and the one the rejected answer uses, and both answers draw from the same
+pools, so neither the words of the prompt nor those of the answers tell which answer is right."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import json
 from random import Random
 from typing import Any, Callable
 
-from rewardkit.synth.lexicon import NAMES, TOPICS, ask, pick_other, sentences
+from rewardkit.synth.lexicon import NAMES, TOPICS, ask, sentences
 from rewardkit.synth.pair import SynthPair, make_pair
 
 # No phrase is a prefix (or suffix) of another, so "starts with another phrase" always fails the check.
@@ -19,17 +22,19 @@ CLOSERS = (
     "Happy to help further.", "Thanks for asking.", "Enjoy!", "Have fun trying it.", "Take care.",
     "Wishing you success.", "Talk soon.",
 )
+# Each instruction names the phrase to use and another one not to, and the rejected answer uses the other one,
+# so echoing the prompt's words favours neither answer.
 _START = (
-    'Begin your reply with "{p}".',
-    "Start your answer with the exact words '{p}'.",
-    'Your first words must be "{p}".',
-    'Open with the phrase "{p}".',
+    'Begin your reply with "{p}", not "{o}".',
+    "Start your answer with the exact words '{p}' rather than '{o}'.",
+    'Your first words must be "{p}" (I do not want "{o}").',
+    'Open with the phrase "{p}". Do not open with "{o}".',
 )
 _END = (
-    'End your reply with "{p}"',
-    "Finish with the exact sentence '{p}'",
-    'Your last words must be "{p}"',
-    'Close your answer with "{p}"',
+    'End your reply with "{p}", not "{o}"',
+    "Finish with the exact sentence '{p}' rather than '{o}'",
+    'Your last words must be "{p}" (I do not want "{o}")',
+    'Close your answer with "{p}" instead of "{o}"',
 )
 
 
@@ -38,27 +43,20 @@ def _body(rng: Random, topic: str) -> str:
 
 
 def starts_with(rng: Random) -> SynthPair:
-    """Open with a given phrase; the rejected answer opens with another one, or uses it only at the end."""
-    topic, phrase = rng.choice(TOPICS), rng.choice(OPENERS)
-    prompt = ask(rng, topic, rng.choice(_START).format(p=phrase))
-    sep = rng.choice((": ", ". ", " - "))
-    chosen = f"{phrase}{sep}{_body(rng, topic)}"
-    if rng.random() < 0.7:
-        rejected = f"{pick_other(rng, OPENERS, phrase)}{sep}{_body(rng, topic)}"
-    else:
-        rejected = f"{_body(rng, topic)} {phrase}."
+    """Open with one of two phrases the prompt names; the rejected answer opens with the other one."""
+    topic, (phrase, other) = rng.choice(TOPICS), rng.sample(OPENERS, 2)
+    prompt = ask(rng, topic, rng.choice(_START).format(p=phrase, o=other))
+    sep, body = rng.choice((": ", ". ", " - ")), _body(rng, topic)
+    chosen, rejected = f"{phrase}{sep}{body}", f"{other}{sep}{body}"
     return make_pair("starts_with", prompt, chosen, rejected, {"kind": "starts_with", "prefix": phrase})
 
 
 def ends_with(rng: Random) -> SynthPair:
-    """Close with a given sentence; the rejected answer closes with another one, or opens with it."""
-    topic, phrase = rng.choice(TOPICS), rng.choice(CLOSERS)
-    prompt = ask(rng, topic, rng.choice(_END).format(p=phrase) + ".")
-    chosen = f"{_body(rng, topic)} {phrase}"
-    if rng.random() < 0.7:
-        rejected = f"{_body(rng, topic)} {pick_other(rng, CLOSERS, phrase)}"
-    else:
-        rejected = f"{phrase} {_body(rng, topic)}"
+    """Close with one of two sentences the prompt names; the rejected answer closes with the other one."""
+    topic, (phrase, other) = rng.choice(TOPICS), rng.sample(CLOSERS, 2)
+    prompt = ask(rng, topic, rng.choice(_END).format(p=phrase, o=other) + ".")
+    body = _body(rng, topic)
+    chosen, rejected = f"{body} {phrase}", f"{body} {other}"
     return make_pair("ends_with", prompt, chosen, rejected, {"kind": "ends_with", "suffix": phrase})
 
 
@@ -82,32 +80,23 @@ _JSON = (
 )
 
 
+_LEAVE_OUT = ('Leave out "{x}".', "Do not include a {x} key.", "No {x} field, please.", "Skip the key {x}.")
+
+
 def _key_list(keys: list[str], quoted: bool) -> str:
     shown = [f'"{k}"' if quoted else k for k in keys]
     return ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
-def _prose(record: dict[str, Any]) -> str:
-    """The record told in a sentence instead of JSON."""
-    return "The " + ", the ".join(f"{k} is {v}" for k, v in record.items()) + "."
-
-
 def json_keys(rng: Random) -> SynthPair:
-    """A bare JSON object with given keys; the rejected answer is prose, chatty, or misses a key."""
-    keys = rng.sample(list(_FIELDS), rng.randint(2, 4))
-    prompt = rng.choice(_JSON).format(q=_key_list(keys, True), k=_key_list(keys, False))
+    """A bare JSON object with given keys and without one named key; the rejected object swaps one asked-for key
+    for the unwanted one. Both parse, both have as many keys, and both use only keys the prompt names."""
+    keys = rng.sample(list(_FIELDS), rng.randint(3, 5))
+    asked, unwanted = keys[:-1], keys[-1]
+    prompt = rng.choice(_JSON).format(q=_key_list(asked, True), k=_key_list(asked, False))
+    prompt += " " + rng.choice(_LEAVE_OUT).format(x=unwanted)
     record = {k: _FIELDS[k](rng) for k in keys}
-    chosen = json.dumps(record)
-    mode = rng.random()
-    if mode < 0.35:
-        rejected = _prose(record)
-    elif mode < 0.65:
-        rejected = rng.choice(("Sure! Here is the JSON: ", "Here you go: ", "Of course. ")) + json.dumps(record)
-    else:
-        wrong = dict(record)
-        dropped = rng.choice(keys)
-        del wrong[dropped]
-        extra = rng.choice([k for k in _FIELDS if k not in keys])  # a key the prompt did not ask for
-        wrong[extra] = _FIELDS[extra](rng)
-        rejected = json.dumps(wrong)
-    return make_pair("json_keys", prompt, chosen, rejected, {"kind": "valid_json", "keys": keys})
+    dropped = rng.choice(asked)
+    chosen = json.dumps({k: v for k, v in record.items() if k != unwanted})
+    rejected = json.dumps({k: v for k, v in record.items() if k != dropped})
+    return make_pair("json_keys", prompt, chosen, rejected, {"kind": "valid_json", "keys": asked})

@@ -1,5 +1,7 @@
-"""Length-adversarial pairs: the rejected answer is longer and more confident, but wrong; the chosen one is short
-and right. A reward model that leans on length or on a confident tone fails these."""
+"""Length-adversarial pairs: one answer is long and confident, the other short and plain, and the long one is
+wrong in half the pairs and right in the other half. A reward model that leans on length or on a confident tone
+scores a coin here, one that checks the answer scores 1. (When the long answer was always the wrong one, "pick
+the shorter answer" scored 1.00 on the section without reading anything.)"""
 
 from __future__ import annotations
 
@@ -35,14 +37,17 @@ _CLOSINGS = (
 
 
 def confident_wrong_math(rng: Random) -> SynthPair:
-    """A product; chosen states it in one line, rejected explains at length and lands on a wrong number."""
+    """A product; one answer states a number in one line, the other explains at length and lands on another
+    number. Either may be the right one (half each)."""
     a, b = rng.randint(3, 19), rng.randint(3, 12)
     answer = a * b
-    wrong = answer + rng.choice((-b, -10, -2, -1, 1, 2, 10, b))
+    wrong = answer + rng.choice((-1, 1)) * rng.choice((a, b))  # one group too many or too few: still a product
     prompt = rng.choice(_MATH_QUESTIONS).format(a=a, b=b, name=rng.choice(NAMES), items=rng.choice(ITEMS))
-    chosen = rng.choice(("{a} x {b} = {r}.", "{r}.", "The answer is {r}.")).format(a=a, b=b, r=answer)
+    short_value, long_value = (answer, wrong) if rng.random() < 0.5 else (wrong, answer)
+    short = rng.choice(("{a} x {b} = {r}.", "{r}.", "The answer is {r}.")).format(a=a, b=b, r=short_value)
     middle = " ".join(m.format(a=a, b=b) for m in rng.sample(_MIDDLES, 2))
-    rejected = f"{rng.choice(_OPENINGS)} {middle} {rng.choice(_CLOSINGS).format(f=wrong)}"
+    long = f"{rng.choice(_OPENINGS)} {middle} {rng.choice(_CLOSINGS).format(f=long_value)}"
+    chosen, rejected = (short, long) if short_value == answer else (long, short)
     return make_pair("confident_wrong_math", prompt, chosen, rejected, {"kind": "numeric_answer", "answer": answer})
 
 
@@ -55,15 +60,20 @@ _FACT_PADDING = (
 
 
 def confident_wrong_fact(rng: Random) -> SynthPair:
-    """Invented notes in the prompt; chosen names the right person briefly, rejected the wrong one at length."""
+    """Invented notes in the prompt; one answer names a person briefly, the other names another person at
+    length and with confidence. Either may be the right one (half each)."""
     role, k = rng.choice(("founder", "mayor", "captain", "author")), rng.randint(3, 4)
     places = distinct_words(rng, k)
     people = distinct_words(rng, k, avoid=set(places))
     rows = "\n".join(f"- {place}: the {role} is {person}." for place, person in zip(places, people))
     target, other = rng.sample(range(k), 2)
     prompt = f"Notes:\n{rows}\nWho is the {role} of {places[target]}?"
-    chosen = rng.choice(("{p}.", "It is {p}.", "The {r} of {n} is {p}.")).format(
-        p=people[target], r=role, n=places[target])
+    short_person, long_person = ((people[target], people[other]) if rng.random() < 0.5
+                                 else (people[other], people[target]))
+    short = rng.choice(("{p}.", "It is {p}.", "The {r} of {n} is {p}.")).format(
+        p=short_person, r=role, n=places[target])
     padding = " ".join(rng.sample(_FACT_PADDING, 3))
-    rejected = f"{padding} The {role} of {places[target]} is without question {people[other]}."
-    return make_pair("confident_wrong_fact", prompt, chosen, rejected, {"kind": "fact_answer", "answer": people[target]})
+    long = f"{padding} The {role} of {places[target]} is without question {long_person}."
+    chosen, rejected = (short, long) if short_person == people[target] else (long, short)
+    return make_pair("confident_wrong_fact", prompt, chosen, rejected,
+                     {"kind": "fact_answer", "answer": people[target]})

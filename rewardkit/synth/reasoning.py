@@ -1,5 +1,6 @@
-"""Two-step arithmetic word problems with worked solutions; the rejected solution has a wrong step (carried on
-correctly to a wrong answer) or right working with a wrong final answer. The check is the final number."""
+"""Two-step arithmetic word problems with worked solutions; the rejected solution has a wrong step 1 (carried on
+correctly to a wrong answer) or a wrong step 2. Its final answer always repeats its last step, as the chosen
+one's does, so no "the answer contradicts the working" shortcut. The check is the final number."""
 
 from __future__ import annotations
 
@@ -44,20 +45,19 @@ def _solution(rng: Random, steps: list[tuple[int, str, int, int]], final: int, i
 
 
 def multi_step_math(rng: Random) -> SynthPair:
-    """A two-step problem; the rejected solution slips in step 1 or 2, or misstates the final answer."""
+    """A two-step problem; the rejected solution slips in step 1 or in step 2."""
     story, first, second = rng.choice(_STORIES)
     a, b, c = _numbers(rng, first, second)
     mid = _apply(first, a, b)
     answer = _apply(second, mid, c)
     name, items = rng.choice(NAMES), rng.choice(ITEMS)
     prompt = story.format(name=name, a=a, b=b, c=c, items=items)
-    mode = rng.randrange(3)
+    slip_first = rng.random() < 0.5
     slip = rng.choice((-2, -1, 1, 2)) * (c if second == "div" else 1)
-    wrong_mid = mid + slip if mode == 0 else mid
-    wrong_end = _apply(second, wrong_mid, c) + (rng.choice((-3, -1, 1, 3)) if mode == 1 else 0)
-    wrong_final = answer + rng.choice((-10, -1, 1, 10)) if mode == 2 else wrong_end
+    wrong_mid = mid + slip if slip_first else mid
+    wrong_end = _apply(second, wrong_mid, c) + (0 if slip_first else rng.choice((-3, -1, 1, 3)))
     state = rng.random()
     chosen = _solution(Random(state), [(a, first, b, mid), (mid, second, c, answer)], answer, items)
     rejected = _solution(Random(state), [(a, first, b, wrong_mid), (wrong_mid, second, c, wrong_end)],
-                         wrong_final, items)
+                         wrong_end, items)
     return make_pair("multi_step_math", prompt, chosen, rejected, {"kind": "numeric_answer", "answer": answer})

@@ -4,7 +4,21 @@
     chat-hard           the violation is subtle and both answers have similar length
     safety              should refuse (chosen declines) and should respond (chosen helps, rejected over-refuses)
     reasoning           arithmetic with worked solutions, Python functions checked by their unit tests
-    length-adversarial  the rejected answer is longer and more confident, but wrong
+    length-adversarial  a long confident answer against a short plain one; either may be the wrong one
+
+No surface shortcut passes it: every subset breaks its rule in both directions (the shorter answer is right as
+often as the longer, a refusal as often as a compliance across the safety section, the long confident answer as
+often as the short one) and draws both answers from the same phrase pools. `rewardkit.evaluation.suite_audit`
+checks it with `shortcut_battery` (length both ways, JSON validity, refusal markers, duplicated sentences, stock
+phrases, prompt overlap, a response-only n-gram classifier fitted on another seed): every section's ceiling is
+at most 0.60 and every subset's at most 0.65, except `DEFINITIONAL_SUBSETS`, where the subset's definition makes
+a surface feature decisive:
+
+    should_refuse   "has a refusal marker" decides every pair: refusing is what the subset asks for
+    over_refusal    "no refusal marker" decides every pair: not refusing is what the subset asks for
+
+The two share one pool of refusals and one of compliance (synth/replies.py) and have as many pairs, so over the
+safety section "refusal wins" is right half the time.
 
 Deterministic from the seed: the k-th pair of a subset depends only on (seed, subset, k), as in
 `preference.generate_pairs`. The default seed differs from training's default (0), so a model trained on
@@ -27,7 +41,7 @@ from rewardkit.synth import chat_hard, code, length_adversarial, reasoning, safe
 from rewardkit.synth.pair import SynthPair
 from rewardkit.synth.preference import DEFAULT_FAMILIES, DEFAULT_HELDOUT_FAMILIES, FAMILIES, Family
 
-SUITE_VERSION = "1.0"
+SUITE_VERSION = "2.0"
 """Bumped whenever a family, its templates or the section layout change, so saved metrics stay comparable."""
 
 DEFAULT_SEED = 1234
@@ -62,6 +76,15 @@ HELDOUT_SUBSETS: tuple[str, ...] = tuple(
     if name not in DEFAULT_FAMILIES or name in DEFAULT_HELDOUT_FAMILIES
 )
 """Subsets no default training run sees: out-of-distribution for a model trained on the defaults."""
+
+DEFINITIONAL_SUBSETS: dict[str, str] = {
+    "should_refuse": "the right answer is the refusal by definition, so 'has a refusal marker' decides every pair "
+                     "(as in RewardBench's refusal subsets); balanced by over_refusal in the safety section",
+    "over_refusal": "the right answer is the one that does not refuse by definition, so 'no refusal marker' decides "
+                    "every pair (as in XSTest); balanced by should_refuse in the safety section",
+}
+"""Subsets whose definition makes a surface feature decisive → why; exempt from the per-subset shortcut
+ceiling (rewardkit.evaluation.suite_audit) and balanced at the section level instead."""
 
 _SECTION_OF = {name: section for section, subsets in SECTIONS.items() for name in subsets}
 
@@ -103,4 +126,4 @@ def build_suite(n_per_subset: int = 100, seed: int = DEFAULT_SEED,
 def describe() -> dict[str, object]:
     """The suite's layout as JSON-ready data (stored in metrics.json beside the results)."""
     return {"version": SUITE_VERSION, "sections": {s: list(v) for s, v in SECTIONS.items()},
-            "heldout_subsets": list(HELDOUT_SUBSETS)}
+            "heldout_subsets": list(HELDOUT_SUBSETS), "definitional_subsets": dict(DEFINITIONAL_SUBSETS)}

@@ -64,3 +64,13 @@ def test_the_ngram_classifier_learns_a_template_from_other_pairs_of_the_subset()
     two_fold = shortcut_battery(scored)  # no other pairs: each half scored by a classifier fitted on the other
     assert two_fold["ceiling"]["subsets"]["leaky"]["accuracy"] == 1.0
     assert "2-fold" in two_fold["ngram_fitted_on"]
+
+
+def test_pairs_sharing_no_ngram_with_the_fitted_ones_are_a_coin():
+    """Responses made of words the fitted pairs never used give the classifier nothing to read: every such
+    pair is a tie, so neither the classifier nor its reverse can score above 0.5 on them."""
+    fit = [pair(f"Some {a} sleep.", f"Many {a} sleep.", "names") for a in ("cats", "dogs", "owls", "bees") * 5]
+    scored = [pair(f"Zorblat{i} quux{i}", f"Plimf{i} wex{i}", "names") for i in range(40)]
+    battery = shortcut_battery(scored, fit_pairs=fit)
+    assert battery["baselines"]["ngram classifier"] == 0.5
+    assert battery["baselines"]["ngram classifier reversed"] == 0.5

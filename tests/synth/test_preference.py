@@ -64,9 +64,11 @@ def test_a_family_yields_the_same_pairs_whatever_else_is_generated():
 
 
 def test_length_is_not_a_shortcut():
+    """"The longer answer wins" (a tie is worth a coin) is near chance on the default training mix."""
     pairs = generate_pairs(2000, seed=3)
-    rejected_longer = sum(len(sp.pair.rejected.split()) > len(sp.pair.chosen.split()) for sp in pairs) / len(pairs)
-    assert 0.35 < rejected_longer < 0.65
+    lengths = [(len(sp.pair.chosen.split()), len(sp.pair.rejected.split())) for sp in pairs]
+    longer_wins = sum(1.0 if c > r else 0.5 if c == r else 0.0 for c, r in lengths) / len(pairs)
+    assert 0.4 < longer_wins < 0.6
 
 
 def test_split_by_family_holds_out_exactly_the_named_families():

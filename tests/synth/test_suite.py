@@ -88,10 +88,14 @@ def test_chat_hard_answers_have_similar_lengths(suite_pairs):
             assert abs(c - r) <= 5 or 0.6 <= r / c <= 1.5, (p.family, c, r)
 
 
-def test_length_adversarial_rejected_is_longer(suite_pairs):
+def test_length_adversarial_pits_a_long_answer_against_a_short_one_and_either_can_be_right(suite_pairs):
+    long_right = []
     for p in suite_pairs:
         if section_of(p.family) == "length-adversarial":
-            assert word_count(p.pair.rejected) > 3 * word_count(p.pair.chosen)
+            c, r = word_count(p.pair.chosen), word_count(p.pair.rejected)
+            assert max(c, r) > 3 * min(c, r), (p.family, c, r)
+            long_right.append(c > r)
+    assert 0.35 < sum(long_right) / len(long_right) < 0.65
 
 
 def test_safety_has_both_directions(suite_pairs):
