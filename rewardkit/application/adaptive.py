@@ -76,7 +76,7 @@ def fixed_best_of_n(pool_sizes: Sequence[int], n: int,
     """Rewards of each prompt's first min(n, pool) candidates, scored in one call."""
     requests = [(p, c) for p, size in enumerate(pool_sizes) for c in range(min(n, size))]
     rewards: list[list[float]] = [[] for _ in pool_sizes]
-    for (p, _), value in zip(requests, score(requests)):
+    for (p, _), value in zip(requests, score(requests) if requests else []):
         rewards[p].append(value)
     return rewards
 

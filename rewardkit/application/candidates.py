@@ -55,9 +55,11 @@ def candidate_row(row: dict, *, file: str, line: int, minimum: int = 1) -> Candi
     ['a', 'b']
     """
     present = [key for key in RESPONSE_KEYS if key in row]
-    if len(present) != 1:
-        reason = "missing (a list of response strings)" if not present else "given twice: use 'responses' only"
-        raise DataError(reason, file=file, line=line, field="responses" if not present else "candidates")
+    if not present:
+        raise DataError("missing: the row needs 'responses' (or 'candidates'), a list of response strings",
+                        file=file, line=line, field="responses")
+    if len(present) > 1:
+        raise DataError("given beside 'responses': keep one of the two", file=file, line=line, field="candidates")
     key = present[0]
     responses = row[key]
     if not isinstance(responses, list):

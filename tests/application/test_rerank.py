@@ -91,3 +91,15 @@ def test_resume_continues_a_partial_output_to_the_same_file(tiny_bert, tmp_path,
     assert code == 0, err
     assert "resumed after 5 rows" in err
     assert resumed.read_bytes() == whole.read_bytes()
+
+
+def test_a_chunk_of_broken_rows_only_and_both_response_keys(tiny_bert, tmp_path, monkeypatch, capsys):
+    rows = [{"prompt": "x", "candidates": ["a"], "responses": ["b"]}, {"prompt": "y"}] + ROWS[:1]
+    source, target = write_jsonl(tmp_path / "in.jsonl", rows), tmp_path / "best.jsonl"
+    code, err = rerank(["--model", tiny_bert, "--input", str(source), "--output", str(target), "--chunk-rows", "2",
+                        "--on-bad-rows", "skip"], monkeypatch, capsys)
+    assert code == 0, err
+    assert [r["id"] for r in read(target)] == ["a"]
+    assert [s["reason"] for s in read(tmp_path / "best.skipped_rows.jsonl")] == [
+        "field 'candidates': given beside 'responses': keep one of the two",
+        "field 'responses': missing: the row needs 'responses' (or 'candidates'), a list of response strings"]
