@@ -21,6 +21,8 @@ LAYERS = (
     ("rewardkit.families", "rewardkit"),
     ("rewardkit.evaluation",),
     ("rewardkit.scale",),
+    # rerank, annotate and their adaptive Best-of-N budget: they write through scale's resumable output.
+    ("rewardkit.application",),
     ("rewardkit.serving", "rewardkit.client", "rewardkit.integrations"),
     ("rewardkit.cli",),
 )

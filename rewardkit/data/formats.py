@@ -415,3 +415,13 @@ def detect_format(row: Mapping[str, Any], *, file: str | None = None, line: int 
         file=file,
         line=line,
     )
+
+
+def conversation_field(row: Mapping[str, Any], key: str = "prompt", *, file: str | None = None,
+                       line: int | None = None) -> Conversation:
+    """A row's prompt field, a string (one user turn) or {role, content} messages, checked as pair formats check it.
+
+    >>> conversation_field({"prompt": "Hi"})
+    (Message(role='user', content='Hi'),)
+    """
+    return _Row(row, file, line).conversation(key)

@@ -17,7 +17,6 @@ it as done).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -28,9 +27,7 @@ from rewardkit.data.loaders import bad_row, check_bad_row_policy
 from rewardkit.data.schemas import Sample, as_conversation
 from rewardkit.errors import DataError
 from rewardkit.models.base import RewardModel
-
-SKIPPED_MARKER = "__rewardkit_skipped_row__"
-"""Key of the line that holds a skipped row's place in OUTPUT.partial (never in OUTPUT)."""
+from rewardkit.scale.partial_output import append_chunks, finish, marker_line, partial_path
 
 
 @dataclass
@@ -125,24 +122,6 @@ def _annotated(row: dict, rewards: Sequence[float]) -> dict:
     return {**row, "reward_chosen": rewards[0], "reward_rejected": rewards[1], "margin": rewards[0] - rewards[1]}
 
 
-_MARKER_LINE = f'{{"{SKIPPED_MARKER}"'
-"""How a skipped row's marker line starts in OUTPUT.partial."""
-
-
-def _complete_lines(partial: Path) -> tuple[int, int]:
-    """(rows already in a .partial file, how many of them are skipped rows' markers); a torn last line (killed
-    mid-write) is cut off."""
-    if not partial.exists():
-        return 0, 0
-    data = partial.read_bytes()
-    keep = data.rfind(b"\n") + 1
-    if keep != len(data):
-        with partial.open("r+b") as handle:
-            handle.truncate(keep)
-    done = data[:keep]
-    return done.count(b"\n"), done.startswith(_MARKER_LINE.encode()) + done.count(b"\n" + _MARKER_LINE.encode())
-
-
 def count_rows(path: str) -> int:
     with open(path, "rb") as handle:
         return sum(1 for raw in handle if raw.strip())
@@ -169,7 +148,7 @@ def score_chunk(model: RewardModel, chunk: Sequence[InputRow], batch_size: int) 
     lines, position = [], 0
     for item in chunk:
         if item.bad is not None:
-            lines.append(json.dumps({SKIPPED_MARKER: item.bad.record()}, ensure_ascii=False) + "\n")
+            lines.append(marker_line(item.bad.record()))
             continue
         rewards = scores.rewards[position : position + len(item.samples)]
         position += len(item.samples)
@@ -182,56 +161,28 @@ def score_chunk(model: RewardModel, chunk: Sequence[InputRow], batch_size: int) 
 
 def write_scored(scored_chunks: Callable[[int], Iterable[ScoredChunk]], output_path: str, *, resume: bool = False,
                  on_rows=None) -> ScoreReport:
-    """Append `scored_chunks(rows already done)` to OUTPUT.partial in order; rename it to OUTPUT at the end
-    (moving skipped rows' marker lines out into OUTPUT's .skipped_rows.jsonl sibling).
+    """Append `scored_chunks(rows already done)` to OUTPUT.partial in order; make OUTPUT of it at the end
+    (skipped rows' marker lines go to OUTPUT's .skipped_rows.jsonl sibling): rewardkit.scale.partial_output.
 
     Any engine (local, Ray) plugs in here, so all share the output, resume and progress rules.
     """
-    output, partial = Path(output_path), Path(f"{output_path}.partial")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    resumed, pending_skipped = _complete_lines(partial) if resume else (0, 0)
-    report = ScoreReport(resumed_rows=resumed)
-    if not resume:
-        partial.unlink(missing_ok=True)
-    with partial.open("a", encoding="utf-8") as sink:
-        for scored in scored_chunks(report.resumed_rows):
-            sink.write(scored.text)
-            sink.flush()
-            report.rows += scored.rows
-            report.pairs += scored.pairs
-            report.singles += scored.singles
-            report.truncated += scored.truncated
-            report.diverged += scored.diverged
-            pending_skipped += scored.skipped
-            if on_rows:
-                on_rows(scored.rows)
-        os.fsync(sink.fileno())
-    if pending_skipped:
-        report.skipped, report.skipped_path = _move_skipped_rows(partial, output)
-    os.replace(partial, output)
+    output, partial = Path(output_path), partial_path(output_path)
+    report = ScoreReport()
+
+    def count(scored: ScoredChunk) -> None:
+        report.rows += scored.rows
+        report.pairs += scored.pairs
+        report.singles += scored.singles
+        report.truncated += scored.truncated
+        report.diverged += scored.diverged
+        report.skipped += scored.skipped
+        if on_rows:
+            on_rows(scored.rows)
+
+    report.resumed_rows, resumed_skipped = append_chunks(scored_chunks, partial, resume=resume, on_chunk=count)
+    report.skipped += resumed_skipped
+    report.skipped_path = finish(partial, output, skipped=report.skipped > 0)
     return report
-
-
-def skipped_rows_path(output: Path) -> Path:
-    """scored.jsonl → scored.skipped_rows.jsonl."""
-    return output.with_name(f"{output.stem}.skipped_rows.jsonl")
-
-
-def _move_skipped_rows(partial: Path, output: Path) -> tuple[int, str]:
-    """Marker lines of `partial` go to the skipped-rows file (one streaming pass; both files atomic)."""
-    from rewardkit.atomic import atomic_file
-
-    count, target = 0, skipped_rows_path(output)
-    with partial.open("r", encoding="utf-8") as source, atomic_file(target) as skipped, \
-            atomic_file(partial.with_name(partial.name + ".rows")) as kept:
-        for line in source:
-            if line.startswith(_MARKER_LINE):
-                skipped.write(json.dumps(json.loads(line)[SKIPPED_MARKER], ensure_ascii=False) + "\n")
-                count += 1
-            else:
-                kept.write(line)
-    os.replace(partial.with_name(partial.name + ".rows"), partial)
-    return count, str(target)
 
 
 def score_jsonl(model: RewardModel, input_path: str, output_path: str, *, batch_size: int = 32,

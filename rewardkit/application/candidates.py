@@ -1,0 +1,106 @@
+"""Rows of several responses to one prompt, as rerank and annotate read them, in blocks fixed by file position.
+
+A row:
+
+    {"prompt": "Name a prime." | [{"role": "user", "content": "..."}, ...],
+     "responses": ["2", "4", ...],          # or "candidates": [...] (one of the two)
+     ...any other fields}                   # passed through to the output rows
+
+A row that is not of this form raises a DataError naming file, line and field, or under on_bad_rows=skip
+becomes a `BadRow` that holds its place (rewardkit.scale.partial_output).
+
+Rows are read in blocks of `block_rows` rows counted from the first row of the file. A resumed run restarts at
+the start of the block it stopped in and drops the rows already written, so every block is scored with the
+same neighbours as in an uninterrupted run: same batches, same floats, same adaptive budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from rewardkit.data.formats import conversation_field
+from rewardkit.data.jsonl import BadRow, iter_jsonl, json_type_name
+from rewardkit.data.loaders import bad_row
+from rewardkit.data.schemas import Conversation, Sample
+from rewardkit.errors import DataError
+
+RESPONSE_KEYS = ("responses", "candidates")
+"""Where a row keeps its responses; either name, not both."""
+
+
+@dataclass
+class CandidateRow:
+    """One input row: its prompt and responses, or why it is skipped."""
+
+    row: dict | None
+    prompt: Conversation = ()
+    responses: list[str] = field(default_factory=list)
+    key: str = "responses"
+    """The field that held the responses (left out of output rows)."""
+    bad: BadRow | None = None
+
+    def sample(self, index: int) -> Sample:
+        return Sample(self.prompt, self.responses[index])
+
+    def passed_through(self) -> dict:
+        """The row without its responses: the fields every output row keeps."""
+        return {k: v for k, v in self.row.items() if k != self.key}
+
+
+def candidate_row(row: dict, *, file: str, line: int, minimum: int = 1) -> CandidateRow:
+    """The row's prompt and responses (at least `minimum`); a DataError naming the field otherwise.
+
+    >>> candidate_row({"prompt": "Hi", "candidates": ["a", "b"]}, file="f", line=1).responses
+    ['a', 'b']
+    """
+    present = [key for key in RESPONSE_KEYS if key in row]
+    if not present:
+        raise DataError("missing: the row needs 'responses' (or 'candidates'), a list of response strings",
+                        file=file, line=line, field="responses")
+    if len(present) > 1:
+        raise DataError("given beside 'responses': keep one of the two", file=file, line=line, field="candidates")
+    key = present[0]
+    responses = row[key]
+    if not isinstance(responses, list):
+        raise DataError(f"must be a list of strings, got {json_type_name(responses)}", file=file, line=line,
+                        field=key)
+    for index, text in enumerate(responses):
+        if not isinstance(text, str):
+            raise DataError(f"must be a string, got {json_type_name(text)}", file=file, line=line,
+                            field=f"{key}[{index}]")
+    if len(responses) < minimum:
+        raise DataError(f"has {len(responses)} responses; at least {minimum} needed", file=file, line=line,
+                        field=key)
+    return CandidateRow(row, conversation_field(row, "prompt", file=file, line=line), responses, key)
+
+
+def _checked(row: dict | BadRow, file: str, line: int, minimum: int, on_bad_rows: str) -> CandidateRow:
+    if isinstance(row, BadRow):
+        return CandidateRow(None, bad=row)
+    try:
+        return candidate_row(row, file=file, line=line, minimum=minimum)
+    except DataError as err:
+        if on_bad_rows != "skip":
+            raise
+        return CandidateRow(row, bad=bad_row(line, err, row))
+
+
+Block = tuple[int, list[CandidateRow]]
+"""(how many of the block's first rows are already written, the block's rows)."""
+
+
+def blocks(path: str, block_rows: int, skip: int = 0, *, minimum: int = 1,
+           on_bad_rows: str = "error") -> Iterator[Block]:
+    """The blocks of `block_rows` rows that hold row `skip` and every row after it (see the module docstring)."""
+    first = skip - skip % block_rows
+    block: list[CandidateRow] = []
+    for index, (line, row) in enumerate(iter_jsonl(path, on_bad_rows)):
+        if index < first:
+            continue
+        block.append(_checked(row, path, line, minimum, on_bad_rows))
+        if len(block) == block_rows:
+            yield max(0, skip - (index + 1 - block_rows)), block
+            block = []
+    if block and skip < index + 1:  # a last block already written whole is not read again
+        yield max(0, skip - (index + 1 - len(block))), block

@@ -1,0 +1,52 @@
+"""`rewardkit annotate`: several responses per prompt → chosen/rejected pairs (TRL format) by reward."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def annotate(
+    model: str = typer.Option(..., "--model", help="Saved rewardkit model folder, or any HF sequence-classification "
+                              "RM."),
+    input: Path = typer.Option(..., "--input", help='JSONL rows {"prompt": str | messages, "responses": [str, ...]} '
+                               "(two or more); other fields are kept."),
+    output: Path = typer.Option(..., "--output", help="JSONL of prompt/chosen/rejected pairs with score_chosen, "
+                                "score_rejected and margin (written atomically, on completion)."),
+    mode: str = typer.Option("best-worst", help="best-worst: one pair per prompt, best over worst | margin: every "
+                             "pair whose reward gap exceeds --margin."),
+    margin: Optional[float] = typer.Option(None, help="Smallest reward gap kept (--mode margin)."),
+    batch_size: int = typer.Option(32, help="Samples per forward pass (batched by length)."),
+    chunk_rows: int = typer.Option(512, help="Rows per chunk: scored together."),
+    resume: bool = typer.Option(False, help="Continue an interrupted run from OUTPUT.partial."),
+    on_bad_rows: str = typer.Option("error", help="error: stop at a broken row, naming it | skip: leave it out, "
+                                    "count it, write it with its reason to OUTPUT.skipped_rows.jsonl."),
+) -> None:
+    """Turn each prompt's responses into preference pairs ranked by the reward model."""
+    from rich.console import Console
+
+    import rewardkit
+    from rewardkit.application.annotate import annotate_jsonl
+    from rewardkit.cli.progress import row_progress
+    from rewardkit.errors import ConfigError, DataError
+    from rewardkit.scale.batch_scoring import count_rows
+
+    if not input.exists():
+        raise DataError("file not found", file=str(input))
+    if chunk_rows < 1 or batch_size < 1:
+        raise ConfigError("--chunk-rows and --batch-size must be at least 1")
+    console = Console(stderr=True)
+    reward_model = rewardkit.load(model)
+    with row_progress(console, "annotating", count_rows(str(input))) as advance:
+        report = annotate_jsonl(reward_model, str(input), str(output), mode=mode, margin=margin,
+                                batch_size=batch_size, block_rows=chunk_rows, resume=resume, on_bad_rows=on_bad_rows,
+                                on_rows=advance)
+    console.print(f"{report.pairs} pairs from {report.rows + report.resumed_rows - report.skipped} prompts"
+                  + (f" (resumed after {report.resumed_rows} rows)" if report.resumed_rows else "")
+                  + f"; {report.ties} ties (all responses scored the same) gave no pair"
+                  + (f", {report.below_margin} prompts had no gap above {margin}" if mode == "margin" else "")
+                  + f"; {report.truncated} responses truncated to the model's max length → {output}")
+    if report.skipped:
+        console.print(f"{report.skipped} broken rows skipped, each with its reason → {report.skipped_path}")

@@ -1,0 +1,52 @@
+"""OUTPUT.partial: torn lines cut on resume, markers counted, and a run killed while finishing finishes again."""
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from rewardkit.scale.partial_output import append_chunks, complete_lines, finish, marker_line, skipped_rows_path
+
+
+def test_complete_lines_cuts_a_torn_line_and_counts_markers(tmp_path):
+    partial = tmp_path / "out.jsonl.partial"
+    partial.write_text(marker_line({"line": 1}) + '{"a": 1}\n' + marker_line({"line": 3}) + '{"a": 4', encoding="utf-8")
+    assert complete_lines(partial) == (3, 2)
+    assert partial.read_text(encoding="utf-8").endswith('"line": 3}}\n')
+
+
+def test_append_resumes_after_the_rows_done_and_discards_without_resume(tmp_path):
+    partial = tmp_path / "out.jsonl.partial"
+    partial.write_text('{"a": 0}\n{"a": 1}\n{"a"', encoding="utf-8")
+    seen = []
+
+    def chunks(done):
+        seen.append(done)
+        return [SimpleNamespace(text=f'{{"a": {done}}}\n')]
+
+    assert append_chunks(chunks, partial, resume=True) == (2, 0)
+    assert partial.read_text(encoding="utf-8") == '{"a": 0}\n{"a": 1}\n{"a": 2}\n'
+    append_chunks(chunks, partial, resume=False)
+    assert seen == [2, 0] and partial.read_text(encoding="utf-8") == '{"a": 0}\n'
+
+
+def test_a_run_killed_while_finishing_finishes_again_to_the_same_files(tmp_path, monkeypatch):
+    partial, output = tmp_path / "out.jsonl.partial", tmp_path / "out.jsonl"
+    partial.write_text('{"a": 1}\n' + marker_line({"line": 2, "reason": "bad"}) + '{"a": 3}\n', encoding="utf-8")
+    real_unlink = Path.unlink
+
+    def killed(self, *args, **kwargs):
+        if self == partial:
+            raise KeyboardInterrupt  # the moment between writing OUTPUT and deleting the .partial file
+        return real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", killed)
+    with pytest.raises(KeyboardInterrupt):
+        finish(partial, output, skipped=True, expand=lambda line: line.replace("a", "b"))
+    assert partial.exists() and complete_lines(partial) == (3, 1)
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    assert finish(partial, output, skipped=True, expand=lambda line: line.replace("a", "b")) == str(
+        skipped_rows_path(output))
+    assert output.read_text(encoding="utf-8") == '{"b": 1}\n{"b": 3}\n' and not partial.exists()
+    assert [json.loads(x) for x in skipped_rows_path(output).read_text().splitlines()] == [{"line": 2, "reason": "bad"}]
