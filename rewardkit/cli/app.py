@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from rewardkit.cli import export, quickstart, score, serve, suite, train
+from rewardkit.cli import explain, export, quickstart, score, serve, suite, train
 from rewardkit.cli import eval as eval_
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app.command("export")(export.export)
 app.command("eval")(eval_.eval_)
 app.command("suite")(suite.suite)
 app.command("serve")(serve.serve)
+app.command("explain")(explain.explain)
 
 
 def main() -> None:

@@ -259,9 +259,10 @@ class MultiObjectiveRewardModel:
 def _backbone(path: str, trust_remote_code: bool):
     from transformers import AutoModel
 
-    from rewardkit.models.hf import check_local_folder
+    from rewardkit.models.hf import _quiet_transformers, check_local_folder
 
     check_local_folder(path)
+    _quiet_transformers()
     try:
         return AutoModel.from_pretrained(path, use_safetensors=True, trust_remote_code=trust_remote_code,
                                          dtype="float32")
