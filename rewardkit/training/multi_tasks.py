@@ -121,6 +121,13 @@ def gated_margins(weights: torch.Tensor, chosen: torch.Tensor, rejected: torch.T
     return (weights * (chosen - rejected)).sum(-1)
 
 
+def gate_loss(module: GateModule, prompts: torch.Tensor, chosen: torch.Tensor, rejected: torch.Tensor):
+    """(−log σ(β · Σ_a g_a(p)·(v'_a(chosen) − v'_a(rejected))) averaged, {"accuracy"}), β = exp(log_scale)."""
+    margins = gated_margins(module(prompts), chosen, rejected)
+    loss = losses.bradley_terry(module.log_scale.exp() * margins, torch.zeros_like(margins))
+    return loss, {"accuracy": (margins > 0).float().mean().detach()}
+
+
 class MultiObjectiveTask:
     data_stats: LoadStats | None = None
 
@@ -207,10 +214,7 @@ class MultiObjectiveTask:
     def loss(self, module, indices):
         index = list(indices)
         data = self.train_pairs
-        margins = gated_margins(module(data["prompts"][index]), data["chosen"][index], data["rejected"][index])
-        beta = module.log_scale.exp()
-        loss = losses.bradley_terry(beta * margins, torch.zeros_like(margins))
-        return loss, {"accuracy": (margins > 0).float().mean().detach()}
+        return gate_loss(module, data["prompts"][index], data["chosen"][index], data["rejected"][index])
 
     def evaluate(self) -> dict[str, float]:
         if not self.eval_pairs:
