@@ -212,7 +212,7 @@ class MultiObjectiveTask:
         return [1] * len(self.train_pairs["prompts"])
 
     def loss(self, module, indices):
-        index = list(indices)
+        index = torch.as_tensor(list(indices))
         data = self.train_pairs
         return gate_loss(module, data["prompts"][index], data["chosen"][index], data["rejected"][index])
 
