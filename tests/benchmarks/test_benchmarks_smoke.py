@@ -91,3 +91,14 @@ def test_serve_load(tiny_bert, capsys):
     long = figures["workloads"]["long"]
     assert long["errors"] == 0 and long["runs"]["ours"][0]["requests"] > 0 and long["offline_samples_per_s"] > 0
     printed_ratio(capsys)
+
+
+def test_multi_objective(tiny_bert, tmp_path, capsys):
+    import multi_objective
+
+    figures = multi_objective.main(["--backbone", tiny_bert, "--ratings", "40", "--pairs", "40", "--heldout", "20",
+                                    "--max-length", "48", "--peer-steps", "2", "--gate-epochs", "1", "--work",
+                                    str(tmp_path), "--no-save"])
+    assert 0 <= figures["ours"]["accuracy"] <= 1 and set(figures["peer"]["pearson"]) == set(figures["ours"]["pearson"])
+    printed = printed_ratio(capsys)
+    assert "embeddings cached" in printed
