@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> dict:
     ours_cold = train_seconds(ours, work / "ours")
     ours_warm = train_seconds(ours, work / "ours")
     peer_seconds = train_seconds(peer, work / "peer")
-    figures = {"settings": vars(args), "seconds": {"peer": peer_seconds, "ours_cold": ours_cold, "ours_warm": ours_warm},
+    seconds = {"peer": peer_seconds, "ours_cold": ours_cold, "ours_warm": ours_warm}
+    figures = {"settings": vars(args), "seconds": seconds,
                "ours": heldout_figures(work / "ours" / "model", data, list(ATTRIBUTES)),
                "peer": heldout_figures(work / "peer" / "model", data, list(ATTRIBUTES))}
     figures["ratio"] = peer_seconds / ours_cold
