@@ -77,7 +77,7 @@ def decorrelation(values: Tensor, verbosity: Tensor, target: float) -> dict[str,
     exactly 0 on the reference set (the full margin below the target is left for new data).
 
     >>> d = decorrelation(torch.tensor([1.0, 2.0, 3.0, 5.0]), torch.tensor([1.0, 2.0, 3.0, 4.0]), 0.03)
-    >>> round(d["lambda"], 4), round(d["corr_before"], 3), abs(d["corr_after"]) < 1e-9
+    >>> round(d["lambda"], 4), round(d["corr_before"], 3), abs(d["corr_after"]) < 1e-6
     (1.3, 0.983, True)
     """
     before = pearson(values, verbosity)
