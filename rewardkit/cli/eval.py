@@ -32,6 +32,8 @@ def eval_(
                                     "(count it and write it with its reason to OUT/skipped_rows.jsonl)."),
     rules: Optional[str] = typer.Option(None, "--combine", help="Rule rewards added to each model's, e.g. \"0.8*rm + "
                                           "0.2*format\" (rules: format, answer, length, reasoning)."),
+    ratings: Optional[str] = typer.Option(None, "--ratings", help="Held-out attribute ratings (HelpSteer2 or "
+                                          "UltraFeedback rows): per-attribute Pearson and Spearman with CIs."),
 ) -> None:
     """Pairwise accuracy with bootstrap CIs per section, length bias, calibration and Best-of-N; the first
     model's figures (and, with several models, accuracy against cost) go into DIR/report.html."""
@@ -62,10 +64,19 @@ def eval_(
                                                 batch_size=batch_size, console=console, label=name,
                                                 strict_rows=strict_rows, on_bad_rows=on_bad_rows,
                                                 prior_data=prior_data)
+        if ratings or getattr(reward_model, "family", None) == "multi":
+            from rewardkit.evaluation.attributes import suite_attribute_metrics
+
+            results[name].metrics["attributes"] = suite_attribute_metrics(reward_model, suite, ratings, n=n, seed=seed,
+                                                                          batch_size=batch_size)
     first = results[next(iter(results))]
     metrics, report = combine(results, rewardkit.__version__)
     write_outputs(out, metrics, report, first.arrays)
     print_table(report, console=Console())
+    if "attributes" in first.metrics:
+        from rewardkit.evaluation.attributes import print_attribute_table
+
+        print_attribute_table(first.metrics["attributes"], Console())
     _print_rows(first.metrics["suite"].get("rows"), first.bad_rows, out, console)
     console.print(f"metrics → {out / 'metrics.json'}   report → {out / 'report.html'}")
     for name, result in results.items():

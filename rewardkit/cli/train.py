@@ -11,11 +11,11 @@ import typer
 def train(
     overrides: Optional[List[str]] = typer.Argument(None, help="key=value overrides of any config key."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file of config keys."),
-    family: Optional[str] = typer.Option(None, "--family", "--kind", help="scalar | implicit | process "
-                                         "(rewardkit.families)."),
+    family: Optional[str] = typer.Option(None, "--family", "--kind", help="scalar | implicit | process | "
+                                         "multi (rewardkit.families)."),
     objective: Optional[str] = typer.Option(
         None, help="scalar: bt | bt-margin | scaled-bt | regression; implicit: dpo; process: implicit-ce | "
-                   "implicit-dpo | step-bce. Default: the family's first."),
+                   "implicit-dpo | step-bce; multi: armo. Default: the family's first."),
     data: Optional[str] = typer.Option(None, help="Training data: .jsonl, local dataset file/folder or hub id."),
     eval_data: Optional[str] = typer.Option(None, help="Held-out data in the same format."),
     backbone: Optional[str] = typer.Option(None, help="Backbone folder or hub id ('minilm' = shipped default; "
@@ -27,6 +27,10 @@ def train(
     chosen_key: Optional[str] = typer.Option(None, help="Custom key of the chosen response (OpenRLHF style)."),
     rejected_key: Optional[str] = typer.Option(None, help="Custom key of the rejected response."),
     prompt_key: Optional[str] = typer.Option(None, help="Custom key of the prompt."),
+    pairs: Optional[str] = typer.Option(None, "--pairs", help="multi: preference pairs for the gate (--data holds "
+                                        "the attribute ratings)."),
+    init: Optional[str] = typer.Option(None, "--init", help="scalar pairwise objectives: start from this trained "
+                                       "scalar model (e.g. a regression model) instead of a new head."),
 ) -> None:
     """Train a reward model. Precedence: --config YAML < options < key=value overrides."""
     import json
@@ -42,7 +46,7 @@ def train(
     cfg = load_train_config(
         str(config) if config else None, overrides or [], family=family, objective=objective, data=data,
         eval_data=eval_data, backbone=backbone, reference=reference, chosen_key=chosen_key, rejected_key=rejected_key,
-        prompt_key=prompt_key,
+        prompt_key=prompt_key, pairs=pairs, init=init,
     )
     console.print(f"training {cfg.family}/{cfg.objective} on {cfg.data} → {out}")
     task = build_task(cfg)

@@ -2,7 +2,7 @@
 
     >>> from rewardkit import families
     >>> families.names()
-    ['implicit', 'process', 'scalar']
+    ['implicit', 'multi', 'process', 'scalar']
 """
 
 from rewardkit.families.registry import (

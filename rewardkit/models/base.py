@@ -23,15 +23,18 @@ class Scores:
     """How many samples were cut to fit the model's max length."""
     truncated_items: list[bool] | None = None
     """Per sample: was it cut to fit the model's max length (None when the family does not say)."""
+    weights: dict[str, list[float]] | None = None
+    """Per-attribute gating weights (multi-objective models): reward = Σ_a weights[a] · attributes[a]."""
 
     def select(self, start: int, stop: int) -> "Scores":
         """The scores of samples start … stop-1 (a server's micro-batch split back into its requests)."""
         def part(values):
             return None if values is None else list(values[start:stop])
+        def columns(values):
+            return None if values is None else {k: v[start:stop] for k, v in values.items()}
         flags = part(self.truncated_items)
-        return Scores(self.rewards[start:stop],
-                      None if self.attributes is None else {k: v[start:stop] for k, v in self.attributes.items()},
-                      part(self.steps), part(self.texts), sum(flags) if flags is not None else 0, flags)
+        return Scores(self.rewards[start:stop], columns(self.attributes), part(self.steps), part(self.texts),
+                      sum(flags) if flags is not None else 0, flags, columns(self.weights))
 
     def __len__(self) -> int:
         return len(self.rewards)

@@ -8,7 +8,7 @@ train_config.json records only the keys that applied.
 Family keys, by family and objective (defaults and meaning: the dataclass named on the right):
 
     scalar    bt | bt-margin | scaled-bt       data_format prompt_key chosen_key rejected_key margin_key
-                                               strict_rows on_bad_rows centering lora_rank lora_alpha
+                                               strict_rows on_bad_rows centering lora_rank lora_alpha init
                                                (training/scalar_recipe.py: PairwiseOptions, pair_data.PairKeys)
     scalar    regression                       attributes on_bad_rows lora_rank lora_alpha
                                                (training/scalar_recipe.py: RegressionOptions)
@@ -20,6 +20,10 @@ Family keys, by family and objective (defaults and meaning: the dataclass named 
                                                (training/process_tasks.py: ImplicitPrmOptions)
     process   step-bce                         step_separator step_aggregation synthetic_traces
                                                (training/process_tasks.py: StepOptions)
+    multi     armo                             pairs eval_pairs attributes ratings_format heads ridge_alpha
+                                               head_steps pooling gate_hidden temperature gate_learning_rate
+                                               verbosity_attribute verbosity_target cache_dir, and the pair keys
+                                               (training/multi_tasks.py: MultiObjectiveOptions)
 
 Loop keys (every family): the fields of TrainConfig.
 """
@@ -38,7 +42,7 @@ from rewardkit.errors import ConfigError
 @dataclass
 class TrainConfig:
     family: str = "scalar"
-    """Reward-model family to train: scalar | implicit | process (rewardkit.families)."""
+    """Reward-model family to train: scalar | implicit | process | multi (rewardkit.families)."""
     objective: str = ""
     """What the family trains on, by name (table above); empty: the family's first objective."""
     backbone: str = "minilm"

@@ -81,10 +81,11 @@ def parameter_groups(module: torch.nn.Module, config: TrainConfig) -> list[dict]
     embeddings frozen when `freeze_embeddings`. Empty groups are left out."""
     from transformers import PreTrainedModel
 
-    network = next(m for m in module.modules() if isinstance(m, PreTrainedModel))
-    if config.freeze_embeddings:
+    network = next((m for m in module.modules() if isinstance(m, PreTrainedModel)), None)
+    if config.freeze_embeddings and network is not None:
         network.get_input_embeddings().requires_grad_(False)
-    in_base = {id(p) for p in network.base_model.parameters()}
+    # a module without a transformers network (a gate on cached embeddings) is all head
+    in_base = {id(p) for p in network.base_model.parameters()} if network is not None else set()
     no_decay = undecayed(module)
     trainable = [p for p in module.parameters() if p.requires_grad]
     groups = []

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from rewardkit.data.formats import HELPSTEER2_ATTRIBUTES
 from rewardkit.data.loaders import load_rated
+from rewardkit.errors import ConfigError
 from rewardkit.models import scalar
 from rewardkit.models.adapters import add_adapters
 from rewardkit.models.defaults import resolve_backbone
@@ -27,6 +28,9 @@ class PairwiseOptions(PairKeys):
     into the saved model (models/adapters.py); 0: full fine-tuning."""
     lora_alpha: float = 16.0
     """LoRA scaling α (the update is scaled by α / rank)."""
+    init: str = ""
+    """A trained scalar model folder to start from instead of a new head on `backbone` (HelpSteer2-Preference's
+    recipe: a regression model on attribute ratings, whose helpfulness output is its reward)."""
 
 
 @dataclass
@@ -56,11 +60,28 @@ def build_pairwise_task(config, options: PairwiseOptions) -> PairTask:
     """A new head on `config.backbone` trained with the pairwise loss named `config.objective`."""
     objective = pair_objective(config.objective)
     train, evaluation, stats = load_pair_splits(config, options)
-    model = scalar.build(resolve_backbone(config.backbone), max_length=config.max_length, seed=config.seed)
+    if config.objective == "scaled-bt":
+        check_strengths(train, config.data, options.margin_key)
+    if options.init:
+        model = scalar.load(options.init, max_length=config.max_length)
+    else:
+        model = scalar.build(resolve_backbone(config.backbone), max_length=config.max_length, seed=config.seed)
     with_lora(model, options, config.seed)
     task = PairTask(model, train, evaluation, objective, centering=options.centering)
     task.data_stats = stats
     return task
+
+
+def check_strengths(pairs, source: str, margin_key: str) -> None:
+    """Scaled BT weighs each pair by its preference strength: pairs without one would weigh 0 and train nothing,
+    so they are an error naming the first such pair."""
+    missing = [i for i, pair in enumerate(pairs) if pair.margin is None]
+    if missing:
+        first = pairs[missing[0]]
+        where = f"id {first.id}" if first.id else f"training pair {missing[0] + 1}"
+        raise ConfigError(f"{source}: scaled-bt weighs each pair by its preference strength, but {len(missing)} of "
+                          f"{len(pairs)} training pairs have none (first: {where}); give a strength in '{margin_key}' "
+                          "(or HelpSteer2-Preference's preference_strength), or use objective bt")
 
 
 def build_regression_task(config, options: RegressionOptions) -> RatingTask:

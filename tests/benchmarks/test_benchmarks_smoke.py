@@ -158,3 +158,14 @@ def test_trl_and_rewardkit_read_the_same_tokens_on_smollm2():
     encoder = ChatEncoder(tokenizer, max_length=4096)
     assert theirs == [encoder.encode(s).input_ids for sp in pairs for s in sp.pair.samples()]
     assert min(len(ids) for ids in theirs) > 60
+
+
+def test_multi_objective(tiny_bert, tmp_path, capsys):
+    import multi_objective
+
+    figures = multi_objective.main(["--backbone", tiny_bert, "--ratings", "40", "--pairs", "40", "--heldout", "20",
+                                    "--max-length", "48", "--peer-steps", "2", "--gate-epochs", "1", "--work",
+                                    str(tmp_path), "--no-save"])
+    assert 0 <= figures["ours"]["accuracy"] <= 1 and set(figures["peer"]["pearson"]) == set(figures["ours"]["pearson"])
+    printed = printed_ratio(capsys)
+    assert "embeddings cached" in printed

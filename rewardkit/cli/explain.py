@@ -1,0 +1,80 @@
+"""`rewardkit explain`: take rewards apart, per row, into attribute values, gate weights and contributions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def explain(
+    model: str = typer.Option(..., "--model", help="A model whose scores carry attributes (multi, or a scalar "
+                              "regression model with several outputs)."),
+    input: Path = typer.Option(..., "--input", help="JSONL of pairs or {prompt, response} rows."),
+    output: Optional[Path] = typer.Option(None, "--output", help="Write JSONL (each row plus its explanations) "
+                                          "instead of printing tables."),
+    weights: Optional[str] = typer.Option(None, "--weights", help="Steer the gate, e.g. safety:2,verbosity:0 "
+                                          "(factors) or safety:=0.5 (a fixed weight)."),
+    limit: int = typer.Option(20, help="Rows printed as tables (all rows go to --output)."),
+    batch_size: int = typer.Option(32, help="Samples per forward pass."),
+) -> None:
+    """Per row: the reward, and for each attribute its value, its gate weight and its contribution (weight ×
+    value; the contributions sum to the reward)."""
+    import json
+
+    from rich.console import Console
+
+    import rewardkit
+    from rewardkit.atomic import atomic_file
+    from rewardkit.data.jsonl import iter_jsonl
+    from rewardkit.errors import ConfigError, DataError
+    from rewardkit.scale.batch_scoring import row_samples
+
+    if not input.exists():
+        raise DataError("file not found", file=str(input))
+    reward_model = rewardkit.load(model, **({"weights": weights} if weights else {}))
+    rows = [(line, row) for line, row in iter_jsonl(str(input))]
+    samples = [row_samples(row, file=str(input), line=line) for line, row in rows]
+    flat = [s for found, _ in samples for s in found]
+    scores = reward_model.score(flat, batch_size=batch_size)
+    if scores.attributes is None:
+        raise ConfigError(f"{model} gives one number per sample and no attributes to explain")
+    explained = [explanation(scores, i) for i in range(len(flat))]
+    console, at = Console(), 0
+    records = []
+    for (line, row), (found, _) in zip(rows, samples):
+        parts = explained[at: at + len(found)]
+        at += len(found)
+        records.append({**row, "explanations": parts})
+        if output is None and len(records) <= limit:
+            print_explanation(console, line, parts)
+    if output is not None:
+        with atomic_file(output) as handle:
+            handle.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+        Console(stderr=True).print(f"explained {len(records)} rows → {output}")
+
+
+def explanation(scores, index: int) -> dict:
+    """{"reward", "attributes": {name: {"value", "weight", "contribution"}}} of sample `index` (weight and
+    contribution None when the model has no gate)."""
+    attributes = {}
+    for name, values in scores.attributes.items():
+        weight = scores.weights[name][index] if scores.weights else None
+        value = values[index]
+        contribution = None if weight is None else weight * value
+        attributes[name] = {"value": value, "weight": weight, "contribution": contribution}
+    return {"reward": scores.rewards[index], "attributes": attributes}
+
+
+def print_explanation(console, line: int, parts: list[dict]) -> None:
+    from rich.table import Table
+
+    labels = ["response"] if len(parts) == 1 else ["chosen", "rejected"]
+    for label, part in zip(labels, parts):
+        table = Table("attribute", "value", "weight", "contribution",
+                      title=f"line {line} {label}: reward {part['reward']:.3f}")
+        for name, entry in part["attributes"].items():
+            table.add_row(name, f"{entry['value']:.3f}", *("" if entry[k] is None else f"{entry[k]:.3f}"
+                                                           for k in ("weight", "contribution")))
+        console.print(table)
