@@ -22,6 +22,7 @@ BUILTIN: dict[str, str] = {
     "scalar": "rewardkit.families.scalar",
     "implicit": "rewardkit.families.implicit",
     "process": "rewardkit.families.process",
+    "judge": "rewardkit.families.judge",
 }
 """Family name → the module defining its record as `FAMILY`. Adding a built-in family is adding a line here."""
 

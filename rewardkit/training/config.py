@@ -20,6 +20,9 @@ Family keys, by family and objective (defaults and meaning: the dataclass named 
                                                (training/process_tasks.py: ImplicitPrmOptions)
     process   step-bce                         step_separator step_aggregation synthetic_traces
                                                (training/process_tasks.py: StepOptions)
+    judge     cloud                            critique_weight critique_tokens chosen_critique_key
+                                               rejected_critique_key template
+                                               (training/judge_tasks.py: CloudOptions)
 
 Loop keys (every family): the fields of TrainConfig.
 """
@@ -38,7 +41,7 @@ from rewardkit.errors import ConfigError
 @dataclass
 class TrainConfig:
     family: str = "scalar"
-    """Reward-model family to train: scalar | implicit | process (rewardkit.families)."""
+    """Reward-model family to train: scalar | implicit | process | judge (rewardkit.families)."""
     objective: str = ""
     """What the family trains on, by name (table above); empty: the family's first objective."""
     backbone: str = "minilm"
