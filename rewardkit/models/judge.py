@@ -230,8 +230,9 @@ def pair_judgement_from_rewards(rewards: Sequence[float], texts: Sequence[str] |
     stats.ties += sum(m == 0 and not b for m, b in zip(margins, bad))
     joined = [f"[chosen]\n{texts[2 * i]}\n\n[rejected]\n{texts[2 * i + 1]}" for i in range(len(margins))] if texts \
         else []
-    return PairJudgement(margins, [0.0 if math.isnan(c) else c for c in chosen],
-                         [0.0 if math.isnan(r) else r for r in rejected], bad, joined)
+    # an unscored pair is 0 vs 0 (so its margin is 0: wrong in accuracy), flagged, and not counted as a tie
+    return PairJudgement(margins, [0.0 if b else c for b, c in zip(bad, chosen)],
+                         [0.0 if b else r for b, r in zip(bad, rejected)], bad, joined)
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
