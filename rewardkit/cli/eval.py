@@ -55,6 +55,10 @@ def eval_(
     check_suite(suite, data, row_rules=strict_rows or on_bad_rows != "error", prior_data=prior_data)
     console = Console(stderr=True)
     judge = judge_options(backend, base_url, template, judge_option or [])
+    if judge and not any(name.startswith("judge:") for name in model):
+        from rewardkit.errors import ConfigError
+
+        raise ConfigError("--backend, --base-url, --template and --judge-option apply to judge specs (judge:KIND)")
     results = {}
     for name in _unique_names(model):
         reward_model = build_model(name.split("#")[0], policy, reference, beta, judge)
@@ -99,10 +103,9 @@ def build_model(name: str, policy: Optional[str], reference: Optional[str], beta
     """A spec (implicit:dpo, process:implicit, judge:pairwise...) built over policy / reference / β (and, for a
     judge spec, the judge options), else `rewardkit.load`."""
     from rewardkit import families
-    from rewardkit.errors import ConfigError
 
-    if judge and not name.startswith("judge:"):
-        raise ConfigError(f"--backend, --base-url, --template and --judge-option apply to judge specs, not to {name}")
+    if not name.startswith("judge:"):
+        return families.from_name(name, policy=policy, reference=reference, beta=beta)
     return families.from_name(name, policy=policy, reference=reference, beta=beta, **(judge or {}))
 
 
