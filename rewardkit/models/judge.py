@@ -28,7 +28,7 @@ import numpy as np
 
 from rewardkit.atomic import atomic_dir
 from rewardkit.data.schemas import PreferencePair, Sample
-from rewardkit.errors import ConfigError, ModelLoadError
+from rewardkit.errors import ConfigError
 from rewardkit.models.backends import Generator, Usage, make_backend
 from rewardkit.models.base import Scores
 from rewardkit.models.hf import MANIFEST
@@ -308,28 +308,10 @@ def backend_for(options: JudgeOptions) -> Generator:
     return make_backend(options.backend, options.model, base_url=options.base_url, batch_size=options.batch_size)
 
 
-def build_judge(options: JudgeOptions, backend: Generator | None = None):
-    """The judge of `options.kind` (cloud: rewardkit.models.cloud)."""
+def build_judge(options: JudgeOptions, backend: Generator | None = None) -> Judge:
+    """The pairwise, rubric or reasoning judge `options` describe (cloud: rewardkit.models.cloud.build_cloud)."""
     if options.kind == "pairwise":
         return PairwiseJudge(options, backend)
     if options.kind in ("rubric", "reasoning"):
         return PointwiseJudge(options, backend)
-    from rewardkit.models.cloud import build_cloud
-
-    return build_cloud(options)
-
-
-def load(path: str, **overrides):
-    """A saved judge: its options from rewardkit.json (a trained cloud model also has weights there)."""
-    from rewardkit.models.hf import read_manifest
-
-    manifest = read_manifest(path)
-    if manifest.get("family") != "judge":
-        raise ModelLoadError(f"{path}: rewardkit.json does not describe a judge")
-    overrides.pop("max_length", None)  # judges bound what they generate with max_tokens
-    options = JudgeOptions.from_dict({**manifest.get("options", {}), **overrides}, source=f"{path}/{MANIFEST}")
-    if options.kind == "cloud":
-        from rewardkit.models.cloud import load_cloud
-
-        return load_cloud(path, options)
-    return build_judge(options)
+    raise ConfigError("a cloud judge is a trained LM with a head: rewardkit.models.cloud builds and loads it")

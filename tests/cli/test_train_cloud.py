@@ -40,8 +40,8 @@ def test_cloud_training_moves_the_reward_the_labelled_way(tmp_path, monkeypatch,
     before = margins(untrained, ROWS)
     out = tmp_path / "cloud"
     code, _, err = run(["train", "--kind", "judge", "--objective", "cloud", "--data", str(data), "--backbone",
-                        backbone, "--out", str(out), "max_steps=25", "batch_size=3", "eval_fraction=0",
-                        "learning_rate=0.003", "warmup_ratio=0", "max_length=96", "critique_tokens=4",
+                        backbone, "--out", str(out), "max_steps=12", "batch_size=3", "eval_fraction=0",
+                        "learning_rate=0.005", "warmup_ratio=0", "max_length=64", "critique_tokens=4",
                         "critique_weight=0.5"], monkeypatch, capsys)
     assert code == 0, err
     model = rewardkit.load(str(out / "model"))

@@ -171,3 +171,18 @@ def test_a_saved_judge_loads_with_its_options(tmp_path, monkeypatch):
     loaded = families.load(str(folder))
     assert isinstance(loaded, PointwiseJudge) and loaded.options.max_tokens == 12
     assert loaded.score([Sample.from_text("q", "a")]).rewards == [5.0]
+
+
+def test_rewardkit_score_writes_the_reasoning(tmp_path, monkeypatch):
+    from rewardkit.scale.batch_scoring import score_jsonl
+    from tests.helpers import write_jsonl
+
+    judge = PointwiseJudge(JudgeOptions(kind="reasoning"),
+                           Scripted(lambda p, k: "<rubric>needs 4</rubric><score>8</score>" if "\n4\n" in p
+                                    else "<rubric>needs 4</rubric><score>2</score>"))
+    source = write_jsonl(tmp_path / "in.jsonl", [{"prompt": "2+2?", "chosen": "4", "rejected": "5"},
+                                                 {"prompt": "2+2?", "response": "4"}])
+    score_jsonl(judge, str(source), str(tmp_path / "out.jsonl"))
+    pair, single = [__import__("json").loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert pair["margin"] == 6.0 and pair["judge_text_rejected"].endswith("<score>2</score>")
+    assert single["reward"] == 8.0 and single["judge_text"].startswith("<rubric>needs 4</rubric>")

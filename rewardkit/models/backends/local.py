@@ -15,7 +15,7 @@ import torch
 
 from rewardkit.data.chat import render_plain
 from rewardkit.data.schemas import as_conversation
-from rewardkit.models.backends import Usage, as_messages, check_sampling
+from rewardkit.models.backends.base import Usage, as_messages, check_sampling
 from rewardkit.models.seeding import seeded
 
 

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
 from rewardkit.errors import ConfigError, RewardkitError
-from rewardkit.models.backends import Usage, as_messages, check_sampling
+from rewardkit.models.backends.base import Usage, as_messages, check_sampling
 
 
 class GenerationError(RewardkitError):
