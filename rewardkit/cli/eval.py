@@ -25,6 +25,15 @@ def eval_(
     policy: Optional[str] = typer.Option(None, help="Policy LM for specs (default smollm2)."),
     reference: Optional[str] = typer.Option(None, help="Reference LM for specs."),
     beta: Optional[float] = typer.Option(None, help="β for specs (default: the kind's own)."),
+    backend: Optional[str] = typer.Option(None, help="judge specs: transformers (local LM, default) | openai "
+                                          "(an OpenAI-compatible server at --base-url)."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="judge specs, openai backend: the server URL "
+                                           "up to /v1; --policy names the served model (default: the first)."),
+    template: Optional[Path] = typer.Option(None, "--template", help="judge specs: a prompt template file "
+                                            "replacing the kind's default (rewardkit/models/judge_templates)."),
+    judge_option: Optional[List[str]] = typer.Option(None, "--judge-option", help="judge specs: KEY=VALUE of "
+                                                     "rewardkit.models.judge.JudgeOptions (samples, temperature, "
+                                                     "max_tokens, rubric, timeout, ...); repeatable."),
     batch_size: int = typer.Option(32, help="Samples per scoring call."),
     strict_rows: bool = typer.Option(False, "--strict-rows", help="Pairs file: stop at a pair whose "
                                      "conversations diverge before the final responses (default: keep, count)."),
@@ -53,9 +62,14 @@ def eval_(
 
         parse_combination(rules)  # a bad spec fails before any model is built
     console = Console(stderr=True)
+    judge = judge_options(backend, base_url, template, judge_option or [])
+    if judge and not any(name.startswith("judge:") for name in model):
+        from rewardkit.errors import ConfigError
+
+        raise ConfigError("--backend, --base-url, --template and --judge-option apply to judge specs (judge:KIND)")
     results = {}
     for name in _unique_names(model):
-        reward_model = build_model(name.split("#")[0], policy, reference, beta)
+        reward_model = build_model(name.split("#")[0], policy, reference, beta, judge)
         if rules is not None:
             from rewardkit.models.combined import combined
 
@@ -72,6 +86,7 @@ def eval_(
     first = results[next(iter(results))]
     metrics, report = combine(results, rewardkit.__version__)
     write_outputs(out, metrics, report, first.arrays)
+    _write_judgements(out, results, console)
     print_table(report, console=Console())
     if "attributes" in first.metrics:
         from rewardkit.evaluation.attributes import print_attribute_table
@@ -104,11 +119,49 @@ def _unique_names(models: List[str]) -> list[str]:
     return names
 
 
-def build_model(name: str, policy: Optional[str], reference: Optional[str], beta: Optional[float]):
-    """A spec (implicit:dpo, process:implicit...) built over policy / reference / β, else `rewardkit.load`."""
+def build_model(name: str, policy: Optional[str], reference: Optional[str], beta: Optional[float],
+                judge: Optional[dict] = None):
+    """A spec (implicit:dpo, process:implicit, judge:pairwise...) built over policy / reference / β (and, for a
+    judge spec, the judge options), else `rewardkit.load`."""
     from rewardkit import families
 
-    return families.from_name(name, policy=policy, reference=reference, beta=beta)
+    if not name.startswith("judge:"):
+        return families.from_name(name, policy=policy, reference=reference, beta=beta)
+    return families.from_name(name, policy=policy, reference=reference, beta=beta, **(judge or {}))
+
+
+def judge_options(backend: Optional[str], base_url: Optional[str], template: Optional[Path],
+                  pairs: List[str]) -> dict:
+    """The judge options given on the command line (typed by JudgeOptions' annotations)."""
+    from rewardkit.models.judge import JudgeOptions
+    from rewardkit.training.config import _typed, parse_overrides
+
+    values = parse_overrides(pairs)
+    values.update({k: v for k, v in (("backend", backend), ("base_url", base_url),
+                                     ("template", str(template) if template else None)) if v is not None})
+    known = set(JudgeOptions.__dataclass_fields__) - {"kind"}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        from rewardkit.errors import ConfigError
+
+        raise ConfigError(f"unknown judge option(s) {unknown}; known: {', '.join(sorted(known))}")
+    return _typed(JudgeOptions, values)
+
+
+def _write_judgements(out: Path, results: dict, console) -> None:
+    """OUT/judgements.jsonl (or judgements-N.jsonl for the N-th model): each judge's text per pair."""
+    import json
+
+    from rewardkit.atomic import atomic_file
+
+    for index, (name, result) in enumerate(results.items()):
+        if not result.judgements:
+            continue
+        path = out / ("judgements.jsonl" if index == 0 else f"judgements-{index + 1}.jsonl")
+        with atomic_file(path) as handle:
+            for row in result.judgements:
+                handle.write(json.dumps({"model": name, **row}, ensure_ascii=False) + "\n")
+        console.print(f"{name}: judge texts per pair → {path}")
 
 
 def _evaluate_with_progress(model, suite: str, *, console, label: str, **options):

@@ -12,10 +12,10 @@ def train(
     overrides: Optional[List[str]] = typer.Argument(None, help="key=value overrides of any config key."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file of config keys."),
     family: Optional[str] = typer.Option(None, "--family", "--kind", help="scalar | implicit | process | "
-                                         "multi (rewardkit.families)."),
+                                         "multi | judge (rewardkit.families)."),
     objective: Optional[str] = typer.Option(
         None, help="scalar: bt | bt-margin | scaled-bt | regression; implicit: dpo; process: implicit-ce | "
-                   "implicit-dpo | step-bce; multi: armo. Default: the family's first."),
+                   "implicit-dpo | step-bce; multi: armo; judge: cloud. Default: the family's first."),
     data: Optional[str] = typer.Option(None, help="Training data: .jsonl, local dataset file/folder or hub id."),
     eval_data: Optional[str] = typer.Option(None, help="Held-out data in the same format."),
     backbone: Optional[str] = typer.Option(None, help="Backbone folder or hub id ('minilm' = shipped default; "

@@ -8,7 +8,8 @@ from typing import Any
 
 from rewardkit.evaluation.suite_eval import EvalResult
 
-REPORT_KEYS = ("accuracy", "sections", "rewardbench", "calibration", "length_bias", "best_of_n", "shortcuts")
+REPORT_KEYS = ("accuracy", "sections", "rewardbench", "calibration", "length_bias", "best_of_n", "shortcuts", "judge",
+               "null_model")
 """The first model's metrics that report.html draws."""
 
 
@@ -42,12 +43,23 @@ def card_figures(metrics: dict[str, Any]) -> dict[str, float]:
     return figures
 
 
+def model_row(name: str, metrics: dict[str, Any]) -> dict[str, Any]:
+    """One model's line of the cost/accuracy table: accuracy and costs, plus (when measured) the null-model win
+    rate and a judge's unparseable rate and position consistency."""
+    judge = metrics.get("judge", {})
+    return {"name": name, "accuracy": headline(metrics), "parameters": metrics.get("parameters"),
+            "ms_per_pair": metrics.get("ms_per_pair"),
+            "generated_tokens_per_pair": metrics.get("generated_tokens_per_pair"),
+            "null_model_win_rate": metrics.get("null_model", {}).get("win_rate"),
+            "unparseable_rate": judge.get("unparseable_rate"),
+            "position_consistency": judge.get("position_consistency")}
+
+
 def combine(results: dict[str, EvalResult], version: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(metrics.json content, report metrics): the first model's metrics at the top level, plus a "models"
     cost/accuracy table and, with several models, every model's metrics under "by_model"."""
     first_name, first = next(iter(results.items()))
-    models = [{"name": name, "accuracy": headline(r.metrics), "parameters": r.metrics.get("parameters"),
-               "ms_per_pair": r.metrics.get("ms_per_pair")} for name, r in results.items()]
+    models = [model_row(name, r.metrics) for name, r in results.items()]
     metrics = {"rewardkit_version": version, "model": first_name, **first.metrics, "models": models}
     if len(results) > 1:
         metrics["by_model"] = {name: r.metrics for name, r in results.items()}

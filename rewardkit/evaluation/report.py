@@ -40,8 +40,13 @@ class ReportMetrics(TypedDict, total=False):
     shortcuts: dict[str, Any]
     """`shortcuts.shortcut_battery` output: the shortcut ceiling beside each section's accuracy."""
     models: list[dict[str, Any]]
-    """Several models, each {"name", "accuracy", "parameters", "ms_per_pair"} (costs may be None):
-    the accuracy-vs-cost Pareto plot, drawn when two or more models have a cost."""
+    """Several models, each {"name", "accuracy", "parameters", "ms_per_pair", "generated_tokens_per_pair", …}
+    (comparison.model_row; costs may be None): the accuracy-vs-cost Pareto plot, drawn when two or more models
+    have a cost."""
+    judge: dict[str, Any]
+    """A generative judge's `judge_report()`: unparseable rate, position consistency, ties, backend usage."""
+    null_model: dict[str, Any]
+    """`null_model.null_model_summary` output: how often a constant structured non-answer wins."""
 
 
 REPORT_ARRAYS: dict[str, str] = {
@@ -125,10 +130,31 @@ def summary_rows(metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
         rows.append(("Brier (T=1 → fitted)", f"{before['brier']:.3f} → {after['brier']:.3f}"))
     if "length_bias" in metrics:
         rows += _length_rows(metrics["length_bias"])
+    rows += _judge_rows(metrics)
     if "best_of_n" in metrics:
         b = {key: values[-1] for key, values in metrics["best_of_n"].items()}
         rows.append((f"Best-of-{b['n']} picked / oracle / random", f"{b['picked']:.3f} / {b['oracle']:.3f} / {b['random']:.3f}"))
         rows.append((f"Best-of-{b['n']} regret, win rate", f"{b['regret']:.3f}, {b['win_rate']:.3f}"))
+    return rows
+
+
+def _judge_rows(metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A judge's parsing, consistency and cost rows, and the null-model win rate (any model)."""
+    rows = []
+    judge = metrics.get("judge")
+    if judge:
+        rows.append(("Judge unparseable rate", f"{judge['unparseable_rate']:.3f} ({judge['unparseable_outputs']} of "
+                     f"{judge['outputs']} outputs; {judge['unparseable_pairs']} pairs counted wrong, not as ties)"))
+        if "position_consistency" in judge:
+            rows.append(("Judge position consistency (A/B swap)", f"{judge['position_consistency']:.3f}"))
+        rows.append(("Judge ties (count as wrong)", f"{judge['tie_rate']:.3f}"))
+        usage, pairs = judge["usage"], max(judge["pairs"], 1)
+        rows.append(("Judge cost per pair", f"{usage['generated_tokens'] / pairs:.1f} generated tokens, "
+                     f"{usage['seconds'] / pairs:.2f} s ({judge['backend']}: {judge['generator']})"))
+    null = metrics.get("null_model")
+    if null:
+        rows.append(("Null-model win rate (constant non-answer)", f"{null['win_rate']:.3f} (n={null['n']}, ties "
+                     f"{null['tie_rate']:.3f}, unparseable {null['unparseable']})"))
     return rows
 
 
@@ -213,9 +239,11 @@ def print_table(metrics: ReportMetrics | Mapping[str, Any], console: Any = None)
         table.add_row(label, value)
     console.print(table)
     if metrics.get("models"):
-        models = Table("model", "accuracy", "parameters", "ms/pair")
+        models = Table("model", "accuracy", "parameters", "ms/pair", "gen. tokens/pair", "null-model wins")
         for m in metrics["models"]:
-            models.add_row(str(m["name"]), f"{m['accuracy']:.3f}", _number(m.get("parameters")), _number(m.get("ms_per_pair")))
+            models.add_row(str(m["name"]), f"{m['accuracy']:.3f}", _number(m.get("parameters")),
+                           _number(m.get("ms_per_pair")), _number(m.get("generated_tokens_per_pair")),
+                           _number(m.get("null_model_win_rate")))
         console.print(models)
 
 

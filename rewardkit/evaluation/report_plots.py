@@ -140,19 +140,25 @@ def human_number(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _log_axis(ax: Any) -> None:
-    """Log x axis labelled with plain compact numbers and no crowded minor labels."""
+def _log_axis(ax: Any, symmetric: bool = False) -> None:
+    """Log x axis labelled with plain compact numbers and no crowded minor labels; `symmetric`: linear near 0
+    (symlog), for a cost some models do not spend at all."""
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
-    ax.set_xscale("log")
+    if symmetric:
+        ax.set_xscale("symlog", linthresh=1.0)
+    else:
+        ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: human_number(v)))
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def pareto_axes(models: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
     """(cost key, axis label) for each cost that two or more models report."""
-    costs = (("parameters", "parameters"), ("ms_per_pair", "ms per pair"))
-    return [(key, label) for key, label in costs if sum(m.get(key) is not None for m in models) >= 2]
+    costs = (("parameters", "parameters"), ("ms_per_pair", "ms per pair"),
+             ("generated_tokens_per_pair", "generated tokens per pair"))
+    return [(key, label) for key, label in costs if sum(m.get(key) is not None for m in models) >= 2
+            and (key != "generated_tokens_per_pair" or any(m.get(key) for m in models))]
 
 
 def pareto(models: Sequence[Mapping[str, Any]]) -> bytes:
@@ -170,7 +176,7 @@ def pareto(models: Sequence[Mapping[str, Any]]) -> bytes:
             ax.annotate(str(m["name"]), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
         front = _pareto_front(cost, acc)
         ax.step(cost[front], acc[front], where="post", color=CHOSEN, linewidth=1.2, label="Pareto front")
-        _log_axis(ax)
+        _log_axis(ax, symmetric=key == "generated_tokens_per_pair")  # scalar models generate 0 tokens
         ax.margins(x=0.25, y=0.12)
         ax.set(xlabel=f"{label} (log scale)", ylabel="accuracy", title=f"Accuracy vs {label}")
         ax.legend(fontsize=8, loc="lower right")

@@ -37,6 +37,8 @@ class EvalResult:
     arrays: dict[str, list[float]] = field(default_factory=dict)
     bad_rows: list = field(default_factory=list)
     """Broken rows of a pairs file skipped under on_bad_rows="skip" (data.jsonl.BadRow), to write out."""
+    judgements: list[dict] = field(default_factory=list)
+    """A generative judge's text per pair ({"id", "subset", "margin", "unparseable", "text"}), to write out."""
 
 
 @dataclass
@@ -105,13 +107,56 @@ def _calibration(margins: np.ndarray) -> dict[str, Any]:
 
 def score_pairs(model: RewardModel, pairs: Sequence[PreferencePair], batch_size: int = 64,
                 on_progress: OnProgress | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """(chosen rewards, rejected rewards, cost) where cost has ms_per_pair, parameters and truncated."""
+    """(chosen rewards, rejected rewards, cost) where cost has ms_per_pair, parameters, truncated and
+    generated_tokens_per_pair (0 for a model that generates nothing). A generative judge (a model with
+    `compare_pairs`) judges the pairs itself; its report (unparseable rate, position consistency, usage) is
+    returned under cost["judge"] and its texts under cost["judgements"]."""
+    if hasattr(model, "compare_pairs"):
+        return _judge_pairs(model, pairs, batch_size, on_progress)
     samples = [s for p in pairs for s in p.samples()]
     scored = score_samples(model, samples, batch_size, on_progress)
     rewards = np.asarray(scored.rewards, dtype=float)
     cost = {"ms_per_pair": 1000.0 * scored.seconds / max(len(pairs), 1), "parameters": model.parameter_count(),
-            "truncated": scored.truncated}
+            "truncated": scored.truncated, "generated_tokens_per_pair": 0.0}
     return rewards[0::2], rewards[1::2], cost
+
+
+def _judge_pairs(model, pairs: Sequence[PreferencePair], batch_size: int,
+                 on_progress: OnProgress | None) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """`model.compare_pairs` in chunks, timed, with the judge's counters reset first."""
+    model.reset_stats()
+    chosen, rejected, judgements = [], [], []
+    start = time.perf_counter()
+    for at in range(0, len(pairs), batch_size):
+        chunk = list(pairs[at: at + batch_size])
+        judged = model.compare_pairs(chunk)
+        chosen += judged.chosen_rewards
+        rejected += judged.rejected_rewards
+        judgements += [{"id": p.id, "subset": p.subset, "margin": m, "unparseable": bad, "text": text}
+                       for p, m, bad, text in zip(chunk, judged.margins, judged.unparseable,
+                                                  judged.texts or [None] * len(chunk))]
+        if on_progress is not None:
+            on_progress(len(chosen), len(pairs))
+    seconds = time.perf_counter() - start
+    report = model.judge_report()
+    n = max(len(pairs), 1)
+    cost = {"ms_per_pair": 1000.0 * seconds / n, "parameters": model.parameter_count(), "truncated": 0,
+            "generated_tokens_per_pair": report["usage"]["generated_tokens"] / n, "judge": report,
+            "judgements": judgements}
+    return np.asarray(chosen, dtype=float), np.asarray(rejected, dtype=float), cost
+
+
+def null_model_section(model: RewardModel, pairs: Sequence[PreferencePair], batch_size: int = 64) -> dict[str, Any]:
+    """The model on `null_model.null_model_pairs(pairs)`: how often the constant non-answer wins."""
+    from rewardkit.evaluation.null_model import null_model_pairs, null_model_summary
+
+    null_pairs = null_model_pairs(pairs)
+    if hasattr(model, "compare_pairs"):
+        model.reset_stats()
+        judged = model.compare_pairs(null_pairs)
+        return null_model_summary(judged.margins, judged.unparseable)
+    chosen, rejected, _ = score_pairs(model, null_pairs, batch_size)
+    return null_model_summary(chosen - rejected)
 
 
 def pair_arrays(chosen: np.ndarray, rejected: np.ndarray, pairs: Sequence[PreferencePair]) -> dict[str, list[float]]:
@@ -126,8 +171,9 @@ def evaluate_pairs(model: RewardModel, pairs: Sequence[PreferencePair], *, secti
                    seed: int = 0) -> EvalResult:
     """Score `pairs` and build `pairwise_metrics` plus the cost entries."""
     chosen, rejected, cost = score_pairs(model, pairs, batch_size, on_progress)
+    judgements = cost.pop("judgements", [])
     metrics = {**pairwise_metrics(chosen, rejected, pairs, section_of, heldout, seed), **cost}
-    return EvalResult(metrics, pair_arrays(chosen, rejected, pairs))
+    return EvalResult(metrics, pair_arrays(chosen, rejected, pairs), judgements=judgements)
 
 
 def best_of_n_on_traces(model: RewardModel, n_problems: int = 60, per_problem: int = 8, seed: int = 1234,
@@ -167,9 +213,14 @@ def evaluate_verifiable(model: RewardModel, n_per_subset: int = 100, seed: int |
     result.metrics["shortcuts"] = shortcut_battery(pairs, section_of=suite.section_of, seed=seed,
                                                    fit_pairs=[sp.pair for sp in suite.build_suite(n_per_subset,
                                                                                                   seed + 1)])
-    result.metrics["best_of_n"] = best_of_n_on_traces(model, bon_problems, seed=seed, batch_size=batch_size)
-    result.metrics["best_of_n_source"] = (f"{bon_problems} synthetic arithmetic problems x 8 solutions "
-                                          "(process_suite); utility 1 when the final answer is right")
+    result.metrics["null_model"] = null_model_section(model, pairs, batch_size)
+    if getattr(model, "generative", False):  # 8 generations per problem: too dear to run by default
+        result.metrics["best_of_n_source"] = ("skipped for a generative judge (cost); score a Best-of-N set with "
+                                              "`rewardkit score` and a pointwise judge")
+    else:
+        result.metrics["best_of_n"] = best_of_n_on_traces(model, bon_problems, seed=seed, batch_size=batch_size)
+        result.metrics["best_of_n_source"] = (f"{bon_problems} synthetic arithmetic problems x 8 solutions "
+                                              "(process_suite); utility 1 when the final answer is right")
     result.metrics["suite"] = {"name": "verifiable", **suite.describe(), "seed": seed, "n_per_subset": n_per_subset,
                                "pairs": len(pairs), "length_unit": "words"}
     if needs_reference_answer(model):
@@ -194,6 +245,7 @@ def evaluate_pair_file(model: RewardModel, path: str, *, batch_size: int = 64,
     pairs = list(source)
     result = evaluate_pairs(model, pairs, batch_size=batch_size, on_progress=on_progress, seed=seed)
     result.metrics["shortcuts"] = shortcut_battery(pairs, seed=seed)
+    result.metrics["null_model"] = null_model_section(model, pairs, batch_size)
     result.metrics["suite"] = {"name": "file", "path": str(path), "pairs": len(pairs), "seed": seed,
                                "version": None, "length_unit": "words", "rows": source.stats.summary()}
     result.bad_rows = source.stats.bad_rows

@@ -23,6 +23,7 @@ BUILTIN: dict[str, str] = {
     "implicit": "rewardkit.families.implicit",
     "process": "rewardkit.families.process",
     "multi": "rewardkit.families.multi",
+    "judge": "rewardkit.families.judge",
 }
 """Family name → the module defining its record as `FAMILY`. Adding a built-in family is adding a line here."""
 

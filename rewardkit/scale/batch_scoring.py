@@ -116,10 +116,14 @@ def _chunks(path: str, rows_per_chunk: int, skip: int, rules: RowRules = RowRule
         yield chunk
 
 
-def _annotated(row: dict, rewards: Sequence[float]) -> dict:
+def _annotated(row: dict, rewards: Sequence[float], texts: Sequence[str] | None = None) -> dict:
+    """The row plus its rewards, and a judge's critique / reasoning text (`judge_text`, `judge_text_chosen`,
+    `judge_text_rejected`) when the model writes one."""
     if len(rewards) == 1:
-        return {**row, "reward": rewards[0]}
-    return {**row, "reward_chosen": rewards[0], "reward_rejected": rewards[1], "margin": rewards[0] - rewards[1]}
+        return {**row, "reward": rewards[0], **({"judge_text": texts[0]} if texts else {})}
+    extra = {"judge_text_chosen": texts[0], "judge_text_rejected": texts[1]} if texts else {}
+    return {**row, "reward_chosen": rewards[0], "reward_rejected": rewards[1], "margin": rewards[0] - rewards[1],
+            **extra}
 
 
 def count_rows(path: str) -> int:
@@ -151,8 +155,9 @@ def score_chunk(model: RewardModel, chunk: Sequence[InputRow], batch_size: int) 
             lines.append(marker_line(item.bad.record()))
             continue
         rewards = scores.rewards[position : position + len(item.samples)]
+        texts = scores.texts[position : position + len(item.samples)] if scores.texts else None
         position += len(item.samples)
-        lines.append(json.dumps(_annotated(item.row, rewards), ensure_ascii=False) + "\n")
+        lines.append(json.dumps(_annotated(item.row, rewards, texts), ensure_ascii=False) + "\n")
     sizes = [len(item.samples) for item in chunk if item.bad is None]
     return ScoredChunk("".join(lines), len(chunk), sizes.count(2), sizes.count(1),
                        scores.truncated if scores else 0, sum(item.diverged for item in chunk),

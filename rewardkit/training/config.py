@@ -24,6 +24,9 @@ Family keys, by family and objective (defaults and meaning: the dataclass named 
                                                head_steps pooling gate_hidden temperature gate_learning_rate
                                                verbosity_attribute verbosity_target cache_dir, and the pair keys
                                                (training/multi_tasks.py: MultiObjectiveOptions)
+    judge     cloud                            critique_weight critique_tokens chosen_critique_key
+                                               rejected_critique_key template
+                                               (training/judge_tasks.py: CloudOptions)
 
 Loop keys (every family): the fields of TrainConfig.
 """
@@ -42,7 +45,7 @@ from rewardkit.errors import ConfigError
 @dataclass
 class TrainConfig:
     family: str = "scalar"
-    """Reward-model family to train: scalar | implicit | process | multi (rewardkit.families)."""
+    """Reward-model family to train: scalar | implicit | process | multi | judge (rewardkit.families)."""
     objective: str = ""
     """What the family trains on, by name (table above); empty: the family's first objective."""
     backbone: str = "minilm"

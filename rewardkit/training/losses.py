@@ -78,3 +78,28 @@ def masked_step_bce(logits: Tensor, labels: Tensor) -> Tensor:
         return logits.sum() * 0.0
     per_step = F.binary_cross_entropy_with_logits(logits, labels.clamp(min=0).to(logits.dtype), reduction="none")
     return (per_step * mask).sum() / mask.sum()
+
+
+def masked_token_nll(logits: Tensor, input_ids: Tensor, target_mask: Tensor) -> Tensor:
+    """Mean −log p(x_{t+1} | x_≤t) over the positions where `target_mask` [B, T−1] is 1 (column t predicts
+    token t+1); 0 (keeping the graph) when no position is marked. logits [B, T, V], input_ids [B, T].
+
+    >>> logits = torch.log(torch.tensor([[[0.5, 0.5], [0.25, 0.75]]]))        # p(x_1 = 1 | x_0) = 0.5
+    >>> round(masked_token_nll(logits, torch.tensor([[0, 1]]), torch.tensor([[1.0]])).item(), 4)   # log 2
+    0.6931
+    """
+    mask = target_mask.to(logits.dtype)
+    if mask.sum() == 0:
+        return logits.sum() * 0.0
+    logprobs = torch.log_softmax(logits[:, :-1].float(), dim=-1)
+    taken = logprobs.gather(-1, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    return -(taken * mask).sum() / mask.sum()
+
+
+def cloud_loss(r_chosen: Tensor, r_rejected: Tensor, critique_nll: Tensor, critique_weight: float) -> Tensor:
+    """Critique-out-Loud: −log σ(r_c − r_r) averaged, plus λ × the critique tokens' NLL.
+
+    >>> round(cloud_loss(torch.tensor([1.0]), torch.tensor([0.0]), torch.tensor(2.0), 0.5).item(), 4)  # 0.3133 + 1
+    1.3133
+    """
+    return bradley_terry(r_chosen, r_rejected) + critique_weight * critique_nll

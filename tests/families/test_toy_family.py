@@ -103,10 +103,11 @@ def test_a_registered_family_loads_scores_and_evaluates(toy, tmp_path, monkeypat
 def test_the_registry_names_what_exists_and_refuses_what_does_not(toy, tmp_path, monkeypatch, capsys):
     (tmp_path / "odd").mkdir()
     (tmp_path / "odd" / "rewardkit.json").write_text(json.dumps({"family": "nope"}))
-    with pytest.raises(ModelLoadError, match="unknown reward-model family 'nope'; known: implicit, multi, process, "
-                                             "scalar, toy"):
+    with pytest.raises(ModelLoadError, match="unknown reward-model family 'nope'; known: implicit, judge, multi, "
+                                             "process, scalar, toy"):
         rewardkit.load(str(tmp_path / "odd"))
     data = write_jsonl(tmp_path / "pairs.jsonl", PAIRS)
     code, _, err = run_cli(["train", "--kind", "toy", "--data", str(data), "--out", str(tmp_path / "run")],
                            monkeypatch, capsys)
-    assert code == 2 and "unknown family 'toy' (key 'family'); trainable: implicit, multi, process, scalar" in err
+    assert code == 2 and ("unknown family 'toy' (key 'family'); trainable: implicit, judge, multi, process, "
+                          "scalar") in err

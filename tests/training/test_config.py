@@ -53,8 +53,9 @@ def test_a_key_of_another_family_or_objective_is_an_error_naming_it():
     with pytest.raises(ConfigError, match=r"key 'lora_rank' does not apply to family 'process' \(objective "
                                           r"'step-bce'\)"):
         train_config({"family": "process", "objective": "step-bce", "lora_rank": 4})
-    with pytest.raises(ConfigError, match=r"unknown family 'judge' \(key 'family'\); trainable: implicit, multi, process"):
-        train_config({"family": "judge"})
+    with pytest.raises(ConfigError, match=r"unknown family 'nonesuch' \(key 'family'\); trainable: implicit, "
+                                          r"judge, multi, process"):
+        train_config({"family": "nonesuch"})
 
 
 def test_each_family_defaults_to_its_first_objective_and_records_only_what_applied():
