@@ -84,12 +84,20 @@ def test_verifiable_suite_metrics_layout():
     m = result.metrics
     assert set(m["sections"]) == {"chat", "chat-hard", "safety", "reasoning", "length-adversarial"}
     assert all({"accuracy", "ci_low", "ci_high", "n"} <= set(s) for s in m["sections"].values())
-    assert m["sections"]["length-adversarial"]["accuracy"] == 0.0  # longer always wins, and is always wrong here
+    from rewardkit.synth.suite import SECTIONS, build_suite
+
+    adversarial = [sp.pair for sp in build_suite(2, 3) if sp.family in SECTIONS["length-adversarial"]]
+    longer_right = [len(p.chosen.split()) > len(p.rejected.split()) for p in adversarial]
+    # the length model is right exactly where the longer answer is the chosen one (both ways occur since suite 2.0)
+    assert m["sections"]["length-adversarial"]["accuracy"] == pytest.approx(np.mean(longer_right))
     assert m["suite"]["seed"] == 3 and m["suite"]["version"] and m["suite"]["n_per_subset"] == 2
     assert set(m["best_of_n"]) >= {"n", "picked", "oracle", "random", "win_rate"}
     assert seen[-1][0] == seen[-1][1] == 2 * m["accuracy"]["n"]
     assert {"in_distribution", "heldout"} == set(m["generalisation"])
     ceiling = m["shortcuts"]["ceiling"]  # the surface baselines beside the model, per section and subset
     assert set(ceiling["sections"]) == set(m["sections"]) and set(ceiling["subsets"]) == set(m["subsets"])
-    assert ceiling["sections"]["length-adversarial"] == {"accuracy": 1.0, "baseline": "words shorter", "n": 4}
+    adversarial_ceiling = ceiling["sections"]["length-adversarial"]
+    assert adversarial_ceiling["n"] == 4 and isinstance(adversarial_ceiling["baseline"], str)
+    # "more words wins" is one of the baselines, so the ceiling is at least the length model's accuracy
+    assert adversarial_ceiling["accuracy"] >= m["sections"]["length-adversarial"]["accuracy"]
     assert "another seed" in m["shortcuts"]["ngram_fitted_on"]
