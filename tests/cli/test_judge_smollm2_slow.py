@@ -116,7 +116,7 @@ def test_cloud_on_smollm2_moves_the_reward_the_labelled_way(smollm2, tmp_path, m
     before = margin(families.build("judge:cloud", policy=smollm2))
     data = write_jsonl(tmp_path / "critiques.jsonl", ROWS)
     code, _, err = run(["train", "--kind", "judge", "--objective", "cloud", "--data", str(data), "--backbone",
-                        smollm2, "--out", str(tmp_path / "cloud"), "max_steps=8", "batch_size=4", "eval_fraction=0",
+                        smollm2, "--out", str(tmp_path / "cloud"), "max_steps=4", "batch_size=4", "eval_fraction=0",
                         "learning_rate=0.0001", "head_learning_rate=0.001", "max_length=160"], monkeypatch, capsys)
     assert code == 0, err
     trained = load(str(tmp_path / "cloud" / "model"))
