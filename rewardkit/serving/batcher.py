@@ -33,11 +33,12 @@ class MicroBatcher:
         self._on_batch = on_batch
         self._queue: asyncio.Queue[_Job | None] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
+        self._waiting = 0
 
     @property
     def depth(self) -> int:
-        """Requests waiting to be scored."""
-        return self._queue.qsize()
+        """Requests accepted and not yet answered: queued, gathering into a batch, or being scored."""
+        return self._waiting
 
     async def start(self) -> None:
         self._worker = asyncio.create_task(self._run())
@@ -52,8 +53,12 @@ class MicroBatcher:
     async def score(self, samples: Sequence[Sample]) -> Scores:
         """The Scores of `samples`, scored together with whatever other requests arrive meanwhile."""
         job = _Job(list(samples), asyncio.get_running_loop().create_future())
-        await self._queue.put(job)
-        return await job.done
+        self._waiting += 1
+        try:
+            await self._queue.put(job)
+            return await job.done
+        finally:
+            self._waiting -= 1
 
     async def _run(self) -> None:
         stopping = False

@@ -101,13 +101,13 @@ def test_rewardkit_serve_answers_offline_scores_and_stops_on_sigterm(tiny_bert):
 
 
 def test_sigterm_under_load_answers_every_request_already_accepted(tiny_bert):
-    """32 clients post at once; the batcher holds their requests (a 3 s batching window) when SIGTERM arrives.
+    """32 clients post at once; the batcher holds their requests (a 10 s batching window) when SIGTERM arrives.
     Every request the server accepted is answered with its offline scores after the signal; none is cut off."""
     import threading
 
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "rewardkit.cli.app", "serve", "--model", tiny_bert, "--port",
-                               str(port), "--max-wait-ms", "3000", "--max-batch", "4096"], stderr=subprocess.PIPE)
+                               str(port), "--max-wait-ms", "10000", "--max-batch", "4096"], stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     items = [[{"prompt": f"Question {i}?", "response": f"Answer {i} " * (1 + i % 7)}] for i in range(32)]
     outcomes: dict[int, tuple[str, object, float]] = {}
@@ -132,7 +132,10 @@ def test_sigterm_under_load_answers_every_request_already_accepted(tiny_bert):
         threads = [threading.Thread(target=post, args=(i,)) for i in range(len(items))]
         for thread in threads:
             thread.start()
-        time.sleep(1.0)  # all posted, all waiting inside the batching window
+        for _ in range(160):  # until the server holds all of them, inside the batching window
+            if client.health()["queue_depth"] == len(items):
+                break
+            time.sleep(0.05)
     finally:
         signalled = time.perf_counter()
         server.send_signal(signal.SIGTERM)
@@ -142,7 +145,7 @@ def test_sigterm_under_load_answers_every_request_already_accepted(tiny_bert):
     model = rewardkit.load(tiny_bert)
     answered = {i: o for i, o in outcomes.items() if o[0] == "answered"}
     assert len(outcomes) == len(items) and not [o for o in outcomes.values() if o[0] == "cut off"]
-    assert len(answered) == len(items), f"{len(items) - len(answered)} requests refused: not accepted in 1 s"
+    assert len(answered) == len(items), f"{len(items) - len(answered)} requests refused"
     for i, (_, answer, at) in answered.items():
         assert answer.status_code == 200 and at > signalled
         expected = model.score([rewardkit.Sample.from_text(x["prompt"], x["response"]) for x in items[i]]).rewards
