@@ -1,9 +1,21 @@
-"""The row progress bar long commands show on stderr (rich), as `rewardkit score` shows it."""
+"""What the commands that stream a JSONL file row by row (score, rerank, annotate) share: the checks of their
+input options and the row progress bar they show on stderr (rich)."""
 
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import Callable, Iterator
+
+
+def check_row_options(input: Path, chunk_rows: int, batch_size: int) -> None:
+    """The input file exists and --chunk-rows / --batch-size are positive, before any model is loaded."""
+    from rewardkit.errors import ConfigError, DataError
+
+    if not input.exists():
+        raise DataError("file not found", file=str(input))
+    if chunk_rows < 1 or batch_size < 1:
+        raise ConfigError("--chunk-rows and --batch-size must be at least 1")
 
 
 @contextlib.contextmanager

@@ -32,14 +32,10 @@ def rerank(
 
     import rewardkit
     from rewardkit.application.rerank import rerank_jsonl
-    from rewardkit.cli.progress import row_progress
-    from rewardkit.errors import ConfigError, DataError
+    from rewardkit.cli.progress import check_row_options, row_progress
     from rewardkit.scale.batch_scoring import count_rows
 
-    if not input.exists():
-        raise DataError("file not found", file=str(input))
-    if chunk_rows < 1 or batch_size < 1:
-        raise ConfigError("--chunk-rows and --batch-size must be at least 1")
+    check_row_options(input, chunk_rows, batch_size)
     console = Console(stderr=True)
     reward_model = rewardkit.load(model)
     with row_progress(console, "reranking", count_rows(str(input))) as advance:

@@ -33,18 +33,15 @@ def score(
 ) -> None:
     """Score every row of a JSONL file; memory stays flat however large the file is."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     import rewardkit
+    from rewardkit.cli.progress import check_row_options, row_progress
     from rewardkit.scale.batch_scoring import RowRules, count_rows, score_jsonl
-    from rewardkit.errors import ConfigError, DataError
+    from rewardkit.errors import ConfigError
 
-    if not input.exists():
-        raise DataError("file not found", file=str(input))
+    check_row_options(input, chunk_rows, batch_size)
     if engine not in ("local", "ray"):
         raise ConfigError(f"--engine must be local or ray, got {engine!r}")
-    if chunk_rows < 1 or batch_size < 1:
-        raise ConfigError("--chunk-rows and --batch-size must be at least 1")
     rules = RowRules(strict_rows, on_bad_rows)
     console = Console(stderr=True)
     options = {"normalize": True} if normalize else {}
@@ -61,10 +58,7 @@ def score(
     if engine == "local":
         reward_model = shaped_and_combined(rewardkit.load(model, **options), shaping=shaping, combine=combine)
     total = count_rows(str(input))
-    with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console) as progress:
-        bar = progress.add_task("score", total=total)
-        advance = lambda n: progress.update(bar, advance=n)  # noqa: E731
+    with row_progress(console, "scoring", total) as advance:
         if engine == "ray":
             report = _score_on_ray(model, input, output, options, batch_size, chunk_rows, resume, advance, address,
                                    actors, rules, shaping, combine)
