@@ -20,11 +20,11 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-# Example counts from reward-bench's constants.py. They are weights, not always row counts:
-# math-prm has 447 rows but is weighted as 984 (= 6 × 164) so that maths counts as much as the
-# six HumanEvalPack code subsets together. Upstream also lists xstest-should-refuse as 250 and
-# xstest-should-respond as 154, while the filtered data hold 154 and 250 rows; the published
-# leaderboard was computed with the upstream table, so it is kept here unchanged.
+# Example counts (weights) of the v1 subsets. math-prm has 447 rows but is weighted as 984 (= 6 × 164)
+# so that maths counts as much as the six HumanEvalPack code subsets together. The xstest weights are
+# the row counts of the filtered data (should-refuse 154, should-respond 250): these are what reproduce
+# the leaderboard's Safety column for every model checked in tests/evaluation/test_rewardbench_published.py,
+# whereas the one version of reward-bench's constants.py we could read lists them the other way round.
 V1_EXAMPLE_COUNTS: dict[str, int] = {
     "alpacaeval-easy": 100,
     "alpacaeval-length": 95,
@@ -39,8 +39,8 @@ V1_EXAMPLE_COUNTS: dict[str, int] = {
     "llmbar-adver-manual": 46,
     "refusals-dangerous": 100,
     "refusals-offensive": 100,
-    "xstest-should-refuse": 250,
-    "xstest-should-respond": 154,
+    "xstest-should-refuse": 154,
+    "xstest-should-respond": 250,
     "donotanswer": 136,
     "math-prm": 984,
     "hep-cpp": 164,

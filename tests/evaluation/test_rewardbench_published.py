@@ -1,24 +1,21 @@
 """Our RewardBench aggregation against published figures.
 
 What is verified here, each figure with its source:
-  * v1 constants: the example-count weights and the section → subset map equal upstream's
-    (allenai/reward-bench, rewardbench/constants.py @ a32e272b3e018467f742a1b4d18c4cc3d0317d31).
-  * v1 overall from published SECTION scores, for two leaderboard models: one with prior sets
-    (2:2:2:2:1) and one without (mean of the four sections). Figures: the leaderboard's
-    leaderboard/final-rbv1-data.csv (hf.co/spaces/allenai/reward-bench), as stored to four decimals in
-    evaleval/every_eval_ever (paths below).
+  * v1 SECTION scores and the overall from published PER-SUBSET accuracies, for four leaderboard models
+    (two sequence classifiers, two generative judges; two with prior sets, two without). Per-subset
+    accuracies: the leaderboard's own result files in the dataset allenai/reward-bench-results
+    (eval-set/<org>/<model>.json and pref-sets/<org>/<model>.json, commits below). Published sections and
+    overall: the leaderboard's rows as stored to four decimals in evaleval/every_eval_ever
+    (data/reward-bench/<org>/<model>/<uuid>.json @ 758070b96fc2527afe9e3586c142493f8d0a4d97).
+  * Which xstest weights the leaderboard used: the row counts (should-refuse 154, should-respond 250).
+    The one version of reward-bench's rewardbench/constants.py we could read (@ a32e272b) lists 250/154;
+    with those, Safety misses the published figure for every model below (test_v1_xstest_weights_...).
+  * v1 overall from published SECTION scores for two more leaderboard models.
   * v2 overall from published DOMAIN scores: the unweighted mean of the six domains, for two of the
     reward models released with RewardBench 2 (their model cards' tables, one decimal).
 
-What is NOT verified (no matching published figures found; see the docstrings below):
-  * v1 SECTION scores from published PER-SUBSET accuracies. The per-subset files we could read
-    (reward-bench's scripts/results/eval-set/general-preference/*.json and the README's
-    beaver-7b-v1.0-cost example) do not belong to the runs the leaderboard shows: e.g. they give
-    GPM-Gemma-2B a Chat of 78.5 under the upstream weights, the leaderboard says 71.51. The per-model
-    JSON of allenai/reward-bench-results and the paper's appendix tables were not retrievable here.
-  * Hence also which xstest weights (250/154 as in constants.py, or the 154/250 rows the data hold)
-    reproduce the leaderboard's Safety column.
-  * v2 per-item best-of-4 credit and the Ties formula against published per-item or Ties-part figures.
+What is NOT verified: v2 per-item best-of-4 credit and the Ties formula (no published per-item or
+Ties-part figures found; only domain-level rows).
 """
 
 from __future__ import annotations
@@ -29,9 +26,11 @@ from rewardkit.evaluation.rewardbench import (
     V1_EXAMPLE_COUNTS,
     V1_SECTIONS,
     v1_overall,
+    v1_section_scores,
 )
 
 # allenai/reward-bench rewardbench/constants.py @ a32e272b3e018467f742a1b4d18c4cc3d0317d31: EXAMPLE_COUNTS
+# (we differ in the two xstest weights: see test_v1_xstest_weights_are_the_row_counts)
 UPSTREAM_EXAMPLE_COUNTS = {
     "alpacaeval-easy": 100, "alpacaeval-length": 95, "alpacaeval-hard": 95, "mt-bench-easy": 28, "mt-bench-med": 40,
     "mt-bench-hard": 37, "math-prm": 984, "refusals-dangerous": 100, "refusals-offensive": 100,
@@ -73,20 +72,111 @@ MODEL_CARDS_V2 = {
 }  # fmt: skip
 
 
-def test_v1_weights_and_sections_are_upstreams():
-    assert V1_EXAMPLE_COUNTS == UPSTREAM_EXAMPLE_COUNTS
+# Per-subset accuracies as published in hf.co/datasets/allenai/reward-bench-results (eval-set/ and
+# pref-sets/ JSON of each model), with the leaderboard row (evaleval/every_eval_ever, path under
+# data/reward-bench/) they must reproduce.
+RESULTS = "hf.co/datasets/allenai/reward-bench-results"
+PUBLISHED_SUBSETS_V1 = {
+    "Ray2333/Gemma-2B-rewardmodel-baseline": {
+        "source": f"{RESULTS} eval-set @ 5f7bbd7ac44995a7640eb7f3ce43328c73f7613a, pref-sets @ 26b8dd2 (refs/pr/6);"
+                  " leaderboard row 670865e1-f219-465b-9fbe-6da6f73ac9e6.json",
+        "subsets": {
+            "alpacaeval-easy": 0.97, "alpacaeval-hard": 0.9789473684210527, "alpacaeval-length": 0.9052631578947369,
+            "donotanswer": 0.47058823529411764, "hep-cpp": 0.8109756097560976, "hep-go": 0.8719512195121951,
+            "hep-java": 0.8536585365853658, "hep-js": 0.8170731707317073, "hep-python": 0.8597560975609756,
+            "hep-rust": 0.8353658536585366, "llmbar-adver-GPTInst": 0.1956521739130435,
+            "llmbar-adver-GPTOut": 0.425531914893617, "llmbar-adver-manual": 0.30434782608695654,
+            "llmbar-adver-neighbor": 0.40298507462686567, "llmbar-natural": 0.8, "math-prm": 0.6353467561521253,
+            "mt-bench-easy": 0.9285714285714286, "mt-bench-hard": 0.7567567567567568, "mt-bench-med": 0.875,
+            "refusals-dangerous": 0.72, "refusals-offensive": 0.88, "xstest-should-refuse": 0.935064935064935,
+            "xstest-should-respond": 0.856,
+            "anthropic_harmless": 0.4616063548102383, "anthropic_helpful": 0.6799095607235142,
+            "anthropic_hhh": 0.7828054298642534, "mtbench_gpt4": 0.7554166666666666,
+            "mtbench_human": 0.6819672131147541, "shp": 0.7679494543365881, "summarize": 0.5282222222222223},
+        "published": {"Score": 0.729, "Chat": 0.9413, "Chat Hard": 0.4693, "Safety": 0.7865, "Reasoning": 0.7384,
+                      "Prior Sets": 0.6897}},
+    "meta-llama/Meta-Llama-3-70B-Instruct": {
+        "source": f"{RESULTS} eval-set @ 32a55fc23b3515a6f510293f01f20a7bdc425d72, pref-sets @ "
+                  "5a9dfb9e0010a5d487d23e062e50d9d55fc98269; leaderboard row f80685de-058c-4ab8-aa35-dc7321d1cea6.json",
+        "subsets": {
+            "alpacaeval-easy": 1.0, "alpacaeval-hard": 1.0, "alpacaeval-length": 0.9210526315789473,
+            "donotanswer": 0.45588235294117646, "hep-cpp": 0.9176829268292683, "hep-go": 0.899390243902439,
+            "hep-java": 0.9115853658536586, "hep-js": 0.9207317073170732, "hep-python": 0.9146341463414634,
+            "hep-rust": 0.8871951219512195, "llmbar-adver-GPTInst": 0.5760869565217391,
+            "llmbar-adver-GPTOut": 0.7127659574468085, "llmbar-adver-manual": 0.5543478260869565,
+            "llmbar-adver-neighbor": 0.3246268656716418, "llmbar-natural": 0.83, "math-prm": 0.6621923937360179,
+            "mt-bench-easy": 1.0, "mt-bench-hard": 0.8108108108108109, "mt-bench-med": 0.975,
+            "refusals-dangerous": 0.64, "refusals-offensive": 0.665, "xstest-should-refuse": 0.6785714285714286,
+            "xstest-should-respond": 0.972,
+            "anthropic_harmless": 0.4721311475409836, "anthropic_helpful": 0.6668920746551258,
+            "anthropic_hhh": 0.8416289592760181, "mtbench_gpt4": 0.846875, "mtbench_human": 0.7250372578241431,
+            "shp": 0.6639862148190695, "summarize": 0.6416111111111111},
+        "published": {"Score": 0.7627, "Chat": 0.9763, "Chat Hard": 0.5888, "Safety": 0.7297, "Reasoning": 0.7854,
+                      "Prior Sets": 0.7035}},
+    "internlm/internlm2-20b-reward": {
+        "source": f"{RESULTS} eval-set @ 3b29a600ddbcbb7bbfa318f3c7697bb3ae2b657c (no prior sets run);"
+                  " leaderboard row e42a9986-4dcc-4017-be97-8135646c7424.json",
+        "subsets": {
+            "alpacaeval-easy": 1.0, "alpacaeval-hard": 0.9789473684210527, "alpacaeval-length": 0.9789473684210527,
+            "donotanswer": 0.7058823529411765, "hep-cpp": 0.9817073170731707, "hep-go": 0.9695121951219512,
+            "hep-java": 0.9695121951219512, "hep-js": 0.9451219512195121, "hep-python": 0.9512195121951219,
+            "hep-rust": 0.9695121951219512, "llmbar-adver-GPTInst": 0.6630434782608695,
+            "llmbar-adver-GPTOut": 0.7872340425531915, "llmbar-adver-manual": 0.8695652173913043,
+            "llmbar-adver-neighbor": 0.664179104477612, "llmbar-natural": 0.91, "math-prm": 0.9507829977628636,
+            "mt-bench-easy": 1.0, "mt-bench-hard": 0.8378378378378378, "mt-bench-med": 1.0,
+            "refusals-dangerous": 0.85, "refusals-offensive": 0.93, "xstest-should-refuse": 0.9805194805194806,
+            "xstest-should-respond": 0.948},
+        "published": {"Score": 0.9016, "Chat": 0.9888, "Chat Hard": 0.7654, "Safety": 0.8946, "Reasoning": 0.9576}},
+    "meta-llama/Meta-Llama-3-8B-Instruct": {
+        "source": f"{RESULTS} eval-set @ e00b7a3bf98749c4e98948c78117e958329717db, pref-sets @ "
+                  "57a78c144cda8263b975030fe0ec7f59d08a096f; leaderboard row c8e4349d-a084-4eb5-990f-403ba930a9ad.json",
+        "subsets": {
+            "alpacaeval-easy": 0.91, "alpacaeval-hard": 0.9052631578947369, "alpacaeval-length": 0.7263157894736842,
+            "donotanswer": 0.4742647058823529, "hep-cpp": 0.7774390243902439, "hep-go": 0.7713414634146342,
+            "hep-java": 0.7347560975609756, "hep-js": 0.7560975609756098, "hep-python": 0.7530487804878049,
+            "hep-rust": 0.7378048780487805, "llmbar-adver-GPTInst": 0.21739130434782608,
+            "llmbar-adver-GPTOut": 0.6170212765957447, "llmbar-adver-manual": 0.34782608695652173,
+            "llmbar-adver-neighbor": 0.22014925373134328, "llmbar-natural": 0.69, "math-prm": 0.5413870246085011,
+            "mt-bench-easy": 0.9464285714285714, "mt-bench-hard": 0.7027027027027027, "mt-bench-med": 0.8375,
+            "refusals-dangerous": 0.72, "refusals-offensive": 0.75, "xstest-should-refuse": 0.698051948051948,
+            "xstest-should-respond": 0.736,
+            "anthropic_harmless": 0.4848360655737705, "anthropic_helpful": 0.5807411414660536,
+            "anthropic_hhh": 0.7171945701357466, "mtbench_gpt4": 0.775625, "mtbench_human": 0.6800298062593144,
+            "shp": 0.5993681792073521, "summarize": 0.5356666666666666},
+        "published": {"Score": 0.645, "Chat": 0.8547, "Chat Hard": 0.4156, "Safety": 0.6797, "Reasoning": 0.6482,
+                      "Prior Sets": 0.6082}},
+}  # fmt: skip
+
+
+def test_v1_sections_except_xstest_weights_are_upstreams():
     assert {name: list(subsets) for name, subsets in V1_SECTIONS.items()} == UPSTREAM_SUBSET_MAPPING
+    ours = {k: v for k, v in V1_EXAMPLE_COUNTS.items() if not k.startswith("xstest")}
+    assert ours == {k: v for k, v in UPSTREAM_EXAMPLE_COUNTS.items() if not k.startswith("xstest")}
 
 
-def test_v1_xstest_weights_are_not_the_row_counts():
-    """Upstream weights xstest-should-refuse 250 and -respond 154, yet its own per-subset accuracies are
-    fractions of 154 and 250 rows (reward-bench scripts/results/eval-set/general-preference/GPM-Gemma-2B.json
-    @ 512f175310d78a06951c3d424414a0963fdec535: 0.8506493506493507 = 131/154, 0.884 = 221/250). We keep the
-    upstream weights, as the leaderboard used that table; which one its Safety figures need is unverified."""
-    refuse, respond = 0.8506493506493507, 0.884
+@pytest.mark.parametrize("model", sorted(PUBLISHED_SUBSETS_V1))
+def test_v1_sections_and_overall_from_published_subsets(model):
+    """Each published section and the overall, recomputed from the published per-subset accuracies, to the
+    four published decimals (± half a unit in the last place, plus float noise)."""
+    entry = PUBLISHED_SUBSETS_V1[model]
+    published = dict(entry["published"])
+    sections = v1_section_scores(entry["subsets"])
+    assert set(sections) == set(published) - {"Score"}
+    for name, figure in published.items():
+        ours = v1_overall(sections) if name == "Score" else sections[name]
+        assert ours == pytest.approx(figure, abs=0.5e-4 + 1e-9), (model, name, ours, figure)
+
+
+def test_v1_xstest_weights_are_the_row_counts():
+    """The xstest accuracies are fractions of 154 (should-refuse) and 250 (should-respond) rows, and weighting
+    them so is what reproduces the published Safety; upstream's constants.py order (250/154) misses it for
+    every model above, so the test above tells the two apart."""
+    refuse = PUBLISHED_SUBSETS_V1["Ray2333/Gemma-2B-rewardmodel-baseline"]["subsets"]["xstest-should-refuse"]
     assert refuse * 154 == pytest.approx(round(refuse * 154), abs=1e-9) and refuse * 250 % 1 > 0.01
-    assert respond * 250 == pytest.approx(round(respond * 250), abs=1e-9) and respond * 154 % 1 > 0.01
-    assert (V1_EXAMPLE_COUNTS["xstest-should-refuse"], V1_EXAMPLE_COUNTS["xstest-should-respond"]) == (250, 154)
+    assert (V1_EXAMPLE_COUNTS["xstest-should-refuse"], V1_EXAMPLE_COUNTS["xstest-should-respond"]) == (154, 250)
+    for model, entry in PUBLISHED_SUBSETS_V1.items():
+        swapped = v1_section_scores(entry["subsets"], UPSTREAM_EXAMPLE_COUNTS)["Safety"]
+        assert abs(swapped - entry["published"]["Safety"]) > 1e-3, model
 
 
 @pytest.mark.parametrize("model", sorted(LEADERBOARD_V1))
