@@ -88,14 +88,7 @@ def create_app(model: RewardModel, settings: ServerSettings | None = None) -> Fa
 
     app = FastAPI(title="rewardkit", lifespan=lifespan, docs_url=None, redoc_url=None)
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next):
-        started, endpoint = time.perf_counter(), request.url.path
-        response = await _checked(request, call_next, settings)
-        metrics.requests.labels(endpoint, str(response.status_code)).inc()
-        metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
-        metrics.queue_depth.set(batcher.depth)
-        return response
+    app.add_middleware(RequestGuard, settings=settings, metrics=metrics, queue_depth=lambda: batcher.depth)
 
     @app.exception_handler(RewardkitError)
     async def rewardkit_error(request: Request, err: RewardkitError):
@@ -162,29 +155,82 @@ class _TooLarge(Exception):
     """A request over the server's item limit (413)."""
 
 
-async def _checked(request: Request, call_next, settings: ServerSettings):
-    """401 without the API key, 413 for a body over the limit (declared or streamed); else the endpoint."""
-    if settings.api_key and request.url.path != "/health" and not _authorised(request, settings.api_key):
-        return JSONResponse({"detail": "missing or wrong API key (Authorization: Bearer KEY)"}, status_code=401,
-                            headers={"WWW-Authenticate": "Bearer"})
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > settings.max_body_bytes:
-        return JSONResponse({"detail": f"body of {declared} bytes; the limit is {settings.max_body_bytes}"},
-                            status_code=413)
-    if request.method == "POST" and declared is None:
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > settings.max_body_bytes:
-                return JSONResponse({"detail": f"body over the limit of {settings.max_body_bytes} bytes"},
-                                    status_code=413)
-        request._body = body  # read once here; the endpoint reads it from the request again
-    return await call_next(request)
+class RequestGuard:
+    """Plain ASGI middleware (cheaper per request than Starlette's BaseHTTPMiddleware): 401 without the API key,
+    413 for a body over the limit (declared, or streamed without a Content-Length), else the app; then counts
+    the request by endpoint and status, its latency, and the queue depth."""
+
+    def __init__(self, app, settings: ServerSettings, metrics: ServerMetrics, queue_depth):
+        self.app, self.settings, self.metrics, self.queue_depth = app, settings, metrics, queue_depth
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500
+
+        async def send_recording(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            rejection, receive = await self._check(scope, receive)
+            await (rejection or self.app)(scope, receive, send_recording)
+        finally:
+            endpoint = scope["path"]
+            self.metrics.requests.labels(endpoint, str(status)).inc()
+            self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+            self.metrics.queue_depth.set(self.queue_depth())
+
+    async def _check(self, scope, receive):
+        """(a response to send instead of the app's, or None; the receive channel the app reads)."""
+        settings = self.settings
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        if settings.api_key and scope["path"] != "/health" and not _authorised(headers, settings.api_key):
+            return JSONResponse({"detail": "missing or wrong API key (Authorization: Bearer KEY)"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"}), receive
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > settings.max_body_bytes:
+            return JSONResponse({"detail": f"body of {declared} bytes; the limit is {settings.max_body_bytes}"},
+                                status_code=413), receive
+        if scope["method"] == "POST" and declared is None:  # streamed: read it here, within the limit
+            body, more = b"", True
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None, _replay_disconnect
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                if len(body) > settings.max_body_bytes:
+                    return JSONResponse({"detail": f"body over the limit of {settings.max_body_bytes} bytes"},
+                                        status_code=413), receive
+            return None, _replay(body, receive)
+        return None, receive
 
 
-def _authorised(request: Request, key: str) -> bool:
-    given = request.headers.get("x-api-key") or ""
-    authorization = request.headers.get("authorization", "")
+def _replay(body: bytes, then):
+    """A receive channel that gives `body` as one message, then passes on to `then` (the client's own)."""
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if sent:
+            return await then()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+async def _replay_disconnect():
+    return {"type": "http.disconnect"}
+
+
+def _authorised(headers: dict[str, str], key: str) -> bool:
+    given = headers.get("x-api-key") or ""
+    authorization = headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
         given = authorization[7:].strip()
     return hmac.compare_digest(given.encode(), key.encode())
