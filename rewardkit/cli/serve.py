@@ -18,7 +18,8 @@ def serve(
                                           "\"0.8*rm + 0.2*format\" (rules: format, answer, length, reasoning)."),
     shaping: Optional[str] = typer.Option(None, help="Default shaping of the model's reward, e.g. par | z | "
                                           "clip=-1,1 | center | stepclip=0.5 | delta (joined by ';')."),
-    max_batch: int = typer.Option(64, help="Samples per model call at most (concurrent requests are merged)."),
+    max_batch: int = typer.Option(64, help="Samples per forward pass at most (concurrent requests are merged and "
+                                   "sorted by length)."),
     max_wait_ms: float = typer.Option(5.0, help="How long a request waits for others to share its batch."),
     max_length: Optional[int] = typer.Option(None, help="Tokens per sample at most (default: the model's own); "
                                              "longer inputs are truncated as in training and flagged."),

@@ -43,7 +43,7 @@ from rewardkit.serving.schemas import (
 @dataclass
 class ServerSettings:
     max_batch: int = 64
-    """Samples per model call at most (a larger request is scored alone)."""
+    """Samples per forward pass at most (serving/batcher.py: a model call gathers up to 4 passes' worth)."""
     max_wait_ms: float = 5.0
     """How long the first request of a batch waits for others."""
     max_items: int = 1024
@@ -76,7 +76,8 @@ def create_app(model: RewardModel, settings: ServerSettings | None = None) -> Fa
     if settings.shaping:
         parse_shaping(settings.shaping)
     metrics = ServerMetrics()
-    batcher = MicroBatcher(lambda samples: model.score(samples), max_batch=settings.max_batch,
+    batcher = MicroBatcher(lambda samples, batch_size: model.score(samples, batch_size=batch_size),
+                           max_batch=settings.max_batch,
                            max_wait_ms=settings.max_wait_ms, on_batch=metrics.on_batch)
     statistics = reward_statistics(model)
 

@@ -1,6 +1,9 @@
-"""Micro-batching: concurrent requests wait up to `max_wait_ms` for each other and are scored in one call of
-at most `max_batch` samples (a request larger than that is scored alone). The model's own `score` then
-batches by length, so scores are the ones offline scoring gives.
+"""Micro-batching: concurrent requests wait up to `max_wait_ms` for each other; what has gathered (at most
+`GATHER_BATCHES` × `max_batch` samples; a request larger than that is scored alone) goes to one call of the
+model's `score` with `batch_size=max_batch`, which sorts the samples by length into forward passes of at most
+`max_batch`. Gathering several batches' worth lets requests of similar length share a forward pass (less
+padding) when the server is busy; when it is not, a request waits `max_wait_ms` at most. Scores are the ones
+offline scoring gives.
 
 The model runs in a worker thread, so the event loop keeps accepting requests while a batch is scored; one
 batch runs at a time (the model is not shared across threads). `stop()` scores what is queued before it
@@ -25,11 +28,16 @@ class _Job:
     queued_at: float = field(default_factory=time.perf_counter)
 
 
+GATHER_BATCHES = 4
+"""Forward passes' worth of samples one model call may gather."""
+
+
 class MicroBatcher:
-    def __init__(self, score: Callable[[list[Sample]], Scores], *, max_batch: int = 64, max_wait_ms: float = 5.0,
-                 on_batch: Callable[[int, int], None] | None = None):
-        """`score(samples)` → Scores; `on_batch(samples, requests)` is told the size of every batch it runs."""
+    def __init__(self, score: Callable[[list[Sample], int], Scores], *, max_batch: int = 64,
+                 max_wait_ms: float = 5.0, on_batch: Callable[[int, int], None] | None = None):
+        """`score(samples, batch_size)` → Scores; `on_batch(samples, requests)` is told the size of every call."""
         self._score, self.max_batch, self.max_wait = score, max_batch, max_wait_ms / 1000.0
+        self.max_gather = GATHER_BATCHES * max_batch
         self._on_batch = on_batch
         self._queue: asyncio.Queue[_Job | None] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
@@ -68,7 +76,7 @@ class MicroBatcher:
                 break
             jobs, size = [first], len(first.samples)
             deadline = time.perf_counter() + self.max_wait
-            while size < self.max_batch:
+            while size < self.max_gather:
                 try:
                     job = await asyncio.wait_for(self._queue.get(), max(deadline - time.perf_counter(), 0))
                 except asyncio.TimeoutError:
@@ -76,7 +84,7 @@ class MicroBatcher:
                 if job is None:
                     stopping = True
                     break
-                if size + len(job.samples) > self.max_batch:
+                if size + len(job.samples) > self.max_gather:
                     await self._run_batch(jobs)
                     jobs, size = [], 0
                 jobs.append(job)
@@ -94,7 +102,7 @@ class MicroBatcher:
         if self._on_batch:
             self._on_batch(len(samples), len(jobs))
         try:
-            scores = await asyncio.to_thread(self._score, samples)
+            scores = await asyncio.to_thread(self._score, samples, self.max_batch)
         except Exception as err:  # noqa: BLE001 - each waiting request gets the error
             for job in jobs:
                 if not job.done.done():

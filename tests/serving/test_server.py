@@ -151,28 +151,29 @@ def test_metrics_count_requests_and_batches(client):
 def test_concurrent_requests_share_batches_and_get_their_own_scores():
     calls: list[int] = []
 
-    def score(samples):
+    def score(samples, batch_size):
+        assert batch_size == 2  # the forward-pass size the model is told to use
         calls.append(len(samples))
         return Scores([float(len(s.response)) for s in samples], truncated_items=[False] * len(samples))
 
     async def run():
-        batcher = MicroBatcher(score, max_batch=8, max_wait_ms=50)
+        batcher = MicroBatcher(score, max_batch=2, max_wait_ms=50)  # a call gathers up to 4 × 2 samples
         await batcher.start()
         requests = [[Sample.from_text("p", "x" * (i + j)) for j in range(2)] for i in range(6)]
         answers = await asyncio.gather(*(batcher.score(r) for r in requests))
-        big = await batcher.score([Sample.from_text("p", "y")] * 20)  # larger than max_batch: scored alone
+        big = await batcher.score([Sample.from_text("p", "y")] * 20)  # larger than a gather: scored alone
         await batcher.stop()
         return requests, answers, big
 
     requests, answers, big = asyncio.run(run())
     assert [a.rewards for a in answers] == [[float(i), float(i + 1)] for i in range(6)]
-    assert sum(calls[:-1]) == 12 and len(calls) - 1 < 6 and max(calls[:-1]) <= 8  # merged, within max_batch
+    assert sum(calls[:-1]) == 12 and len(calls) - 1 < 6 and max(calls[:-1]) <= 8  # merged, within a gather
     assert calls[-1] == 20 and big.rewards == [1.0] * 20
 
 
 def test_stop_answers_every_accepted_request():
     async def run():
-        batcher = MicroBatcher(lambda s: Scores([1.0] * len(s)), max_batch=4, max_wait_ms=1000)
+        batcher = MicroBatcher(lambda s, _: Scores([1.0] * len(s)), max_batch=1, max_wait_ms=1000)
         await batcher.start()
         pending = [asyncio.ensure_future(batcher.score([Sample.from_text("p", "r")])) for _ in range(10)]
         await asyncio.sleep(0)  # queued, still waiting for their batch to fill
