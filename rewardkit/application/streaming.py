@@ -49,7 +49,8 @@ def stream_rows(input_path: str, output_path: str, lines_of: BlockLines, *, bloc
                 report: StreamReport | None = None) -> StreamReport:
     """Write `lines_of` each block into OUTPUT.partial, then OUTPUT (each line through `expand`, if given).
 
-    `minimum`: responses a row needs; `on_rows(k)` after every block, k = rows written; `report`: the report to
+    `minimum`: responses a row needs; `on_rows(k)` after every block, k = rows written (and once at the start
+    of a resumed run, k = rows found written); `report`: the report to
     fill (a subclass carrying the caller's own counts), else a new one.
     """
     check_bad_row_policy(on_bad_rows)
@@ -58,6 +59,8 @@ def stream_rows(input_path: str, output_path: str, lines_of: BlockLines, *, bloc
     report = StreamReport() if report is None else report
 
     def texts(skip: int) -> Iterator[BlockText]:
+        if on_rows and skip:
+            on_rows(skip)  # a resumed run's progress starts at the rows already written
         for done, block in blocks(input_path, block_rows, skip, minimum=minimum, on_bad_rows=on_bad_rows):
             yield _block_text(done, block, lines_of)
 

@@ -168,6 +168,7 @@ def write_scored(scored_chunks: Callable[[int], Iterable[ScoredChunk]], output_p
                  on_rows=None) -> ScoreReport:
     """Append `scored_chunks(rows already done)` to OUTPUT.partial in order; make OUTPUT of it at the end
     (skipped rows' marker lines go to OUTPUT's .skipped_rows.jsonl sibling): rewardkit.scale.partial_output.
+    `on_rows(k)`: k more input rows are done (first, in a resumed run, the rows found already written).
 
     Any engine (local, Ray) plugs in here, so all share the output, resume and progress rules.
     """
@@ -184,7 +185,12 @@ def write_scored(scored_chunks: Callable[[int], Iterable[ScoredChunk]], output_p
         if on_rows:
             on_rows(scored.rows)
 
-    report.resumed_rows, resumed_skipped = append_chunks(scored_chunks, partial, resume=resume, on_chunk=count)
+    def chunks_after(done: int) -> Iterable[ScoredChunk]:
+        if on_rows and done:
+            on_rows(done)  # a resumed run's progress starts at the rows already written
+        return scored_chunks(done)
+
+    report.resumed_rows, resumed_skipped = append_chunks(chunks_after, partial, resume=resume, on_chunk=count)
     report.skipped += resumed_skipped
     report.skipped_path = finish(partial, output, skipped=report.skipped > 0)
     return report

@@ -93,6 +93,20 @@ def test_resume_continues_a_partial_output_to_the_same_file(tiny_bert, tmp_path,
     assert resumed.read_bytes() == whole.read_bytes()
 
 
+def test_resumed_progress_starts_at_the_rows_already_written(tiny_bert, tmp_path):
+    from rewardkit.application.rerank import rerank_jsonl
+
+    source = write_jsonl(tmp_path / "in.jsonl", ROWS)
+    model, output = rewardkit.load(tiny_bert), tmp_path / "out.jsonl"
+    rerank_jsonl(model, str(source), str(output), block_rows=4)
+    lines = output.read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / "again.jsonl.partial").write_text("".join(lines[:6]), encoding="utf-8")
+    progress: list[int] = []
+    rerank_jsonl(model, str(source), str(tmp_path / "again.jsonl"), block_rows=4, resume=True,
+                 on_rows=progress.append)
+    assert progress[0] == 6 and sum(progress) == len(ROWS)
+
+
 def test_a_chunk_of_broken_rows_only_and_both_response_keys(tiny_bert, tmp_path, monkeypatch, capsys):
     rows = [{"prompt": "x", "candidates": ["a"], "responses": ["b"]}, {"prompt": "y"}] + ROWS[:1]
     source, target = write_jsonl(tmp_path / "in.jsonl", rows), tmp_path / "best.jsonl"

@@ -50,3 +50,18 @@ def test_a_run_killed_while_finishing_finishes_again_to_the_same_files(tmp_path,
         skipped_rows_path(output))
     assert output.read_text(encoding="utf-8") == '{"b": 1}\n{"b": 3}\n' and not partial.exists()
     assert [json.loads(x) for x in skipped_rows_path(output).read_text().splitlines()] == [{"line": 2, "reason": "bad"}]
+
+
+def test_resumed_scoring_progress_starts_at_the_rows_already_written(tmp_path):
+    from rewardkit.scale.batch_scoring import ScoredChunk, write_scored
+
+    output = tmp_path / "out.jsonl"
+    (tmp_path / "out.jsonl.partial").write_text('{"a": 0}\n{"a": 1}\n', encoding="utf-8")
+    progress: list[int] = []
+
+    def chunks(done):
+        return [ScoredChunk('{"a": %d}\n' % row, 1, 0, 1, 0) for row in range(done, 5)]
+
+    report = write_scored(chunks, str(output), resume=True, on_rows=progress.append)
+    assert report.resumed_rows == 2 and progress == [2, 1, 1, 1]
+    assert len(output.read_text(encoding="utf-8").splitlines()) == 5
