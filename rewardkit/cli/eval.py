@@ -89,7 +89,7 @@ def eval_(
     _write_judgements(out, results, console)
     print_table(report, console=Console())
     if "attributes" in first.metrics:
-        from rewardkit.evaluation.attributes import print_attribute_table
+        from rewardkit.evaluation.report_attributes import print_attribute_table
 
         print_attribute_table(first.metrics["attributes"], Console())
     _print_rows(first.metrics["suite"].get("rows"), first.bad_rows, out, console)

@@ -1,7 +1,8 @@
 """What a multi-objective model's attributes are worth: per-attribute Pearson and Spearman against held-out
 ratings, and, on a pair suite, the pairwise accuracy of the gated reward beside each attribute alone and the
-equal-weight mean of the attributes, plus each attribute's mean gate weight and contribution. Every figure
-carries a percentile-bootstrap CI (evaluation/pairwise.py).
+equal-weight mean of the attributes, plus each attribute's mean value, gate weight and contribution, overall and
+per section. Accuracies and correlations carry a percentile-bootstrap CI (evaluation/pairwise.py). The tables
+are drawn by report_attributes.py.
 
     >>> report = attribute_metrics(model, pairs, ratings)          # doctest: +SKIP
     >>> report["pairs"]["gated"]["accuracy"], report["ratings"]["safety"]["spearman"]   # doctest: +SKIP
@@ -71,10 +72,9 @@ def _scores(model: RewardModel, samples, batch_size: int) -> Scores:
     return Scores(rewards, attributes=attributes, weights=weights or None)
 
 
-def rating_correlations(model: RewardModel, rated: Sequence[RatedResponse], batch_size: int = 64,
-                        seed: int = 0) -> dict[str, dict]:
-    """Per attribute the model predicts and the data rates: correlations over the rows that carry a rating."""
-    scores = _scores(model, [r.sample() for r in rated], batch_size)
+def rating_correlations(scores: Scores, rated: Sequence[RatedResponse], seed: int = 0) -> dict[str, dict]:
+    """Per attribute the model predicts (`scores` of `rated`, in order) and the data rates: correlations over the
+    rows that carry a rating."""
     out = {}
     for name, predicted in scores.attributes.items():
         rows = [(p, r.ratings.get(name)) for p, r in zip(predicted, rated) if r.ratings.get(name) is not None]
@@ -84,62 +84,83 @@ def rating_correlations(model: RewardModel, rated: Sequence[RatedResponse], batc
     return out
 
 
-def pair_attribution(model: RewardModel, pairs: Sequence[PreferencePair], batch_size: int = 64,
-                     seed: int = 0) -> dict[str, Any]:
-    """Accuracy (with CI) of the gated reward, of each attribute alone and of their equal-weight mean; and per
-    attribute its mean gate weight and mean contribution (weight × value) over every scored response."""
-    scores = _scores(model, [s for p in pairs for s in p.samples()], batch_size)
+def contributions(values: np.ndarray, weights: np.ndarray, names: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Per attribute over pairs (values and weights [P, 2, A]: chosen then rejected): the mean value, gate weight
+    and contribution (weight × value) over both responses, and the mean margin of the contribution (chosen −
+    rejected; the margins add up to the mean reward margin, so they say which attributes decided the pairs).
+
+    >>> v = np.array([[[2.0, 1.0], [0.0, 3.0]]]); w = np.array([[[0.5, 0.5], [0.5, 0.5]]])
+    >>> contributions(v, w, ["a", "b"])["a"]
+    {'value': 1.0, 'weight': 0.5, 'contribution': 0.5, 'margin': 1.0}
+    """
+    parts = weights * values
+    return {name: {"value": float(values[:, :, i].mean()), "weight": float(weights[:, :, i].mean()),
+                   "contribution": float(parts[:, :, i].mean()),
+                   "margin": float((parts[:, 0, i] - parts[:, 1, i]).mean())} for i, name in enumerate(names)}
+
+
+def contributions_by_section(values: np.ndarray, weights: np.ndarray, names: Sequence[str],
+                             sections: Sequence[str]) -> dict[str, Any]:
+    """{"overall": {"n", "attributes"}, "sections": {section: {"n", "attributes"}}} with `contributions` as
+    "attributes"; "sections" only when the pairs fall in two or more."""
+    labels = np.asarray(sections, dtype=object)
+    out: dict[str, Any] = {"overall": {"n": int(len(values)), "attributes": contributions(values, weights, names)}}
+    groups = list(dict.fromkeys(sections))
+    if len(groups) > 1:
+        out["sections"] = {str(g): {"n": int((labels == g).sum()),
+                                    "attributes": contributions(values[labels == g], weights[labels == g], names)}
+                           for g in groups}
+    return out
+
+
+def pair_attribution(scores: Scores, sections: Sequence[str] | None = None, seed: int = 0) -> dict[str, Any]:
+    """From `scores` of pairs' samples (chosen, rejected, chosen, …): accuracy (with CI) of the gated reward, of
+    each attribute alone and of their equal-weight mean; and, for a gated model, the attribute contributions
+    overall and per section of the pairs (`sections`, one per pair)."""
     names = list(scores.attributes)
-    values = np.array([scores.attributes[n] for n in names]).T            # [2P, A]
-    rewards = np.asarray(scores.rewards)
+    values = np.array([scores.attributes[n] for n in names], dtype=float).T.reshape(-1, 2, len(names))  # [P, 2, A]
+    rewards = np.asarray(scores.rewards, dtype=float)
     out: dict[str, Any] = {"gated": accuracy_with_ci(rewards[0::2] - rewards[1::2], seed=seed),
-                           "equal_weight": accuracy_with_ci(values[0::2].mean(1) - values[1::2].mean(1), seed=seed),
-                           "only": {n: accuracy_with_ci(values[0::2, i] - values[1::2, i], seed=seed)
+                           "equal_weight": accuracy_with_ci(values[:, 0].mean(1) - values[:, 1].mean(1), seed=seed),
+                           "only": {n: accuracy_with_ci(values[:, 0, i] - values[:, 1, i], seed=seed)
                                     for i, n in enumerate(names)}}
     if scores.weights is not None:
-        weights = np.array([scores.weights[n] for n in names]).T
-        out["mean_weight"] = dict(zip(names, weights.mean(0).tolist()))
-        out["mean_contribution"] = dict(zip(names, (weights * values).mean(0).tolist()))
+        weights = np.array([scores.weights[n] for n in names], dtype=float).T.reshape(-1, 2, len(names))
+        out["contributions"] = contributions_by_section(values, weights, names,
+                                                        sections or ["all"] * len(values))
     return out
+
+
+def decorrelation_check(scores: Scores, decorrelation: dict[str, dict], verbosity: str) -> dict[str, dict]:
+    """Per decorrelated attribute: λ and the correlations with `verbosity` that training measured on its reference
+    set (before / after subtracting λ·verbosity), beside |corr| measured here on the scored responses."""
+    if verbosity not in scores.attributes:
+        return {}
+    reference = np.asarray(scores.attributes[verbosity], dtype=float)
+    return {name: {**entry, "corr_here": pearson(np.asarray(scores.attributes[name], dtype=float), reference)}
+            for name, entry in decorrelation.items() if name in scores.attributes}
 
 
 def attribute_metrics(model: RewardModel, pairs: Sequence[PreferencePair] = (),
-                      rated: Sequence[RatedResponse] = (), batch_size: int = 64, seed: int = 0) -> dict[str, Any]:
-    """{"pairs": pair_attribution, "ratings": rating_correlations}, each present when its data is given."""
+                      rated: Sequence[RatedResponse] = (), batch_size: int = 64, seed: int = 0,
+                      sections: Sequence[str] | None = None) -> dict[str, Any]:
+    """{"pairs": pair_attribution, "ratings": rating_correlations}, each present when its data is given, and, for
+    a model that records its verbosity decorrelation, "decorrelation" (decorrelation_check on the pairs, else on
+    the rated responses)."""
     out: dict[str, Any] = {}
-    if pairs:
-        out["pairs"] = pair_attribution(model, pairs, batch_size, seed)
+    checked = None
     if rated:
-        out["ratings"] = rating_correlations(model, rated, batch_size, seed)
-    return out
-
-
-def print_attribute_table(metrics: dict[str, Any], console) -> None:
-    """One rich table: per attribute, its accuracy alone, mean weight and contribution, and correlations."""
-    from rich.table import Table
-
-    pairs, ratings = metrics.get("pairs", {}), metrics.get("ratings", {})
-    names = list(dict.fromkeys([*pairs.get("only", {}), *ratings]))
-    table = Table("attribute", "accuracy alone", "mean weight", "mean contribution", "pearson [CI]",
-                  "spearman [CI]", title="attributes")
-
-    def fmt(value):
-        return "" if value is None else f"{value:.3f}"
-
-    def corr(entry, key):
-        return "" if entry is None else f"{entry[key]:.3f} [{entry[key + '_ci'][0]:.2f}, {entry[key + '_ci'][1]:.2f}]"
-
-    for name in names:
-        alone = pairs.get("only", {}).get(name)
-        table.add_row(name, fmt(alone and alone["accuracy"]), fmt(pairs.get("mean_weight", {}).get(name)),
-                      fmt(pairs.get("mean_contribution", {}).get(name)), corr(ratings.get(name), "pearson"),
-                      corr(ratings.get(name), "spearman"))
+        checked = _scores(model, [r.sample() for r in rated], batch_size)
+        out["ratings"] = rating_correlations(checked, rated, seed)
     if pairs:
-        for label in ("gated", "equal_weight"):
-            entry = pairs[label]
-            table.add_row(f"({label})", f"{entry['accuracy']:.3f} [{entry['ci_low']:.2f}, {entry['ci_high']:.2f}]",
-                          "", "", "", "")
-    console.print(table)
+        checked = _scores(model, [s for p in pairs for s in p.samples()], batch_size)
+        out["pairs"] = pair_attribution(checked, sections, seed)
+    options = getattr(model, "options", None)
+    if checked is not None and getattr(options, "decorrelation", None):
+        out["decorrelation"] = decorrelation_check(checked, options.decorrelation, options.verbosity_attribute)
+    if getattr(options, "weights", None):
+        out["steering"] = options.weights
+    return out
 
 
 def suite_attribute_metrics(model: RewardModel, suite: str, ratings: str | None = None, *, n: int | None = None,
@@ -149,17 +170,20 @@ def suite_attribute_metrics(model: RewardModel, suite: str, ratings: str | None 
     from pathlib import Path
 
     pairs: list[PreferencePair] = []
+    sections: list[str] = []
     if Path(suite).exists():
         from rewardkit.data.loaders import load_pairs
 
         pairs = list(load_pairs(suite))
+        sections = [p.subset or "all" for p in pairs]  # as the suite's accuracy by section (suite_eval.py)
     elif suite == "verifiable":
         from rewardkit.synth import suite as verifiable
 
         pairs = [sp.pair for sp in verifiable.build_suite(n or 100, verifiable.DEFAULT_SEED if seed is None else seed)]
+        sections = [verifiable.section_of(p.subset) for p in pairs]
     names = getattr(getattr(model, "options", None), "attributes", None)  # the ratings columns to read
     rated = load_rated_any(ratings, names) if ratings else []
-    return attribute_metrics(model, pairs, rated, batch_size, seed or 0)
+    return attribute_metrics(model, pairs, rated, batch_size, seed or 0, sections)
 
 
 def load_rated_any(path: str, attributes: Sequence[str] | None) -> list[RatedResponse]:
