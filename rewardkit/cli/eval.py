@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
+
 
 def eval_(
     model: List[str] = typer.Option(..., "--model", help="Model folder, hub id, or a spec family:kind such as "
@@ -43,6 +45,8 @@ def eval_(
                                           "0.2*format\" (rules: format, answer, length, reasoning)."),
     ratings: Optional[str] = typer.Option(None, "--ratings", help="Held-out attribute ratings (HelpSteer2 or "
                                           "UltraFeedback rows): per-attribute Pearson and Spearman with CIs."),
+    weights: Optional[str] = typer.Option(None, "--weights", help=WEIGHTS_HELP + " Applies to every --model; the "
+                                          "model card is then left as it is."),
 ) -> None:
     """Pairwise accuracy with bootstrap CIs per section, length bias, calibration and Best-of-N; the first
     model's figures (and, with several models, accuracy against cost) go into DIR/report.html."""
@@ -67,9 +71,11 @@ def eval_(
         from rewardkit.errors import ConfigError
 
         raise ConfigError("--backend, --base-url, --template and --judge-option apply to judge specs (judge:KIND)")
+    steering = {name: steering_options(name, weights) for name in model}  # every spec checked before any loads
     results = {}
     for name in _unique_names(model):
-        reward_model = build_model(name.split("#")[0], policy, reference, beta, judge)
+        path = name.split("#")[0]
+        reward_model = build_model(path, policy, reference, beta, judge, steering[path])
         if rules is not None:
             from rewardkit.models.combined import combined
 
@@ -96,7 +102,9 @@ def eval_(
     console.print(f"metrics → {out / 'metrics.json'}   report → {out / 'report.html'}")
     for name, result in results.items():
         folder = model_folder_holding(name.split("#")[0], out)
-        if folder is not None:
+        if folder is not None and weights is not None:
+            console.print(f"steered by --weights {weights}: the model card in {folder} is left as it is")
+        elif folder is not None:
             from rewardkit.training.model_card import append_evaluation
 
             card = append_evaluation(folder, suite, card_figures(result.metrics))
@@ -120,14 +128,15 @@ def _unique_names(models: List[str]) -> list[str]:
 
 
 def build_model(name: str, policy: Optional[str], reference: Optional[str], beta: Optional[float],
-                judge: Optional[dict] = None):
+                judge: Optional[dict] = None, load_options: Optional[dict] = None):
     """A spec (implicit:dpo, process:implicit, judge:pairwise...) built over policy / reference / β (and, for a
-    judge spec, the judge options), else `rewardkit.load`."""
+    judge spec, the judge options), else `rewardkit.load` with `load_options`."""
     from rewardkit import families
 
     if not name.startswith("judge:"):
-        return families.from_name(name, policy=policy, reference=reference, beta=beta)
-    return families.from_name(name, policy=policy, reference=reference, beta=beta, **(judge or {}))
+        return families.from_name(name, None, load_options, policy=policy, reference=reference, beta=beta)
+    return families.from_name(name, None, load_options, policy=policy, reference=reference, beta=beta,
+                              **(judge or {}))
 
 
 def judge_options(backend: Optional[str], base_url: Optional[str], template: Optional[Path],
