@@ -10,6 +10,10 @@ from typing import Any, Mapping
 Table = tuple[str, list[str], list[list[str]]]
 """(title, header, rows of cells)."""
 
+MEANS = ("value", "weight", "contribution", "margin")
+"""Columns of mean value, gate weight, contribution (weight × value) and contribution margin (chosen − rejected),
+named as in attributes.contributions."""
+
 
 def _number(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
@@ -26,40 +30,34 @@ def _accuracy(entry: Mapping[str, Any]) -> str:
     return f"{entry['accuracy']:.3f} [{entry['ci_low']:.2f}, {entry['ci_high']:.2f}]"
 
 
-def overall_table(metrics: Mapping[str, Any]) -> Table:
-    """Per attribute: over the suite's pairs (when there are), accuracy alone (CI), mean value, weight,
-    contribution and contribution margin; against held-out ratings (when given), Pearson and Spearman (CI). Then
-    the gated reward's and the equal-weight mean's accuracy."""
-    pairs, ratings = metrics.get("pairs", {}), metrics.get("ratings", {})
+def pair_table(metrics: Mapping[str, Any]) -> Table:
+    """Per attribute over the suite's pairs: accuracy alone (CI), and the means of its value, gate weight,
+    contribution (weight × value) and contribution margin (chosen − rejected); then the accuracy of the gated
+    reward and of the equal-weight mean."""
+    pairs = metrics.get("pairs", {})
     means = pairs.get("contributions", {}).get("overall", {}).get("attributes", {})
-    header = ["attribute"]
-    header += ["accuracy alone [CI]", "mean value", "mean weight", "mean contribution", "contribution margin"
-               ] if pairs else []
-    header += ["pearson [CI]", "spearman [CI]"] if ratings else []
-    rows = []
-    for name in dict.fromkeys([*pairs.get("only", {}), *ratings]):
-        row = [name]
-        if pairs:
-            alone, mean = pairs["only"].get(name), means.get(name, {})
-            row += [_accuracy(alone) if alone else ""]
-            row += [_number(mean.get(k)) for k in ("value", "weight", "contribution", "margin")]
-        if ratings:
-            row += [_correlation(ratings.get(name), "pearson"), _correlation(ratings.get(name), "spearman")]
-        rows.append(row)
+    header = ["attribute", "accuracy alone [CI]", *MEANS]
+    rows = [[name, _accuracy(alone), *(_number(means.get(name, {}).get(k)) for k in MEANS)]
+            for name, alone in pairs.get("only", {}).items()]
     for label in ("gated", "equal_weight") if pairs else ():
-        rows.append([f"({label.replace('_', '-')} reward)", _accuracy(pairs[label])] + [""] * (len(header) - 2))
-    return "Attributes", header, rows
+        rows.append([f"({label.replace('_', '-')} reward)", _accuracy(pairs[label])] + [""] * len(MEANS))
+    return "Attributes on the pairs (means over both responses; margin: chosen − rejected)", header, rows
+
+
+def rating_table(metrics: Mapping[str, Any]) -> Table:
+    """Per attribute: Pearson and Spearman (CI) of its prediction against the held-out ratings."""
+    ratings = metrics.get("ratings", {})
+    rows = [[name, _correlation(entry, "pearson"), _correlation(entry, "spearman")] for name, entry in ratings.items()]
+    return "Attributes against held-out ratings", ["attribute", "pearson [CI]", "spearman [CI]"], rows
 
 
 def section_table(metrics: Mapping[str, Any]) -> Table:
-    """Per section of the suite and attribute: mean value, gate weight, contribution and contribution margin
-    (chosen − rejected) over the section's pairs."""
+    """Per section of the suite and attribute: the means of value, gate weight, contribution and contribution
+    margin over the section's pairs."""
     sections = metrics.get("pairs", {}).get("contributions", {}).get("sections", {})
-    header = ["section", "pairs", "attribute", "mean value", "mean weight", "mean contribution",
-              "contribution margin"]
-    rows = [[section, str(entry["n"]), name, *(_number(a[k]) for k in ("value", "weight", "contribution", "margin"))]
+    rows = [[section, str(entry["n"]), name, *(_number(a[k]) for k in MEANS)]
             for section, entry in sections.items() for name, a in entry["attributes"].items()]
-    return "Attribute contributions by section", header, rows
+    return "Attribute contributions by section", ["section", "pairs", "attribute", *MEANS], rows
 
 
 def decorrelation_table(metrics: Mapping[str, Any]) -> Table:
@@ -73,8 +71,8 @@ def decorrelation_table(metrics: Mapping[str, Any]) -> Table:
 
 def attribute_tables(metrics: Mapping[str, Any]) -> list[Table]:
     """The tables that have rows."""
-    return [table for table in (overall_table(metrics), section_table(metrics), decorrelation_table(metrics))
-            if table[2]]
+    tables = (pair_table(metrics), section_table(metrics), rating_table(metrics), decorrelation_table(metrics))
+    return [table for table in tables if table[2]]
 
 
 def steering_note(metrics: Mapping[str, Any]) -> str:
