@@ -11,7 +11,8 @@ from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
 
 
 def score(
-    model: str = typer.Option(..., "--model", help="Saved rewardkit model folder, or any HF sequence-classification RM."),
+    model: str = typer.Option(..., "--model", help="Saved rewardkit model folder, or any HF sequence-classification "
+                              "RM."),
     input: Path = typer.Option(..., "--input", help="JSONL of pairs or {prompt, response} rows."),
     output: Path = typer.Option(..., "--output", help="JSONL written with rewards added (atomically, on completion)."),
     batch_size: int = typer.Option(32, help="Samples per forward pass (batched by length)."),

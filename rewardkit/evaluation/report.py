@@ -139,7 +139,8 @@ def summary_rows(metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows += _judge_rows(metrics)
     if "best_of_n" in metrics:
         b = {key: values[-1] for key, values in metrics["best_of_n"].items()}
-        rows.append((f"Best-of-{b['n']} picked / oracle / random", f"{b['picked']:.3f} / {b['oracle']:.3f} / {b['random']:.3f}"))
+        rows.append((f"Best-of-{b['n']} picked / oracle / random",
+                     f"{b['picked']:.3f} / {b['oracle']:.3f} / {b['random']:.3f}"))
         rows.append((f"Best-of-{b['n']} regret, win rate", f"{b['regret']:.3f}, {b['win_rate']:.3f}"))
     return rows
 

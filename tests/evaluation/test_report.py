@@ -63,7 +63,8 @@ def test_full_report_embeds_every_figure_as_png(tmp_path):
 def test_missing_data_skips_figures_cleanly(tmp_path):
     metrics, _ = _inputs()
     # two models, but no cost that both report: no Pareto plot
-    one_cost_each = [{"name": "a", "accuracy": 0.7, "parameters": 2e7}, {"name": "b", "accuracy": 0.8, "ms_per_pair": 3.0}]
+    one_cost_each = [{"name": "a", "accuracy": 0.7, "parameters": 2e7},
+                     {"name": "b", "accuracy": 0.8, "ms_per_pair": 3.0}]
     partial = {"accuracy": metrics["accuracy"], "models": one_cost_each}
     html = report.write_report(partial, tmp_path).read_text()
     assert _images(html) == []
