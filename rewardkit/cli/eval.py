@@ -87,8 +87,9 @@ def eval_(
         if ratings or getattr(reward_model, "family", None) == "multi":
             from rewardkit.evaluation.attributes import suite_attribute_metrics
 
-            results[name].metrics["attributes"] = suite_attribute_metrics(reward_model, suite, ratings, n=n, seed=seed,
-                                                                          batch_size=batch_size)
+            results[name].metrics["attributes"] = suite_attribute_metrics(
+                reward_model, suite, ratings, n=n, seed=seed, batch_size=batch_size, strict_rows=strict_rows,
+                on_bad_rows=on_bad_rows)
     first = results[next(iter(results))]
     metrics, report = combine(results, rewardkit.__version__)
     write_outputs(out, metrics, report, first.arrays)

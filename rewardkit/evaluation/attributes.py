@@ -164,9 +164,11 @@ def attribute_metrics(model: RewardModel, pairs: Sequence[PreferencePair] = (),
 
 
 def suite_attribute_metrics(model: RewardModel, suite: str, ratings: str | None = None, *, n: int | None = None,
-                            seed: int | None = None, batch_size: int = 64) -> dict[str, Any]:
-    """`attribute_metrics` on the pairs of `suite` (a pairs file, or the verifiable suite; other suites give
-    no pairs) and on the rated responses of the file `ratings` (HelpSteer2 or UltraFeedback rows)."""
+                            seed: int | None = None, batch_size: int = 64, strict_rows: bool = False,
+                            on_bad_rows: str = "error") -> dict[str, Any]:
+    """`attribute_metrics` on the pairs of `suite` (a pairs file, read with the same `strict_rows` / `on_bad_rows`
+    as the suite's evaluation, or the verifiable suite; other suites give no pairs) and on the rated responses of
+    the file `ratings` (HelpSteer2 or UltraFeedback rows)."""
     from pathlib import Path
 
     pairs: list[PreferencePair] = []
@@ -174,7 +176,7 @@ def suite_attribute_metrics(model: RewardModel, suite: str, ratings: str | None 
     if Path(suite).exists():
         from rewardkit.data.loaders import load_pairs
 
-        pairs = list(load_pairs(suite))
+        pairs = list(load_pairs(suite, strict_rows=strict_rows, on_bad_rows=on_bad_rows))
         sections = [p.subset or "all" for p in pairs]  # as the suite's accuracy by section (suite_eval.py)
     elif suite == "verifiable":
         from rewardkit.synth import suite as verifiable

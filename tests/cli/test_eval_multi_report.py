@@ -64,3 +64,21 @@ def test_eval_reports_attribute_contributions_per_section(tiny_bert, tmp_path, m
     assert len(weights_seen) > 3  # the weights differ by section: the table is not one row repeated
     assert "<figcaption>Attribute weights and contributions by section</figcaption>" in page
     assert "attribute contributions by section" in stdout
+
+
+def test_a_pairs_file_with_a_broken_row_skipped_gives_attributes_on_the_kept_pairs(tiny_bert, tmp_path, monkeypatch,
+                                                                                    capsys):
+    from tests.helpers import preference_flipping_multi
+
+    folder, first, second = preference_flipping_multi(tiny_bert, tmp_path / "model")
+    good = {"prompt": first.prompt[-1].content, "chosen": first.response, "rejected": second.response}
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("\n".join([json.dumps({**good, "subset": "a"}), json.dumps({"prompt": "no answers"}),
+                                json.dumps({**good, "subset": "b"}), json.dumps({**good, "subset": "b"})]) + "\n")
+    out = tmp_path / "eval"
+    code, _, err = run_cli(["eval", "--model", str(folder), "--suite", str(pairs), "--on-bad-rows", "skip", "--out",
+                            str(out)], monkeypatch, capsys)
+    assert code == 0, err
+    contributions = json.loads((out / "metrics.json").read_text())["attributes"]["pairs"]["contributions"]
+    assert contributions["overall"]["n"] == 3
+    assert {name: entry["n"] for name, entry in contributions["sections"].items()} == {"a": 1, "b": 2}
