@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from rewardkit.data.schemas import PreferencePair, RatedResponse
+from rewardkit.errors import ConfigError
 from rewardkit.evaluation.pairwise import accuracy_with_ci, bootstrap_ci
 from rewardkit.models.base import RewardModel, Scores
 
@@ -63,7 +64,9 @@ def _scores(model: RewardModel, samples, batch_size: int) -> Scores:
     for at in range(0, len(samples), batch_size):
         part = model.score(list(samples[at: at + batch_size]))
         if part.attributes is None:
-            raise ValueError(f"{type(model).__name__} gives no per-attribute values to evaluate")
+            raise ConfigError(f"{type(model).__name__} gives one number per sample and no per-attribute values to "
+                              "evaluate (attribute figures and --ratings need a multi model or a regression model "
+                              "with several outputs)")
         rewards += part.rewards
         for name, values in part.attributes.items():
             attributes.setdefault(name, []).extend(values)

@@ -82,3 +82,14 @@ def test_a_pairs_file_with_a_broken_row_skipped_gives_attributes_on_the_kept_pai
     contributions = json.loads((out / "metrics.json").read_text())["attributes"]["pairs"]["contributions"]
     assert contributions["overall"]["n"] == 3
     assert {name: entry["n"] for name, entry in contributions["sections"].items()} == {"a": 1, "b": 2}
+
+
+def test_ratings_on_a_model_without_attributes_is_an_error_saying_so(tiny_bert, tmp_path, monkeypatch, capsys):
+    from rewardkit.synth.multi_attribute import pair_rows, rating_rows
+    from tests.helpers import write_jsonl
+
+    pairs, ratings = write_jsonl(tmp_path / "p.jsonl", pair_rows(4, 0)), write_jsonl(tmp_path / "r.jsonl",
+                                                                                      rating_rows(4, 1))
+    code, _, err = run_cli(["eval", "--model", tiny_bert, "--suite", str(pairs), "--ratings", str(ratings), "--out",
+                            str(tmp_path / "eval")], monkeypatch, capsys)
+    assert code == 2 and "gives one number per sample and no per-attribute values" in err, err
