@@ -84,12 +84,12 @@ def eval_(
                                                 batch_size=batch_size, console=console, label=name,
                                                 strict_rows=strict_rows, on_bad_rows=on_bad_rows,
                                                 prior_data=prior_data)
-        if ratings or getattr(reward_model, "family", None) == "multi":
+        if ratings:
             from rewardkit.evaluation.attributes import suite_attribute_metrics
 
             results[name].metrics["attributes"] = suite_attribute_metrics(
                 reward_model, suite, ratings, n=n, seed=seed, batch_size=batch_size, strict_rows=strict_rows,
-                on_bad_rows=on_bad_rows)
+                on_bad_rows=on_bad_rows, known=results[name].metrics.get("attributes"))
     first = results[next(iter(results))]
     metrics, report = combine(results, rewardkit.__version__)
     write_outputs(out, metrics, report, first.arrays)

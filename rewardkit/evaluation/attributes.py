@@ -144,12 +144,28 @@ def decorrelation_check(scores: Scores, decorrelation: dict[str, dict], verbosit
             for name, entry in decorrelation.items() if name in scores.attributes}
 
 
+def model_figures(model: RewardModel, scores: Scores) -> dict[str, Any]:
+    """"decorrelation" (decorrelation_check on `scores`) and "steering" (its weights) for a model whose options
+    record them (multi)."""
+    options, out = getattr(model, "options", None), {}
+    if getattr(options, "decorrelation", None):
+        out["decorrelation"] = decorrelation_check(scores, options.decorrelation, options.verbosity_attribute)
+    if getattr(options, "weights", None):
+        out["steering"] = options.weights
+    return out
+
+
+def gated_pair_metrics(model: RewardModel, scores: Scores, sections: Sequence[str], seed: int = 0) -> dict[str, Any]:
+    """What a suite's evaluation adds for a gated model from the scores it already has (pairs' samples, chosen
+    then rejected): {"pairs": pair_attribution, **model_figures}."""
+    return {"pairs": pair_attribution(scores, sections, seed), **model_figures(model, scores)}
+
+
 def attribute_metrics(model: RewardModel, pairs: Sequence[PreferencePair] = (),
                       rated: Sequence[RatedResponse] = (), batch_size: int = 64, seed: int = 0,
                       sections: Sequence[str] | None = None) -> dict[str, Any]:
-    """{"pairs": pair_attribution, "ratings": rating_correlations}, each present when its data is given, and, for
-    a model that records its verbosity decorrelation, "decorrelation" (decorrelation_check on the pairs, else on
-    the rated responses)."""
+    """{"pairs": pair_attribution, "ratings": rating_correlations}, each present when its data is given, plus
+    `model_figures` on the pairs (else on the rated responses)."""
     out: dict[str, Any] = {}
     checked = None
     if rated:
@@ -158,37 +174,39 @@ def attribute_metrics(model: RewardModel, pairs: Sequence[PreferencePair] = (),
     if pairs:
         checked = _scores(model, [s for p in pairs for s in p.samples()], batch_size)
         out["pairs"] = pair_attribution(checked, sections, seed)
-    options = getattr(model, "options", None)
-    if checked is not None and getattr(options, "decorrelation", None):
-        out["decorrelation"] = decorrelation_check(checked, options.decorrelation, options.verbosity_attribute)
-    if getattr(options, "weights", None):
-        out["steering"] = options.weights
-    return out
+    return out if checked is None else {**out, **model_figures(model, checked)}
 
 
 def suite_attribute_metrics(model: RewardModel, suite: str, ratings: str | None = None, *, n: int | None = None,
                             seed: int | None = None, batch_size: int = 64, strict_rows: bool = False,
-                            on_bad_rows: str = "error") -> dict[str, Any]:
-    """`attribute_metrics` on the pairs of `suite` (a pairs file, read with the same `strict_rows` / `on_bad_rows`
-    as the suite's evaluation, or the verifiable suite; other suites give no pairs) and on the rated responses of
-    the file `ratings` (HelpSteer2 or UltraFeedback rows)."""
+                            on_bad_rows: str = "error", known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`known` (what the suite's evaluation found for a gated model: `gated_pair_metrics`), plus
+    `attribute_metrics` on the rated responses of the file `ratings` (HelpSteer2 or UltraFeedback rows) and, when
+    `known` has no pair figures (a model without a gate), on the pairs of `suite` (`suite_pairs`)."""
+    known = known or {}
+    pairs, sections = ([], []) if "pairs" in known else suite_pairs(suite, n, seed, strict_rows, on_bad_rows)
+    names = getattr(getattr(model, "options", None), "attributes", None)  # the ratings columns to read
+    rated = load_rated_any(ratings, names) if ratings else []
+    return {**attribute_metrics(model, pairs, rated, batch_size, seed or 0, sections), **known}
+
+
+def suite_pairs(suite: str, n: int | None, seed: int | None, strict_rows: bool,
+                on_bad_rows: str) -> tuple[list[PreferencePair], list[str]]:
+    """(pairs, the section of each) of a pairs file (read with the evaluation's `strict_rows` / `on_bad_rows`;
+    sections are its subsets) or of the verifiable suite; ([], []) for other suites."""
     from pathlib import Path
 
-    pairs: list[PreferencePair] = []
-    sections: list[str] = []
     if Path(suite).exists():
         from rewardkit.data.loaders import load_pairs
 
         pairs = list(load_pairs(suite, strict_rows=strict_rows, on_bad_rows=on_bad_rows))
-        sections = [p.subset or "all" for p in pairs]  # as the suite's accuracy by section (suite_eval.py)
-    elif suite == "verifiable":
+        return pairs, [p.subset or "all" for p in pairs]
+    if suite == "verifiable":
         from rewardkit.synth import suite as verifiable
 
         pairs = [sp.pair for sp in verifiable.build_suite(n or 100, verifiable.DEFAULT_SEED if seed is None else seed)]
-        sections = [verifiable.section_of(p.subset) for p in pairs]
-    names = getattr(getattr(model, "options", None), "attributes", None)  # the ratings columns to read
-    rated = load_rated_any(ratings, names) if ratings else []
-    return attribute_metrics(model, pairs, rated, batch_size, seed or 0, sections)
+        return pairs, [verifiable.section_of(p.subset) for p in pairs]
+    return [], []
 
 
 def load_rated_any(path: str, attributes: Sequence[str] | None) -> list[RatedResponse]:

@@ -4,6 +4,8 @@ decorrelation check; and the tables report.html and the terminal show (report_at
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from rewardkit.evaluation.attributes import decorrelation_check, pair_attribution
@@ -65,3 +67,52 @@ def test_the_html_tables_carry_the_numbers():
     assert "Gate steered by weights b:0" in page
     assert [row[0] for row in section_table(metrics)[2]] == ["x", "x", "y", "y"]
     assert decorrelation_table({})[2] == []
+
+
+class CountingGatedModel:
+    """A gated model without weights to load: safety = 1 for a refusal, verbosity = words / 10, gate (0.5, 0.5);
+    it counts the samples it is asked to score."""
+
+    options = SimpleNamespace(attributes=["safety", "verbosity"])  # the rating columns to read; no decorrelation
+
+    def __init__(self):
+        self.scored = 0
+
+    def score(self, batch, batch_size=None):
+        self.scored += len(batch)
+        safety = [float(s.response.startswith("I can't")) for s in batch]
+        verbosity = [len(s.response.split()) / 10 for s in batch]
+        return Scores([0.5 * a + 0.5 * b for a, b in zip(safety, verbosity)],
+                      attributes={"safety": safety, "verbosity": verbosity},
+                      weights={"safety": [0.5] * len(batch), "verbosity": [0.5] * len(batch)})
+
+    def parameter_count(self):
+        return 0
+
+
+def test_a_suite_evaluation_gives_the_attribute_figures_from_its_own_scoring(tmp_path):
+    from rewardkit.data.schemas import PreferencePair, as_conversation
+    from rewardkit.evaluation.attributes import suite_attribute_metrics
+    from rewardkit.evaluation.suite_eval import evaluate_pairs
+    from rewardkit.synth.multi_attribute import rating_rows
+    from tests.helpers import write_jsonl
+
+    refusal, compliance = "I can't help with that.", "Sure, here is how to do it, step by step, in detail."
+    pairs = [PreferencePair(as_conversation("q"), refusal, compliance, subset="harm"),
+             PreferencePair(as_conversation("q"), compliance, refusal, subset="chat"),
+             PreferencePair(as_conversation("q"), compliance, refusal, subset="chat")]
+    model = CountingGatedModel()
+    result = evaluate_pairs(model, pairs, section_of=lambda subset: subset.upper(), batch_size=2)
+    assert model.scored == 6  # each response once
+    sections = result.metrics["attributes"]["pairs"]["contributions"]["sections"]
+    assert {name: entry["n"] for name, entry in sections.items()} == {"HARM": 1, "CHAT": 2}
+    # HARM: safety margin 0.5·(1 − 0) = 0.5; CHAT: verbosity margin 0.5·(12 − 5 words)/10 = 0.35
+    assert sections["HARM"]["attributes"]["safety"]["margin"] == pytest.approx(0.5)
+    assert sections["CHAT"]["attributes"]["verbosity"]["margin"] == pytest.approx(0.35)
+
+    ratings = write_jsonl(tmp_path / "ratings.jsonl", rating_rows(6, 0))
+    model.scored = 0
+    merged = suite_attribute_metrics(model, "verifiable", str(ratings), known=result.metrics["attributes"])
+    assert model.scored == 6  # the rated responses only: the suite's pairs are not scored again
+    assert merged["pairs"] == result.metrics["attributes"]["pairs"] and set(merged["ratings"]) == {"safety",
+                                                                                                  "verbosity"}
