@@ -116,3 +116,16 @@ def test_a_suite_evaluation_gives_the_attribute_figures_from_its_own_scoring(tmp
     assert model.scored == 6  # the rated responses only: the suite's pairs are not scored again
     assert merged["pairs"] == result.metrics["attributes"]["pairs"] and set(merged["ratings"]) == {"safety",
                                                                                                   "verbosity"}
+
+
+def test_rewardbench_v1_shows_the_contributions_per_rewardbench_section(tmp_path):
+    from rewardkit.evaluation.rewardbench_eval import evaluate_rewardbench_v1
+    from tests.helpers import write_jsonl
+
+    rows = [{"prompt": f"p{i}", "chosen": "I can't help with that.", "rejected": "Sure, do it like this.",
+             "subset": subset, "id": i}
+            for i, subset in enumerate(["alpacaeval-easy", "mt-bench-hard", "refusals-dangerous", "math-prm"])]
+    metrics = evaluate_rewardbench_v1(CountingGatedModel(), str(write_jsonl(tmp_path / "rb.jsonl", rows))).metrics
+    sections = metrics["attributes"]["pairs"]["contributions"]["sections"]
+    assert set(sections) == {"Chat", "Chat Hard", "Safety", "Reasoning"} == set(metrics["rewardbench"]) - {
+        "Score (excl. prior sets)"}
