@@ -121,7 +121,8 @@ def score_pairs(model: RewardModel, pairs: Sequence[PreferencePair], batch_size:
     """(chosen rewards, rejected rewards, cost) where cost has ms_per_pair, parameters, truncated and
     generated_tokens_per_pair (0 for a model that generates nothing). A generative judge (a model with
     `compare_pairs`) judges the pairs itself; its report (unparseable rate, position consistency, usage) is
-    returned under cost["judge"] and its texts under cost["judgements"]."""
+    returned under cost["judge"] and its texts under cost["judgements"]; a gated (multi) model's full scores
+    under cost["gated"]."""
     if hasattr(model, "compare_pairs"):
         return _judge_pairs(model, pairs, batch_size, on_progress)
     samples = [s for p in pairs for s in p.samples()]
