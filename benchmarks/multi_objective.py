@@ -75,17 +75,18 @@ def heldout_figures(model_dir: Path, data: dict[str, str], attributes: list[str]
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backbone", default="minilm")
-    parser.add_argument("--ratings", type=int, default=10_000)
-    parser.add_argument("--pairs", type=int, default=10_000)
-    parser.add_argument("--heldout", type=int, default=1_000)
-    parser.add_argument("--max-length", type=int, default=128)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--backbone", default="minilm", help="backbone name or folder, shared by both sides")
+    parser.add_argument("--ratings", type=int, default=10_000, help="rated responses (stage 1; the peer's data)")
+    parser.add_argument("--pairs", type=int, default=10_000, help="preference pairs (stage 2, the gate)")
+    parser.add_argument("--heldout", type=int, default=1_000, help="held-out rated responses and pairs, each")
+    parser.add_argument("--max-length", type=int, default=128, help="tokens per sample")
     parser.add_argument("--batch-size", type=int, default=16, help="peer: rated responses per step")
     parser.add_argument("--peer-steps", type=int, default=0, help="peer steps (0: one epoch over the ratings)")
-    parser.add_argument("--gate-epochs", type=float, default=10.0)
-    parser.add_argument("--work", default=str(CACHE / "multi_objective"))
-    parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--gate-epochs", type=float, default=10.0, help="ours: epochs of gate training")
+    parser.add_argument("--work", default=str(CACHE / "multi_objective"), help="data, embedding cache and models")
+    parser.add_argument("--no-save", action="store_true", help="do not write the figures to the results folder")
     args = parser.parse_args(argv)
     quiet()
     from rewardkit.synth.multi_attribute import ATTRIBUTES

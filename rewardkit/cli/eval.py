@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
+
 
 def eval_(
     model: List[str] = typer.Option(..., "--model", help="Model folder, hub id, or a spec family:kind such as "
@@ -43,6 +45,8 @@ def eval_(
                                           "0.2*format\" (rules: format, answer, length, reasoning)."),
     ratings: Optional[str] = typer.Option(None, "--ratings", help="Held-out attribute ratings (HelpSteer2 or "
                                           "UltraFeedback rows): per-attribute Pearson and Spearman with CIs."),
+    weights: Optional[str] = typer.Option(None, "--weights", help=WEIGHTS_HELP + " Applies to every --model; the "
+                                          "model card is then left as it is."),
 ) -> None:
     """Pairwise accuracy with bootstrap CIs per section, length bias, calibration and Best-of-N; the first
     model's figures (and, with several models, accuracy against cost) go into DIR/report.html."""
@@ -67,9 +71,11 @@ def eval_(
         from rewardkit.errors import ConfigError
 
         raise ConfigError("--backend, --base-url, --template and --judge-option apply to judge specs (judge:KIND)")
+    steering = {name: steering_options(name, weights) for name in model}  # every spec checked before any loads
     results = {}
     for name in _unique_names(model):
-        reward_model = build_model(name.split("#")[0], policy, reference, beta, judge)
+        path = name.split("#")[0]
+        reward_model = build_model(path, policy, reference, beta, judge, steering[path])
         if rules is not None:
             from rewardkit.models.combined import combined
 
@@ -78,25 +84,28 @@ def eval_(
                                                 batch_size=batch_size, console=console, label=name,
                                                 strict_rows=strict_rows, on_bad_rows=on_bad_rows,
                                                 prior_data=prior_data)
-        if ratings or getattr(reward_model, "family", None) == "multi":
+        if ratings:
             from rewardkit.evaluation.attributes import suite_attribute_metrics
 
-            results[name].metrics["attributes"] = suite_attribute_metrics(reward_model, suite, ratings, n=n, seed=seed,
-                                                                          batch_size=batch_size)
+            results[name].metrics["attributes"] = suite_attribute_metrics(
+                reward_model, suite, ratings, n=n, seed=seed, batch_size=batch_size, strict_rows=strict_rows,
+                on_bad_rows=on_bad_rows, known=results[name].metrics.get("attributes"))
     first = results[next(iter(results))]
     metrics, report = combine(results, rewardkit.__version__)
     write_outputs(out, metrics, report, first.arrays)
     _write_judgements(out, results, console)
     print_table(report, console=Console())
     if "attributes" in first.metrics:
-        from rewardkit.evaluation.attributes import print_attribute_table
+        from rewardkit.evaluation.report_attributes import print_attribute_table
 
         print_attribute_table(first.metrics["attributes"], Console())
     _print_rows(first.metrics["suite"].get("rows"), first.bad_rows, out, console)
     console.print(f"metrics → {out / 'metrics.json'}   report → {out / 'report.html'}")
     for name, result in results.items():
         folder = model_folder_holding(name.split("#")[0], out)
-        if folder is not None:
+        if folder is not None and weights is not None:
+            console.print(f"steered by --weights {weights}: the model card in {folder} is left as it is")
+        elif folder is not None:
             from rewardkit.training.model_card import append_evaluation
 
             card = append_evaluation(folder, suite, card_figures(result.metrics))
@@ -120,14 +129,15 @@ def _unique_names(models: List[str]) -> list[str]:
 
 
 def build_model(name: str, policy: Optional[str], reference: Optional[str], beta: Optional[float],
-                judge: Optional[dict] = None):
+                judge: Optional[dict] = None, load_options: Optional[dict] = None):
     """A spec (implicit:dpo, process:implicit, judge:pairwise...) built over policy / reference / β (and, for a
-    judge spec, the judge options), else `rewardkit.load`."""
+    judge spec, the judge options), else `rewardkit.load` with `load_options`."""
     from rewardkit import families
 
     if not name.startswith("judge:"):
-        return families.from_name(name, policy=policy, reference=reference, beta=beta)
-    return families.from_name(name, policy=policy, reference=reference, beta=beta, **(judge or {}))
+        return families.from_name(name, None, load_options, policy=policy, reference=reference, beta=beta)
+    return families.from_name(name, None, load_options, policy=policy, reference=reference, beta=beta,
+                              **(judge or {}))
 
 
 def judge_options(backend: Optional[str], base_url: Optional[str], template: Optional[Path],

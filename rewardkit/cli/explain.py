@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
+
 
 def explain(
     model: str = typer.Option(..., "--model", help="A model whose scores carry attributes (multi, or a scalar "
@@ -14,8 +16,7 @@ def explain(
     input: Path = typer.Option(..., "--input", help="JSONL of pairs or {prompt, response} rows."),
     output: Optional[Path] = typer.Option(None, "--output", help="Write JSONL (each row plus its explanations) "
                                           "instead of printing tables."),
-    weights: Optional[str] = typer.Option(None, "--weights", help="Steer the gate, e.g. safety:2,verbosity:0 "
-                                          "(factors) or safety:=0.5 (a fixed weight)."),
+    weights: Optional[str] = typer.Option(None, "--weights", help=WEIGHTS_HELP),
     limit: int = typer.Option(20, help="Rows printed as tables (all rows go to --output)."),
     batch_size: int = typer.Option(32, help="Samples per forward pass."),
 ) -> None:
@@ -33,7 +34,7 @@ def explain(
 
     if not input.exists():
         raise DataError("file not found", file=str(input))
-    reward_model = rewardkit.load(model, **({"weights": weights} if weights else {}))
+    reward_model = rewardkit.load(model, **steering_options(model, weights))
     rows = [(line, row) for line, row in iter_jsonl(str(input))]
     samples = [row_samples(row, file=str(input), line=line) for line, row in rows]
     flat = [s for found, _ in samples for s in found]

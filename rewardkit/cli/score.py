@@ -7,9 +7,12 @@ from typing import Optional
 
 import typer
 
+from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
+
 
 def score(
-    model: str = typer.Option(..., "--model", help="Saved rewardkit model folder, or any HF sequence-classification RM."),
+    model: str = typer.Option(..., "--model", help="Saved rewardkit model folder, or any HF sequence-classification "
+                              "RM."),
     input: Path = typer.Option(..., "--input", help="JSONL of pairs or {prompt, response} rows."),
     output: Path = typer.Option(..., "--output", help="JSONL written with rewards added (atomically, on completion)."),
     batch_size: int = typer.Option(32, help="Samples per forward pass (batched by length)."),
@@ -30,6 +33,7 @@ def score(
     shaping: Optional[str] = typer.Option(None, help="Shaping of the model's reward before --combine: par (rows "
                                           "carry reference_responses) | z | center | clip=LO,HI | stepclip=ETA | "
                                           "delta, joined by ';'."),
+    weights: Optional[str] = typer.Option(None, "--weights", help=WEIGHTS_HELP),
 ) -> None:
     """Score every row of a JSONL file; memory stays flat however large the file is."""
     from rich.console import Console
@@ -45,6 +49,7 @@ def score(
     rules = RowRules(strict_rows, on_bad_rows)
     console = Console(stderr=True)
     options = {"normalize": True} if normalize else {}
+    options.update(steering_options(model, weights))
     if dtype != "fp32":
         options["dtype"] = dtype
     from rewardkit.models.combined import parse_combination

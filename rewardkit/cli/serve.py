@@ -6,6 +6,8 @@ from typing import Optional
 
 import typer
 
+from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
+
 
 def serve(
     model: str = typer.Option(..., "--model", help="Model folder, hub id, or a spec such as implicit:dpo."),
@@ -28,6 +30,7 @@ def serve(
     policy: Optional[str] = typer.Option(None, help="Policy LM for specs (default smollm2)."),
     reference: Optional[str] = typer.Option(None, help="Reference LM for specs."),
     beta: Optional[float] = typer.Option(None, help="β for specs (default: the kind's own)."),
+    weights: Optional[str] = typer.Option(None, "--weights", help=WEIGHTS_HELP + " Applies to every request."),
 ) -> None:
     """Serve a reward model over HTTP: POST /v1/score, /v1/compare, /get_reward (OpenRLHF); GET /health,
     /metrics. SIGTERM or Ctrl-C stops accepting requests and answers the ones in flight before exiting."""
@@ -38,6 +41,7 @@ def serve(
 
     if normalize not in ("raw", "z"):
         raise ConfigError(f"--normalize must be raw or z, got {normalize!r}")
+    steering = steering_options(model, weights)
     key = None
     if api_key_env:
         key = os.environ.get(api_key_env)
@@ -53,5 +57,6 @@ def serve(
     settings = ServerSettings(max_batch=max_batch, max_wait_ms=max_wait_ms, max_items=max_items,
                               max_body_bytes=int(max_body_mb * 1024 * 1024), api_key=key, normalize=normalize,
                               combine=combine, shaping=shaping)
-    app = create_app(families.from_name(model, max_length, policy=policy, reference=reference, beta=beta), settings)
+    reward_model = families.from_name(model, max_length, steering, policy=policy, reference=reference, beta=beta)
+    app = create_app(reward_model, settings)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)

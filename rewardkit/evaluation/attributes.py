@@ -1,7 +1,8 @@
 """What a multi-objective model's attributes are worth: per-attribute Pearson and Spearman against held-out
 ratings, and, on a pair suite, the pairwise accuracy of the gated reward beside each attribute alone and the
-equal-weight mean of the attributes, plus each attribute's mean gate weight and contribution. Every figure
-carries a percentile-bootstrap CI (evaluation/pairwise.py).
+equal-weight mean of the attributes, plus each attribute's mean value, gate weight and contribution, overall and
+per section. Accuracies and correlations carry a percentile-bootstrap CI (evaluation/pairwise.py). The tables
+are drawn by report_attributes.py.
 
     >>> report = attribute_metrics(model, pairs, ratings)          # doctest: +SKIP
     >>> report["pairs"]["gated"]["accuracy"], report["ratings"]["safety"]["spearman"]   # doctest: +SKIP
@@ -14,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from rewardkit.data.schemas import PreferencePair, RatedResponse
+from rewardkit.errors import ConfigError
 from rewardkit.evaluation.pairwise import accuracy_with_ci, bootstrap_ci
 from rewardkit.models.base import RewardModel, Scores
 
@@ -62,7 +64,9 @@ def _scores(model: RewardModel, samples, batch_size: int) -> Scores:
     for at in range(0, len(samples), batch_size):
         part = model.score(list(samples[at: at + batch_size]))
         if part.attributes is None:
-            raise ValueError(f"{type(model).__name__} gives no per-attribute values to evaluate")
+            raise ConfigError(f"{type(model).__name__} gives one number per sample and no per-attribute values to "
+                              "evaluate (attribute figures and --ratings need a multi model or a regression model "
+                              "with several outputs)")
         rewards += part.rewards
         for name, values in part.attributes.items():
             attributes.setdefault(name, []).extend(values)
@@ -71,10 +75,9 @@ def _scores(model: RewardModel, samples, batch_size: int) -> Scores:
     return Scores(rewards, attributes=attributes, weights=weights or None)
 
 
-def rating_correlations(model: RewardModel, rated: Sequence[RatedResponse], batch_size: int = 64,
-                        seed: int = 0) -> dict[str, dict]:
-    """Per attribute the model predicts and the data rates: correlations over the rows that carry a rating."""
-    scores = _scores(model, [r.sample() for r in rated], batch_size)
+def rating_correlations(scores: Scores, rated: Sequence[RatedResponse], seed: int = 0) -> dict[str, dict]:
+    """Per attribute the model predicts (`scores` of `rated`, in order) and the data rates: correlations over the
+    rows that carry a rating."""
     out = {}
     for name, predicted in scores.attributes.items():
         rows = [(p, r.ratings.get(name)) for p, r in zip(predicted, rated) if r.ratings.get(name) is not None]
@@ -84,82 +87,126 @@ def rating_correlations(model: RewardModel, rated: Sequence[RatedResponse], batc
     return out
 
 
-def pair_attribution(model: RewardModel, pairs: Sequence[PreferencePair], batch_size: int = 64,
-                     seed: int = 0) -> dict[str, Any]:
-    """Accuracy (with CI) of the gated reward, of each attribute alone and of their equal-weight mean; and per
-    attribute its mean gate weight and mean contribution (weight × value) over every scored response."""
-    scores = _scores(model, [s for p in pairs for s in p.samples()], batch_size)
+def contributions(values: np.ndarray, weights: np.ndarray, names: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Per attribute over pairs (values and weights [P, 2, A]: chosen then rejected): the mean value, gate weight
+    and contribution (weight × value) over both responses, and the mean margin of the contribution (chosen −
+    rejected; the margins add up to the mean reward margin, so they say which attributes decided the pairs).
+
+    >>> v = np.array([[[2.0, 1.0], [0.0, 3.0]]]); w = np.array([[[0.5, 0.5], [0.5, 0.5]]])
+    >>> contributions(v, w, ["a", "b"])["a"]
+    {'value': 1.0, 'weight': 0.5, 'contribution': 0.5, 'margin': 1.0}
+    """
+    parts = weights * values
+    return {name: {"value": float(values[:, :, i].mean()), "weight": float(weights[:, :, i].mean()),
+                   "contribution": float(parts[:, :, i].mean()),
+                   "margin": float((parts[:, 0, i] - parts[:, 1, i]).mean())} for i, name in enumerate(names)}
+
+
+def contributions_by_section(values: np.ndarray, weights: np.ndarray, names: Sequence[str],
+                             sections: Sequence[str]) -> dict[str, Any]:
+    """{"overall": {"n", "attributes"}, "sections": {section: {"n", "attributes"}}} with `contributions` as
+    "attributes"; "sections" only when the pairs fall in two or more."""
+    labels = np.asarray(sections, dtype=object)
+    out: dict[str, Any] = {"overall": {"n": int(len(values)), "attributes": contributions(values, weights, names)}}
+    groups = list(dict.fromkeys(sections))
+    if len(groups) > 1:
+        out["sections"] = {str(g): {"n": int((labels == g).sum()),
+                                    "attributes": contributions(values[labels == g], weights[labels == g], names)}
+                           for g in groups}
+    return out
+
+
+def pair_attribution(scores: Scores, sections: Sequence[str] | None = None, seed: int = 0) -> dict[str, Any]:
+    """From `scores` of pairs' samples (chosen, rejected, chosen, …): accuracy (with CI) of the gated reward, of
+    each attribute alone and of their equal-weight mean; and, for a gated model, the attribute contributions
+    overall and per section of the pairs (`sections`, one per pair)."""
     names = list(scores.attributes)
-    values = np.array([scores.attributes[n] for n in names]).T            # [2P, A]
-    rewards = np.asarray(scores.rewards)
+    values = np.array([scores.attributes[n] for n in names], dtype=float).T.reshape(-1, 2, len(names))  # [P, 2, A]
+    rewards = np.asarray(scores.rewards, dtype=float)
     out: dict[str, Any] = {"gated": accuracy_with_ci(rewards[0::2] - rewards[1::2], seed=seed),
-                           "equal_weight": accuracy_with_ci(values[0::2].mean(1) - values[1::2].mean(1), seed=seed),
-                           "only": {n: accuracy_with_ci(values[0::2, i] - values[1::2, i], seed=seed)
+                           "equal_weight": accuracy_with_ci(values[:, 0].mean(1) - values[:, 1].mean(1), seed=seed),
+                           "only": {n: accuracy_with_ci(values[:, 0, i] - values[:, 1, i], seed=seed)
                                     for i, n in enumerate(names)}}
     if scores.weights is not None:
-        weights = np.array([scores.weights[n] for n in names]).T
-        out["mean_weight"] = dict(zip(names, weights.mean(0).tolist()))
-        out["mean_contribution"] = dict(zip(names, (weights * values).mean(0).tolist()))
+        weights = np.array([scores.weights[n] for n in names], dtype=float).T.reshape(-1, 2, len(names))
+        out["contributions"] = contributions_by_section(values, weights, names,
+                                                        sections or ["all"] * len(values))
     return out
+
+
+def decorrelation_check(scores: Scores, decorrelation: dict[str, dict], verbosity: str) -> dict[str, dict]:
+    """Per decorrelated attribute: λ and the correlations with `verbosity` that training measured on its reference
+    set (before / after subtracting λ·verbosity), beside |corr| measured here on the scored responses."""
+    if verbosity not in scores.attributes:
+        return {}
+    reference = np.asarray(scores.attributes[verbosity], dtype=float)
+    return {name: {**entry, "corr_here": pearson(np.asarray(scores.attributes[name], dtype=float), reference)}
+            for name, entry in decorrelation.items() if name in scores.attributes}
+
+
+def model_figures(model: RewardModel, scores: Scores) -> dict[str, Any]:
+    """"decorrelation" (decorrelation_check on `scores`) and "steering" (its weights) for a model whose options
+    record them (multi)."""
+    options, out = getattr(model, "options", None), {}
+    if getattr(options, "decorrelation", None):
+        out["decorrelation"] = decorrelation_check(scores, options.decorrelation, options.verbosity_attribute)
+    if getattr(options, "weights", None):
+        out["steering"] = options.weights
+    return out
+
+
+def gated_pair_metrics(model: RewardModel, scores: Scores, sections: Sequence[str], seed: int = 0) -> dict[str, Any]:
+    """What a suite's evaluation adds for a gated model from the scores it already has (pairs' samples, chosen
+    then rejected): {"pairs": pair_attribution, **model_figures}."""
+    return {"pairs": pair_attribution(scores, sections, seed), **model_figures(model, scores)}
 
 
 def attribute_metrics(model: RewardModel, pairs: Sequence[PreferencePair] = (),
-                      rated: Sequence[RatedResponse] = (), batch_size: int = 64, seed: int = 0) -> dict[str, Any]:
-    """{"pairs": pair_attribution, "ratings": rating_correlations}, each present when its data is given."""
+                      rated: Sequence[RatedResponse] = (), batch_size: int = 64, seed: int = 0,
+                      sections: Sequence[str] | None = None) -> dict[str, Any]:
+    """{"pairs": pair_attribution, "ratings": rating_correlations}, each present when its data is given, plus
+    `model_figures` on the pairs (else on the rated responses)."""
     out: dict[str, Any] = {}
-    if pairs:
-        out["pairs"] = pair_attribution(model, pairs, batch_size, seed)
+    checked = None
     if rated:
-        out["ratings"] = rating_correlations(model, rated, batch_size, seed)
-    return out
-
-
-def print_attribute_table(metrics: dict[str, Any], console) -> None:
-    """One rich table: per attribute, its accuracy alone, mean weight and contribution, and correlations."""
-    from rich.table import Table
-
-    pairs, ratings = metrics.get("pairs", {}), metrics.get("ratings", {})
-    names = list(dict.fromkeys([*pairs.get("only", {}), *ratings]))
-    table = Table("attribute", "accuracy alone", "mean weight", "mean contribution", "pearson [CI]",
-                  "spearman [CI]", title="attributes")
-
-    def fmt(value):
-        return "" if value is None else f"{value:.3f}"
-
-    def corr(entry, key):
-        return "" if entry is None else f"{entry[key]:.3f} [{entry[key + '_ci'][0]:.2f}, {entry[key + '_ci'][1]:.2f}]"
-
-    for name in names:
-        alone = pairs.get("only", {}).get(name)
-        table.add_row(name, fmt(alone and alone["accuracy"]), fmt(pairs.get("mean_weight", {}).get(name)),
-                      fmt(pairs.get("mean_contribution", {}).get(name)), corr(ratings.get(name), "pearson"),
-                      corr(ratings.get(name), "spearman"))
+        checked = _scores(model, [r.sample() for r in rated], batch_size)
+        out["ratings"] = rating_correlations(checked, rated, seed)
     if pairs:
-        for label in ("gated", "equal_weight"):
-            entry = pairs[label]
-            table.add_row(f"({label})", f"{entry['accuracy']:.3f} [{entry['ci_low']:.2f}, {entry['ci_high']:.2f}]",
-                          "", "", "", "")
-    console.print(table)
+        checked = _scores(model, [s for p in pairs for s in p.samples()], batch_size)
+        out["pairs"] = pair_attribution(checked, sections, seed)
+    return out if checked is None else {**out, **model_figures(model, checked)}
 
 
 def suite_attribute_metrics(model: RewardModel, suite: str, ratings: str | None = None, *, n: int | None = None,
-                            seed: int | None = None, batch_size: int = 64) -> dict[str, Any]:
-    """`attribute_metrics` on the pairs of `suite` (a pairs file, or the verifiable suite; other suites give
-    no pairs) and on the rated responses of the file `ratings` (HelpSteer2 or UltraFeedback rows)."""
+                            seed: int | None = None, batch_size: int = 64, strict_rows: bool = False,
+                            on_bad_rows: str = "error", known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`known` (what the suite's evaluation found for a gated model: `gated_pair_metrics`), plus
+    `attribute_metrics` on the rated responses of the file `ratings` (HelpSteer2 or UltraFeedback rows) and, when
+    `known` has no pair figures (a model without a gate), on the pairs of `suite` (`suite_pairs`)."""
+    known = known or {}
+    pairs, sections = ([], []) if "pairs" in known else suite_pairs(suite, n, seed, strict_rows, on_bad_rows)
+    names = getattr(getattr(model, "options", None), "attributes", None)  # the ratings columns to read
+    rated = load_rated_any(ratings, names) if ratings else []
+    return {**attribute_metrics(model, pairs, rated, batch_size, seed or 0, sections), **known}
+
+
+def suite_pairs(suite: str, n: int | None, seed: int | None, strict_rows: bool,
+                on_bad_rows: str) -> tuple[list[PreferencePair], list[str]]:
+    """(pairs, the section of each) of a pairs file (read with the evaluation's `strict_rows` / `on_bad_rows`;
+    sections are its subsets) or of the verifiable suite; ([], []) for other suites."""
     from pathlib import Path
 
-    pairs: list[PreferencePair] = []
     if Path(suite).exists():
         from rewardkit.data.loaders import load_pairs
 
-        pairs = list(load_pairs(suite))
-    elif suite == "verifiable":
+        pairs = list(load_pairs(suite, strict_rows=strict_rows, on_bad_rows=on_bad_rows))
+        return pairs, [p.subset or "all" for p in pairs]
+    if suite == "verifiable":
         from rewardkit.synth import suite as verifiable
 
         pairs = [sp.pair for sp in verifiable.build_suite(n or 100, verifiable.DEFAULT_SEED if seed is None else seed)]
-    names = getattr(getattr(model, "options", None), "attributes", None)  # the ratings columns to read
-    rated = load_rated_any(ratings, names) if ratings else []
-    return attribute_metrics(model, pairs, rated, batch_size, seed or 0)
+        return pairs, [verifiable.section_of(p.subset) for p in pairs]
+    return [], []
 
 
 def load_rated_any(path: str, attributes: Sequence[str] | None) -> list[RatedResponse]:

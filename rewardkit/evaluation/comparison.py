@@ -9,7 +9,7 @@ from typing import Any
 from rewardkit.evaluation.suite_eval import EvalResult
 
 REPORT_KEYS = ("accuracy", "sections", "rewardbench", "calibration", "length_bias", "best_of_n", "shortcuts", "judge",
-               "null_model")
+               "null_model", "attributes")
 """The first model's metrics that report.html draws."""
 
 

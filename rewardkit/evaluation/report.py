@@ -47,6 +47,9 @@ class ReportMetrics(TypedDict, total=False):
     """A generative judge's `judge_report()`: unparseable rate, position consistency, ties, backend usage."""
     null_model: dict[str, Any]
     """`null_model.null_model_summary` output: how often a constant structured non-answer wins."""
+    attributes: dict[str, Any]
+    """A multi-objective model's `attributes.attribute_metrics` output: the attribute tables (report_attributes.py)
+    and the heatmap of mean gate weights and contributions by section."""
 
 
 REPORT_ARRAYS: dict[str, str] = {
@@ -81,6 +84,7 @@ def _figures(metrics: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> li
     margins = arrays["chosen_rewards"] - arrays["rejected_rewards"] if rewards else None
     costed = bool(plots.pareto_axes(metrics.get("models", [])))
     spearman = metrics.get("length_bias", {}).get("spearman")
+    contributions = metrics.get("attributes", {}).get("pairs", {}).get("contributions")
     jobs: list[tuple[str, bool, str, Callable[[], bytes]]] = [
         ("Accuracy by section", bool(metrics.get("sections")), "needs metrics['sections']",
          lambda: plots.section_accuracy(metrics["sections"])),
@@ -94,6 +98,8 @@ def _figures(metrics: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> li
          lambda: plots.best_of_n_curve(metrics["best_of_n"])),
         ("Accuracy vs cost", costed, "needs two or more models with the same cost measured",
          lambda: plots.pareto(metrics["models"])),
+        ("Attribute weights and contributions by section", bool(contributions), "needs a multi-objective model",
+         lambda: plots.attribute_contributions(contributions)),
     ]  # fmt: skip
     return [(caption, render() if ready else missing) for caption, ready, missing, render in jobs]
 
@@ -133,7 +139,8 @@ def summary_rows(metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows += _judge_rows(metrics)
     if "best_of_n" in metrics:
         b = {key: values[-1] for key, values in metrics["best_of_n"].items()}
-        rows.append((f"Best-of-{b['n']} picked / oracle / random", f"{b['picked']:.3f} / {b['oracle']:.3f} / {b['random']:.3f}"))
+        rows.append((f"Best-of-{b['n']} picked / oracle / random",
+                     f"{b['picked']:.3f} / {b['oracle']:.3f} / {b['random']:.3f}"))
         rows.append((f"Best-of-{b['n']} regret, win rate", f"{b['regret']:.3f}, {b['win_rate']:.3f}"))
     return rows
 
@@ -167,6 +174,10 @@ def _html(metrics: Mapping[str, Any], figures: list[tuple[str, bytes | str]]) ->
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in summary_rows(metrics))
     if rows:
         parts.append(f"<h2>Summary</h2><table>{rows}</table>")
+    if metrics.get("attributes"):
+        from rewardkit.evaluation.report_attributes import attributes_html
+
+        parts.append(attributes_html(metrics["attributes"]))
     skipped = [f"{html.escape(caption)} ({html.escape(png)})" for caption, png in figures if isinstance(png, str)]
     for caption, png in figures:
         if isinstance(png, bytes):
@@ -183,6 +194,7 @@ _STYLE = """<style>
 body { font-family: system-ui, sans-serif; max-width: 960px; margin: 2em auto; color: #222; }
 table { border-collapse: collapse; margin-bottom: 1.5em; }
 th, td { text-align: left; padding: 3px 12px; border-bottom: 1px solid #ddd; font-weight: normal; }
+table.attributes th { font-weight: bold; }
 td { font-family: ui-monospace, monospace; }
 figure { margin: 1.5em 0; } img { max-width: 100%; } figcaption { color: #666; font-size: 0.9em; }
 .skipped { color: #888; font-size: 0.9em; }

@@ -181,3 +181,24 @@ def pareto(models: Sequence[Mapping[str, Any]]) -> bytes:
         ax.set(xlabel=f"{label} (log scale)", ylabel="accuracy", title=f"Accuracy vs {label}")
         ax.legend(fontsize=8, loc="lower right")
     return _png(fig)
+
+
+def attribute_contributions(contributions: Mapping[str, Any]) -> bytes:
+    """Heatmaps of the mean gate weight and the mean contribution (weight × value) of each attribute (columns)
+    overall and per section (rows), each cell labelled with its value."""
+    groups = {"overall": contributions["overall"], **contributions.get("sections", {})}
+    names = list(contributions["overall"]["attributes"])
+    fig, axes = _figure(width=4.0 + 1.6 * len(names), height=1.8 + 0.42 * len(groups), ncols=2)
+    for ax, key, title, cmap in ((axes[0], "weight", "mean gate weight", "Blues"),
+                                 (axes[1], "contribution", "mean contribution (weight × value)", "RdBu")):
+        grid = np.array([[groups[g]["attributes"][n][key] for n in names] for g in groups], dtype=float)
+        limit = float(np.abs(grid).max()) or 1.0
+        ax.imshow(grid, cmap=cmap, vmin=0.0 if key == "weight" else -limit, vmax=limit, aspect="auto")
+        for (row, column), value in np.ndenumerate(grid):
+            dark = abs(value) > 0.6 * limit  # the far ends of both colour maps are dark
+            ax.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=8,
+                    color="white" if dark else "black")
+        ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
+        ax.set_yticks(range(len(groups)), list(groups), fontsize=8)
+        ax.set_title(title, fontsize=9)
+    return _png(fig)

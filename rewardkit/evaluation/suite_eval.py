@@ -4,7 +4,9 @@ Every pairwise suite goes through `score_pairs` (timed) and `pairwise_metrics`: 
 overall, per section and per subset (ties count as wrong), the length-only baseline and length bias, and
 calibration of σ(margin). Lengths are counted in words, so they compare across tokenizers. The verifiable suite
 and pair files also get the shortcut battery (shortcuts.py): the best prompt-blind surface baseline's accuracy
-per section and subset, beside the model's.
+per section and subset, beside the model's. A gated (multi) model's attribute values and gate weights from that
+same scoring give its attribute figures (attributes.py): each attribute's mean value, weight and contribution per
+section.
 
     >>> result = evaluate_verifiable(model, n_per_subset=50)        # doctest: +SKIP
     >>> result.metrics["sections"]["chat-hard"]["accuracy"]         # doctest: +SKIP
@@ -23,7 +25,7 @@ from rewardkit.evaluation.calibration import calibration_report
 from rewardkit.evaluation.length_bias import length_bias_summary
 from rewardkit.evaluation.pairwise import accuracy_by_subset, accuracy_with_ci
 from rewardkit.evaluation.shortcuts import shortcut_battery
-from rewardkit.models.base import RewardModel, needs_reference_answer
+from rewardkit.models.base import RewardModel, Scores, needs_reference_answer
 
 OnProgress = Callable[[int, int], None]
 """on_progress(samples done, samples in total)."""
@@ -46,20 +48,29 @@ class ScoredSamples:
     rewards: list[float]
     seconds: float
     truncated: int
+    gated: Scores | None = None
+    """A gated (multi) model's full scores, attribute values and gate weights included; None for other models."""
 
 
 def score_samples(model: RewardModel, samples: Sequence[Sample], batch_size: int = 64,
                   on_progress: OnProgress | None = None) -> ScoredSamples:
     """`model.score` over `samples` in chunks of `batch_size`, timed, reporting progress after each chunk."""
     rewards: list[float] = []
+    attributes: dict[str, list[float]] = {}
+    weights: dict[str, list[float]] = {}
     truncated, start = 0, time.perf_counter()
     for at in range(0, len(samples), batch_size):
         scores = model.score(list(samples[at: at + batch_size]))
         rewards.extend(float(r) for r in scores.rewards)
         truncated += scores.truncated
+        for name, values in (scores.attributes if scores.weights else {}).items():
+            attributes.setdefault(name, []).extend(values)
+        for name, values in (scores.weights or {}).items():
+            weights.setdefault(name, []).extend(values)
         if on_progress is not None:
             on_progress(len(rewards), len(samples))
-    return ScoredSamples(rewards, time.perf_counter() - start, truncated)
+    gated = Scores(list(rewards), attributes=attributes, weights=weights) if weights else None
+    return ScoredSamples(rewards, time.perf_counter() - start, truncated, gated)
 
 
 def word_lengths(texts: Sequence[str]) -> np.ndarray:
@@ -110,7 +121,8 @@ def score_pairs(model: RewardModel, pairs: Sequence[PreferencePair], batch_size:
     """(chosen rewards, rejected rewards, cost) where cost has ms_per_pair, parameters, truncated and
     generated_tokens_per_pair (0 for a model that generates nothing). A generative judge (a model with
     `compare_pairs`) judges the pairs itself; its report (unparseable rate, position consistency, usage) is
-    returned under cost["judge"] and its texts under cost["judgements"]."""
+    returned under cost["judge"] and its texts under cost["judgements"]; a gated (multi) model's full scores
+    under cost["gated"]."""
     if hasattr(model, "compare_pairs"):
         return _judge_pairs(model, pairs, batch_size, on_progress)
     samples = [s for p in pairs for s in p.samples()]
@@ -118,6 +130,8 @@ def score_pairs(model: RewardModel, pairs: Sequence[PreferencePair], batch_size:
     rewards = np.asarray(scored.rewards, dtype=float)
     cost = {"ms_per_pair": 1000.0 * scored.seconds / max(len(pairs), 1), "parameters": model.parameter_count(),
             "truncated": scored.truncated, "generated_tokens_per_pair": 0.0}
+    if scored.gated is not None:
+        cost["gated"] = scored.gated
     return rewards[0::2], rewards[1::2], cost
 
 
@@ -166,13 +180,20 @@ def pair_arrays(chosen: np.ndarray, rejected: np.ndarray, pairs: Sequence[Prefer
             "rejected_lengths": word_lengths([p.rejected for p in pairs]).tolist()}
 
 
-def evaluate_pairs(model: RewardModel, pairs: Sequence[PreferencePair], *, section_of: Callable[[str], str] | None = None,
-                   heldout: Sequence[str] = (), batch_size: int = 64, on_progress: OnProgress | None = None,
-                   seed: int = 0) -> EvalResult:
-    """Score `pairs` and build `pairwise_metrics` plus the cost entries."""
+def evaluate_pairs(model: RewardModel, pairs: Sequence[PreferencePair], *,
+                   section_of: Callable[[str], str] | None = None, heldout: Sequence[str] = (), batch_size: int = 64,
+                   on_progress: OnProgress | None = None, seed: int = 0) -> EvalResult:
+    """Score `pairs` and build `pairwise_metrics` plus the cost entries; for a gated (multi) model, also the
+    attribute figures of those same scores (evaluation/attributes.py) under "attributes"."""
     chosen, rejected, cost = score_pairs(model, pairs, batch_size, on_progress)
-    judgements = cost.pop("judgements", [])
+    judgements, gated = cost.pop("judgements", []), cost.pop("gated", None)
     metrics = {**pairwise_metrics(chosen, rejected, pairs, section_of, heldout, seed), **cost}
+    if gated is not None:  # a multi model: what each attribute contributed, per section, from the same scores
+        from rewardkit.evaluation.attributes import gated_pair_metrics
+
+        subsets = [p.subset or "all" for p in pairs]
+        metrics["attributes"] = gated_pair_metrics(model, gated, [section_of(s) for s in subsets] if section_of
+                                                   else subsets, seed)
     return EvalResult(metrics, pair_arrays(chosen, rejected, pairs), judgements=judgements)
 
 

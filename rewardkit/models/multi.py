@@ -33,6 +33,7 @@ from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError, ModelLoadError
 from rewardkit.models.base import Scores, distinct_parameters
 from rewardkit.models.hf import MANIFEST, read_manifest
+from rewardkit.models.steering import parse_steering, steer
 
 HEADS_FILE = "multi.safetensors"
 DEFAULT_BATCH_SIZE = 32
@@ -61,8 +62,8 @@ class MultiOptions:
     decorrelation: dict = field(default_factory=dict)
     """Per attribute, what training chose: {"lambda", "corr_before", "corr_after"} on the reference set."""
     weights: dict | str | None = None
-    """Steering: per attribute a factor on its gate weight ("safety:2,verbosity:0" or {"safety": 2}), or an
-    absolute weight written "=0.5" ("safety:=0.5"). None: the gate as trained."""
+    """Steering (models/steering.py): per attribute a factor on its gate weight ("safety:2,verbosity:0" or
+    {"safety": 2}), or a fixed weight written "=0.5" ("safety:=0.5"). None: the gate as trained."""
 
     @classmethod
     def from_dict(cls, values: Mapping) -> "MultiOptions":
@@ -74,46 +75,6 @@ class MultiOptions:
         if options.pooling not in POOLINGS:
             raise ConfigError(f"pooling must be one of {', '.join(POOLINGS)}, got {options.pooling!r}")
         return options
-
-
-def parse_steering(spec: Mapping | str | None, attributes: Sequence[str]) -> dict[str, tuple[str, float]]:
-    """Steering as attribute → ("scale", factor) or ("set", weight).
-
-    >>> parse_steering("safety:2,verbosity:=0.1", ["safety", "verbosity"])
-    {'safety': ('scale', 2.0), 'verbosity': ('set', 0.1)}
-    """
-    if not spec:
-        return {}
-    if isinstance(spec, str):
-        items = []
-        for part in filter(None, (p.strip() for p in spec.split(","))):
-            name, sep, value = part.partition(":")
-            if not sep:
-                raise ConfigError(f"steering weight {part!r} is not attribute:factor (e.g. safety:2)")
-            items.append((name.strip(), value.strip()))
-    else:
-        items = [(str(name), value) for name, value in spec.items()]
-    out = {}
-    for name, value in items:
-        if name not in attributes:
-            raise ConfigError(f"steering names unknown attribute '{name}'; known: {', '.join(attributes)}")
-        text = str(value)
-        mode, number = ("set", text[1:]) if text.startswith("=") else ("scale", text)
-        try:
-            out[name] = (mode, float(number))
-        except ValueError:
-            raise ConfigError(f"steering weight for '{name}' must be a number or =number, got {value!r}") from None
-    return out
-
-
-def steer(weights: torch.Tensor, steering: Mapping[str, tuple[str, float]], attributes: Sequence[str]) -> torch.Tensor:
-    """Gate weights [N, A] with each steered column scaled or replaced (not renormalised: `safety:2` doubles
-    safety's contribution and leaves the others as they were)."""
-    weights = weights.clone()
-    for name, (mode, value) in steering.items():
-        column = attributes.index(name)
-        weights[:, column] = weights[:, column] * value if mode == "scale" else value
-    return weights
 
 
 class AttributeGate(nn.Module):

@@ -46,7 +46,14 @@ def test_train_then_eval_report_attributes_and_the_gate_beats_every_fixed_mix(be
     assert code == 0, err
     report = json.loads((tmp_path / "run" / "multi_report.json").read_text())
     assert report["embedding_cache"]["misses"] > 0 and report["embedding_cache"]["hits"] == 0
-    assert set(report["decorrelation"]) == {"instruction_following", "correctness", "safety", "coherence"}
+    decorrelated = report["decorrelation"]
+    assert set(decorrelated) == {"instruction_following", "correctness", "safety", "coherence"}
+    saved = json.loads((tmp_path / "run" / "model" / "rewardkit.json").read_text())["options"]
+    assert saved["decorrelation"] == decorrelated and saved["verbosity_target"] == 0.03
+    for entry in decorrelated.values():  # λ = 0 where |corr| was under the target already, else corr after ≈ 0
+        assert set(entry) == {"lambda", "corr_before", "corr_after"} and abs(entry["corr_after"]) <= 0.03
+        assert (entry["lambda"] == 0.0) is (abs(entry["corr_before"]) <= 0.03)
+    assert any(entry["lambda"] != 0.0 for entry in decorrelated.values())
 
     out = tmp_path / "eval"
     code, stdout, err = run_cli(["eval", "--model", str(tmp_path / "run" / "model"), "--suite",
@@ -64,6 +71,12 @@ def test_train_then_eval_report_attributes_and_the_gate_beats_every_fixed_mix(be
     assert ratings["verbosity"]["pearson"] > 0.8 and ratings["verbosity"]["spearman"] > 0.8  # length is easy
     assert ratings["safety"]["pearson_ci"][0] <= ratings["safety"]["pearson"] <= ratings["safety"]["pearson_ci"][1]
     assert "attributes" in stdout and "spearman" in stdout
+    checked = json.loads((out / "metrics.json").read_text())["attributes"]["decorrelation"]
+    assert {name: entry["lambda"] for name, entry in checked.items()} == \
+        {name: entry["lambda"] for name, entry in decorrelated.items()}
+    assert all(-1.0 <= entry["corr_here"] <= 1.0 for entry in checked.values())
+    page = (out / "report.html").read_text()
+    assert "<h2>Verbosity decorrelation</h2>" in page and "<h2>Attributes against held-out ratings</h2>" in page
 
     # a second run over the same backbone, data and max_length reads every embedding from the cache
     code, _, err = run_cli(train_args(data, bert64, tmp_path / "again", tmp_path / "cache"), monkeypatch, capsys)

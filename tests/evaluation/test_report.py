@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 
 from rewardkit.evaluation import report, report_plots
+from rewardkit.evaluation.attributes import pair_attribution
 from rewardkit.evaluation.best_of_n import best_of_n_curve
 from rewardkit.evaluation.calibration import calibration_report
 from rewardkit.evaluation.length_bias import length_bias_summary
 from rewardkit.evaluation.pairwise import accuracy_by_subset, accuracy_with_ci
+from rewardkit.models.base import Scores
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -27,6 +29,9 @@ def _inputs(n: int = 80) -> tuple[dict, dict]:
         "calibration": calibration_report(margins, n_bins=5),
         "length_bias": length_bias_summary(chosen, rejected, chosen_len, rejected_len),
         "best_of_n": best_of_n_curve(rng.normal(size=(6, 4)), rng.normal(size=(6, 4))),
+        "attributes": {"pairs": pair_attribution(Scores(
+            [0.0] * 8, attributes={"a": rng.normal(size=8).tolist(), "b": rng.normal(size=8).tolist()},
+            weights={"a": [0.25] * 8, "b": [0.75] * 8}), sections=["Chat", "Safety"] * 2)},
         "models": [
             {"name": "a", "accuracy": 0.7, "parameters": 2e7, "ms_per_pair": 2.0},
             {"name": "b", "accuracy": 0.8, "parameters": 1.3e8, "ms_per_pair": None},
@@ -48,7 +53,7 @@ def test_full_report_embeds_every_figure_as_png(tmp_path):
     assert path == tmp_path / "out" / "report.html"
     html = path.read_text()
     images = _images(html)
-    assert len(images) == 6 and all(image.startswith(PNG_SIGNATURE) for image in images)
+    assert len(images) == 7 and all(image.startswith(PNG_SIGNATURE) for image in images)
     assert "Not shown" not in html
     assert "tiny &lt;b&gt;rm&lt;/b&gt;" in html and "<b>rm</b>" not in html  # text is escaped
     assert "src=\"http" not in html and "<script" not in html  # nothing fetched when opened offline
@@ -58,7 +63,8 @@ def test_full_report_embeds_every_figure_as_png(tmp_path):
 def test_missing_data_skips_figures_cleanly(tmp_path):
     metrics, _ = _inputs()
     # two models, but no cost that both report: no Pareto plot
-    one_cost_each = [{"name": "a", "accuracy": 0.7, "parameters": 2e7}, {"name": "b", "accuracy": 0.8, "ms_per_pair": 3.0}]
+    one_cost_each = [{"name": "a", "accuracy": 0.7, "parameters": 2e7},
+                     {"name": "b", "accuracy": 0.8, "ms_per_pair": 3.0}]
     partial = {"accuracy": metrics["accuracy"], "models": one_cost_each}
     html = report.write_report(partial, tmp_path).read_text()
     assert _images(html) == []

@@ -111,3 +111,13 @@ def test_the_registry_names_what_exists_and_refuses_what_does_not(toy, tmp_path,
                            monkeypatch, capsys)
     assert code == 2 and ("unknown family 'toy' (key 'family'); trainable: implicit, judge, multi, process, "
                           "scalar") in err
+
+
+def test_from_name_passes_load_options_to_a_folder_and_refuses_them_for_a_spec(toy, tmp_path):
+    from rewardkit.errors import ConfigError
+
+    folder = OverlapModel(ToyOptions(weight=2.0)).save(tmp_path / "toy-model")
+    assert families.from_name(str(folder), load_options={"weight": 5.0}).options.weight == 5.0
+    assert families.from_name(str(folder)).options.weight == 2.0
+    with pytest.raises(ConfigError, match="weight apply to a saved model folder, not to the spec toy:overlap"):
+        families.from_name("toy:overlap", load_options={"weight": 5.0})

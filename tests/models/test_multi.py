@@ -11,6 +11,7 @@ import rewardkit
 from rewardkit import Sample
 from rewardkit.errors import ConfigError
 from rewardkit.models import multi
+from tests.helpers import preference_flipping_multi
 
 ATTRIBUTES = ["helpfulness", "safety", "verbosity"]
 SAMPLES = [Sample.from_text("How do I bake bread?", "Mix flour, water and yeast; bake for 40 minutes."),
@@ -76,15 +77,7 @@ def test_decorrelation_subtracts_lambda_times_verbosity(model):
 def test_steering_the_gate_flips_a_preference(tiny_bert, tmp_path):
     """Heads set so that helpfulness favours the full answer and safety the curt one: putting the gate's weight on
     either attribute picks either answer, from the CLI-style string and from a dict alike."""
-    model = multi.build(tiny_bert, attributes=ATTRIBUTES, max_length=64, seed=0)
-    first, second = SAMPLES[0], SAMPLES[1]
-    embeddings = model.embed_samples([first, second])[0]
-    direction = embeddings[0] - embeddings[1]
-    with torch.no_grad():
-        model.heads.heads.weight.zero_()
-        model.heads.heads.weight[0] = direction / direction.norm()      # helpfulness: the full answer
-        model.heads.heads.weight[1] = -2 * direction / direction.norm()  # safety: the curt one
-    folder = model.save(tmp_path / "m")
+    folder, first, second = preference_flipping_multi(tiny_bert, tmp_path / "m")
     default = rewardkit.load(str(folder)).score([first, second])
     values = default.attributes
     assert values["helpfulness"][0] > values["helpfulness"][1] and values["safety"][0] < values["safety"][1]
@@ -95,12 +88,5 @@ def test_steering_the_gate_flips_a_preference(tiny_bert, tmp_path):
     assert fixed.rewards[0] < fixed.rewards[1] and fixed.weights["safety"] == [1.0, 1.0]
     scaled = rewardkit.load(str(folder), weights="helpfulness:2").score([first])
     assert scaled.weights["helpfulness"][0] == pytest.approx(2 * default.weights["helpfulness"][0])
-
-
-def test_steering_names_what_it_does_not_know():
-    with pytest.raises(ConfigError, match="unknown attribute 'honesty'; known: helpfulness, safety"):
-        multi.parse_steering("honesty:2", ["helpfulness", "safety"])
-    with pytest.raises(ConfigError, match="not attribute:factor"):
-        multi.parse_steering("safety=2", ["safety"])
-    with pytest.raises(ConfigError, match="must be a number"):
-        multi.parse_steering({"safety": "lots"}, ["safety"])
+    with pytest.raises(ConfigError, match="unknown attribute 'honesty'; known: helpfulness, safety, verbosity"):
+        rewardkit.load(str(folder), weights={"honesty": 2})

@@ -1,0 +1,95 @@
+"""`rewardkit eval` of a multi-objective model on the verifiable suite: metrics.json and report.html show each
+attribute's mean value, gate weight and contribution per section of the suite, with the numbers the model's own
+scores give, and the heatmap of weights and contributions."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pytest
+import torch
+
+from rewardkit.models import multi
+from rewardkit.synth import suite as verifiable
+from tests.helpers import run_cli
+
+ATTRIBUTES = ["helpfulness", "safety", "verbosity"]
+
+
+def expected_means(model, pairs, sections):
+    """section → attribute → (mean value, mean weight, mean weight × value) over both responses of its pairs,
+    from the model's scores, summed by hand."""
+    scores = model.score([s for p in pairs for s in p.samples()])
+    sums = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0, 0.0]))
+    counts = defaultdict(int)
+    for i, section in enumerate(sections):
+        counts[section] += 2
+        for name in ATTRIBUTES:
+            for row in (2 * i, 2 * i + 1):
+                value, weight = scores.attributes[name][row], scores.weights[name][row]
+                entry = sums[section][name]
+                entry[0], entry[1], entry[2] = entry[0] + value, entry[1] + weight, entry[2] + weight * value
+    return {section: {name: [total / counts[section] for total in sums[section][name]] for name in ATTRIBUTES}
+            for section in sums}
+
+
+def test_eval_reports_attribute_contributions_per_section(tiny_bert, tmp_path, monkeypatch, capsys):
+    model = multi.build(tiny_bert, attributes=ATTRIBUTES, max_length=64, seed=0)
+    with torch.no_grad():  # spread the gate's output, so that the weights differ between prompts and sections
+        model.heads.gate.layers[2].weight.mul_(50.0)
+    folder = model.save(tmp_path / "model")
+    out = tmp_path / "eval"
+    code, stdout, err = run_cli(["eval", "--model", str(folder), "--suite", "verifiable", "--n", "2", "--out",
+                                 str(out)], monkeypatch, capsys)
+    assert code == 0, err
+
+    pairs = [sp.pair for sp in verifiable.build_suite(2, verifiable.DEFAULT_SEED)]
+    sections = [verifiable.section_of(p.subset) for p in pairs]
+    expected = expected_means(model, pairs, sections)
+    reported = json.loads((out / "metrics.json").read_text())["attributes"]["pairs"]["contributions"]["sections"]
+    assert set(reported) == set(expected) == {"chat", "chat-hard", "length-adversarial", "reasoning", "safety"}
+    weights_seen = set()
+    page = (out / "report.html").read_text()
+    for section, by_attribute in expected.items():
+        assert reported[section]["n"] == sections.count(section)
+        for name, (value, weight, contribution) in by_attribute.items():
+            entry = reported[section]["attributes"][name]
+            assert (entry["value"], entry["weight"], entry["contribution"]) == pytest.approx(
+                (value, weight, contribution), abs=1e-5)
+            row = entry["value"], entry["weight"], entry["contribution"], entry["margin"]
+            cells = "".join(f"<td>{number:.3f}</td>" for number in row)
+            assert f"<tr><td>{section}</td><td>{sections.count(section)}</td><td>{name}</td>{cells}</tr>" in page
+            weights_seen.add(round(weight, 3))
+    assert len(weights_seen) > 3  # the weights differ by section: the table is not one row repeated
+    assert "<figcaption>Attribute weights and contributions by section</figcaption>" in page
+    assert "attribute contributions by section" in stdout
+
+
+def test_a_pairs_file_with_a_broken_row_skipped_gives_attributes_on_the_kept_pairs(tiny_bert, tmp_path, monkeypatch,
+                                                                                    capsys):
+    from tests.helpers import preference_flipping_multi
+
+    folder, first, second = preference_flipping_multi(tiny_bert, tmp_path / "model")
+    good = {"prompt": first.prompt[-1].content, "chosen": first.response, "rejected": second.response}
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("\n".join([json.dumps({**good, "subset": "a"}), json.dumps({"prompt": "no answers"}),
+                                json.dumps({**good, "subset": "b"}), json.dumps({**good, "subset": "b"})]) + "\n")
+    out = tmp_path / "eval"
+    code, _, err = run_cli(["eval", "--model", str(folder), "--suite", str(pairs), "--on-bad-rows", "skip", "--out",
+                            str(out)], monkeypatch, capsys)
+    assert code == 0, err
+    contributions = json.loads((out / "metrics.json").read_text())["attributes"]["pairs"]["contributions"]
+    assert contributions["overall"]["n"] == 3
+    assert {name: entry["n"] for name, entry in contributions["sections"].items()} == {"a": 1, "b": 2}
+
+
+def test_ratings_on_a_model_without_attributes_is_an_error_saying_so(tiny_bert, tmp_path, monkeypatch, capsys):
+    from rewardkit.synth.multi_attribute import pair_rows, rating_rows
+    from tests.helpers import write_jsonl
+
+    pairs, ratings = write_jsonl(tmp_path / "p.jsonl", pair_rows(4, 0)), write_jsonl(tmp_path / "r.jsonl",
+                                                                                      rating_rows(4, 1))
+    code, _, err = run_cli(["eval", "--model", tiny_bert, "--suite", str(pairs), "--ratings", str(ratings), "--out",
+                            str(tmp_path / "eval")], monkeypatch, capsys)
+    assert code == 2 and "gives one number per sample and no per-attribute values" in err, err
