@@ -103,3 +103,19 @@ def test_the_critique_command_names_a_missing_base_url(tmp_path, monkeypatch, ca
     code, _, err = run(["critique", "--input", str(source), "--output", str(tmp_path / "o.jsonl"), "--backend",
                         "openai"], monkeypatch, capsys)
     assert code == 2 and "the openai backend needs base_url" in err
+
+
+def test_the_critique_command_with_a_local_lm(tmp_path, monkeypatch, capsys):
+    from rewardkit.models.tiny_lm import SIMPLE_CHAT_TEMPLATE, save_tiny_causal_lm
+
+    lm = save_tiny_causal_lm(tmp_path / "lm", chat_template=SIMPLE_CHAT_TEMPLATE)
+    rows = [dict(r) for r in ROWS[:2]]
+    rows[0]["rejected_critique"] = "Off by one."
+    source, out = write_jsonl(tmp_path / "pairs.jsonl", rows), tmp_path / "critiqued.jsonl"
+    code, _, err = run(["critique", "--input", str(source), "--output", str(out), "--model", lm,
+                        "--judge-option", "max_tokens=3"], monkeypatch, capsys)
+    assert code == 0, err
+    written = read(out)
+    assert written[0]["rejected_critique"] == "Off by one."
+    assert all(isinstance(r[k], str) for r in written for k in ("chosen_critique", "rejected_critique"))
+    assert "3 critiques generated" in err and "1 kept" in err and f"transformers:{lm}" in err
