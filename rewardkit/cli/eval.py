@@ -86,7 +86,8 @@ def eval_(
             from rewardkit.evaluation.attributes import suite_attribute_metrics
 
             results[name].metrics["attributes"] = suite_attribute_metrics(reward_model, suite, ratings, n=n, seed=seed,
-                                                                          batch_size=batch_size)
+                                                                          batch_size=batch_size,
+                                                                          sections=section_names)
     first = results[next(iter(results))]
     metrics, report = combine(results, rewardkit.__version__)
     write_outputs(out, metrics, report, first.arrays)

@@ -143,9 +143,11 @@ def print_attribute_table(metrics: dict[str, Any], console) -> None:
 
 
 def suite_attribute_metrics(model: RewardModel, suite: str, ratings: str | None = None, *, n: int | None = None,
-                            seed: int | None = None, batch_size: int = 64) -> dict[str, Any]:
-    """`attribute_metrics` on the pairs of `suite` (a pairs file, or the verifiable suite; other suites give
-    no pairs) and on the rated responses of the file `ratings` (HelpSteer2 or UltraFeedback rows)."""
+                            seed: int | None = None, batch_size: int = 64,
+                            sections: list[str] | None = None) -> dict[str, Any]:
+    """`attribute_metrics` on the pairs of `suite` (a pairs file, or the verifiable suite, all or some
+    `sections`; other suites give no pairs) and on the rated responses of the file `ratings` (HelpSteer2 or
+    UltraFeedback rows)."""
     from pathlib import Path
 
     pairs: list[PreferencePair] = []
@@ -156,7 +158,8 @@ def suite_attribute_metrics(model: RewardModel, suite: str, ratings: str | None 
     elif suite == "verifiable":
         from rewardkit.synth import suite as verifiable
 
-        pairs = [sp.pair for sp in verifiable.build_suite(n or 100, verifiable.DEFAULT_SEED if seed is None else seed)]
+        pairs = [sp.pair for sp in verifiable.build_suite(n or 100, verifiable.DEFAULT_SEED if seed is None else seed,
+                                                          sections)]
     names = getattr(getattr(model, "options", None), "attributes", None)  # the ratings columns to read
     rated = load_rated_any(ratings, names) if ratings else []
     return attribute_metrics(model, pairs, rated, batch_size, seed or 0)
