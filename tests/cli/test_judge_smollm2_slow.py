@@ -3,9 +3,9 @@
 - `transformers serve` (the OpenAI-compatible server in transformers 5.x; it runs offline on a local folder) is
   started on loopback with the SmolLM2 folder; `rewardkit eval --model judge:pairwise --suite verifiable`
   runs through it (`--backend openai --base-url …`) and in process (`--backend transformers`) on two sections of
-  the suite at one pair per subset: at temperature 0 the verdicts of every pair, and of the null-model section,
-  agree. (All five sections at --n 1 are 25 pairs plus 25 null-model pairs, 100 generations per backend: minutes
-  through a one-request-at-a-time server on shared CPUs.)
+  the suite at one pair per subset: at temperature 0 the generated texts and verdicts of every pair, and of the
+  null-model section, agree. (All five sections at --n 1 are 25 pairs plus 25 null-model pairs, 100 generations
+  per backend: 6-7 minutes each on shared CPUs; run once by hand, all 25 texts agreed too.)
 - `rewardkit train --kind judge --objective cloud` trains a Critique-out-Loud head on SmolLM2 with a tiny
   critique set; the reward of the trained model moves the labelled way.
 """
