@@ -17,7 +17,7 @@ same neighbours as in an uninterrupted run: same batches, same floats, same adap
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from rewardkit.data.formats import conversation_field
 from rewardkit.data.jsonl import BadRow, iter_jsonl, json_type_name
@@ -93,14 +93,31 @@ Block = tuple[int, list[CandidateRow]]
 def blocks(path: str, block_rows: int, skip: int = 0, *, minimum: int = 1,
            on_bad_rows: str = "error") -> Iterator[Block]:
     """The blocks of `block_rows` rows that hold row `skip` and every row after it (see the module docstring)."""
+    return positioned_blocks(iter_jsonl(path, on_bad_rows), block_rows, skip,
+                             lambda line, row: _checked(row, path, line, minimum, on_bad_rows))
+
+
+T = TypeVar("T")
+
+
+def positioned_blocks(lines: Iterable[tuple[int, Any]], block_rows: int, skip: int,
+                      check: Callable[[int, Any], T]) -> Iterator[tuple[int, list[T]]]:
+    """(rows of the block already written, `check(line, row)` of each row) for the blocks of `block_rows` rows,
+    counted from the first row, that hold row `skip` and every row after it; rows before that block are not
+    checked. A last block already written whole is not yielded.
+
+    >>> [(done, rows) for done, rows in positioned_blocks(enumerate("abcde", 1), 2, 3, lambda n, r: r)]
+    [(1, ['c', 'd']), (0, ['e'])]
+    """
     first = skip - skip % block_rows
-    block: list[CandidateRow] = []
-    for index, (line, row) in enumerate(iter_jsonl(path, on_bad_rows)):
+    block: list[T] = []
+    index = -1
+    for index, (line, row) in enumerate(lines):
         if index < first:
             continue
-        block.append(_checked(row, path, line, minimum, on_bad_rows))
+        block.append(check(line, row))
         if len(block) == block_rows:
             yield max(0, skip - (index + 1 - block_rows)), block
             block = []
-    if block and skip < index + 1:  # a last block already written whole is not read again
+    if block and skip < index + 1:
         yield max(0, skip - (index + 1 - len(block))), block

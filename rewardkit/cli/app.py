@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from rewardkit.cli import annotate, explain, export, quickstart, rerank, score, serve, suite, train
+from rewardkit.cli import annotate, critique, explain, export, quickstart, rerank, score, serve, suite, train
 from rewardkit.cli import eval as eval_
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ app.command("suite")(suite.suite)
 app.command("serve")(serve.serve)
 app.command("rerank")(rerank.rerank)
 app.command("annotate")(annotate.annotate)
+app.command("critique")(critique.critique)
 app.command("explain")(explain.explain)
 
 

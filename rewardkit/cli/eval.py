@@ -19,6 +19,8 @@ def eval_(
     seed: Optional[int] = typer.Option(None, help="Suite seed (default: the suite's own, 1234)."),
     n: Optional[int] = typer.Option(None, "--n", help="verifiable: pairs per subset (default 100); "
                                     "process: problems (default 60)."),
+    sections: Optional[str] = typer.Option(None, "--sections", help="verifiable: only these sections, comma-"
+                                           "separated (chat, chat-hard, safety, reasoning, length-adversarial)."),
     data: Optional[str] = typer.Option(None, "--data", help="Local copy of the RewardBench data (file or folder) "
                                        "instead of the hub."),
     prior_data: Optional[str] = typer.Option(None, "--prior-data", help="rewardbench: local copy of "
@@ -60,7 +62,9 @@ def eval_(
     from rewardkit.data.loaders import check_bad_row_policy
 
     check_bad_row_policy(on_bad_rows)
-    check_suite(suite, data, row_rules=strict_rows or on_bad_rows != "error", prior_data=prior_data)
+    section_names = [name.strip() for name in sections.split(",")] if sections is not None else None
+    check_suite(suite, data, row_rules=strict_rows or on_bad_rows != "error", prior_data=prior_data,
+                sections=section_names)
     if rules is not None:
         from rewardkit.models.combined import parse_combination
 
@@ -83,13 +87,14 @@ def eval_(
         results[name] = _evaluate_with_progress(reward_model, suite, n=n, seed=seed, data=data,
                                                 batch_size=batch_size, console=console, label=name,
                                                 strict_rows=strict_rows, on_bad_rows=on_bad_rows,
-                                                prior_data=prior_data)
+                                                prior_data=prior_data, sections=section_names)
         if ratings:
             from rewardkit.evaluation.attributes import suite_attribute_metrics
 
             results[name].metrics["attributes"] = suite_attribute_metrics(
                 reward_model, suite, ratings, n=n, seed=seed, batch_size=batch_size, strict_rows=strict_rows,
-                on_bad_rows=on_bad_rows, known=results[name].metrics.get("attributes"))
+                on_bad_rows=on_bad_rows, known=results[name].metrics.get("attributes"),
+                sections=section_names)
     first = results[next(iter(results))]
     metrics, report = combine(results, rewardkit.__version__)
     write_outputs(out, metrics, report, first.arrays)

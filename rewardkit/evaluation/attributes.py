@@ -179,21 +179,23 @@ def attribute_metrics(model: RewardModel, pairs: Sequence[PreferencePair] = (),
 
 def suite_attribute_metrics(model: RewardModel, suite: str, ratings: str | None = None, *, n: int | None = None,
                             seed: int | None = None, batch_size: int = 64, strict_rows: bool = False,
-                            on_bad_rows: str = "error", known: dict[str, Any] | None = None) -> dict[str, Any]:
+                            on_bad_rows: str = "error", known: dict[str, Any] | None = None,
+                            sections: list[str] | None = None) -> dict[str, Any]:
     """`known` (what the suite's evaluation found for a gated model: `gated_pair_metrics`), plus
     `attribute_metrics` on the rated responses of the file `ratings` (HelpSteer2 or UltraFeedback rows) and, when
     `known` has no pair figures (a model without a gate), on the pairs of `suite` (`suite_pairs`)."""
     known = known or {}
-    pairs, sections = ([], []) if "pairs" in known else suite_pairs(suite, n, seed, strict_rows, on_bad_rows)
+    pairs, pair_sections = ([], []) if "pairs" in known else suite_pairs(suite, n, seed, strict_rows, on_bad_rows,
+                                                                         sections)
     names = getattr(getattr(model, "options", None), "attributes", None)  # the ratings columns to read
     rated = load_rated_any(ratings, names) if ratings else []
-    return {**attribute_metrics(model, pairs, rated, batch_size, seed or 0, sections), **known}
+    return {**attribute_metrics(model, pairs, rated, batch_size, seed or 0, pair_sections), **known}
 
 
-def suite_pairs(suite: str, n: int | None, seed: int | None, strict_rows: bool,
-                on_bad_rows: str) -> tuple[list[PreferencePair], list[str]]:
+def suite_pairs(suite: str, n: int | None, seed: int | None, strict_rows: bool, on_bad_rows: str,
+                sections: list[str] | None = None) -> tuple[list[PreferencePair], list[str]]:
     """(pairs, the section of each) of a pairs file (read with the evaluation's `strict_rows` / `on_bad_rows`;
-    sections are its subsets) or of the verifiable suite; ([], []) for other suites."""
+    sections are its subsets) or of the verifiable suite (all or some `sections`); ([], []) for other suites."""
     from pathlib import Path
 
     if Path(suite).exists():
@@ -204,7 +206,8 @@ def suite_pairs(suite: str, n: int | None, seed: int | None, strict_rows: bool,
     if suite == "verifiable":
         from rewardkit.synth import suite as verifiable
 
-        pairs = [sp.pair for sp in verifiable.build_suite(n or 100, verifiable.DEFAULT_SEED if seed is None else seed)]
+        pairs = [sp.pair for sp in verifiable.build_suite(n or 100, verifiable.DEFAULT_SEED if seed is None else seed,
+                                                          sections)]
         return pairs, [verifiable.section_of(p.subset) for p in pairs]
     return [], []
 

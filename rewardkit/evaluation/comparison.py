@@ -44,10 +44,13 @@ def card_figures(metrics: dict[str, Any]) -> dict[str, float]:
 
 
 def model_row(name: str, metrics: dict[str, Any]) -> dict[str, Any]:
-    """One model's line of the cost/accuracy table: accuracy and costs, plus (when measured) the null-model win
-    rate and a judge's unparseable rate and position consistency."""
+    """One model's line of the cost/accuracy table: accuracy (with its bootstrap CI when it is pairwise accuracy)
+    and costs, plus (when measured) the null-model win rate and a judge's unparseable rate and position
+    consistency."""
     judge = metrics.get("judge", {})
-    return {"name": name, "accuracy": headline(metrics), "parameters": metrics.get("parameters"),
+    accuracy = metrics.get("accuracy", {}) if _overall_key(metrics) is None else {}
+    return {"name": name, "accuracy": headline(metrics), "ci_low": accuracy.get("ci_low"),
+            "ci_high": accuracy.get("ci_high"), "parameters": metrics.get("parameters"),
             "ms_per_pair": metrics.get("ms_per_pair"),
             "generated_tokens_per_pair": metrics.get("generated_tokens_per_pair"),
             "null_model_win_rate": metrics.get("null_model", {}).get("win_rate"),

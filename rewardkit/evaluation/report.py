@@ -174,6 +174,11 @@ def _html(metrics: Mapping[str, Any], figures: list[tuple[str, bytes | str]]) ->
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in summary_rows(metrics))
     if rows:
         parts.append(f"<h2>Summary</h2><table>{rows}</table>")
+    if metrics.get("models"):
+        header, *lines = models_table(metrics["models"])
+        cells = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in line) + "</tr>" for line in lines)
+        parts.append(f"<h2>Models</h2><table><tr>{cells}</tr>{body}</table>")
     if metrics.get("attributes"):
         from rewardkit.evaluation.report_attributes import attributes_html
 
@@ -251,12 +256,37 @@ def print_table(metrics: ReportMetrics | Mapping[str, Any], console: Any = None)
         table.add_row(label, value)
     console.print(table)
     if metrics.get("models"):
-        models = Table("model", "accuracy", "parameters", "ms/pair", "gen. tokens/pair", "null-model wins")
-        for m in metrics["models"]:
-            models.add_row(str(m["name"]), f"{m['accuracy']:.3f}", _number(m.get("parameters")),
-                           _number(m.get("ms_per_pair")), _number(m.get("generated_tokens_per_pair")),
-                           _number(m.get("null_model_win_rate")))
+        header, *lines = models_table(metrics["models"])
+        models = Table(*header)
+        for line in lines:
+            models.add_row(*line)
         console.print(models)
+
+
+def models_table(models: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    """The header and one line per model (comparison.model_row) of the models table: accuracy with its CI,
+    costs, null-model win rate, and a judge's unparseable rate and position consistency ("—" where unmeasured).
+
+    >>> models_table([{"name": "rm", "accuracy": 0.8, "ci_low": 0.7, "ci_high": 0.9}])[1][:2]
+    ['rm', '0.800 [0.700, 0.900]']
+    """
+    header = ["model", "accuracy [95% CI]", "params", "ms/pair", "gen. tok/pair", "null wins", "unparseable",
+              "A/B consistent"]
+    lines = [[str(m["name"]), _accuracy(m), _number(m.get("parameters")), _number(m.get("ms_per_pair")),
+              _number(m.get("generated_tokens_per_pair")), _rate(m.get("null_model_win_rate")),
+              _rate(m.get("unparseable_rate")), _rate(m.get("position_consistency"))] for m in models]
+    return [header, *lines]
+
+
+def _accuracy(row: Mapping[str, Any]) -> str:
+    if row.get("accuracy") is None:
+        return "—"
+    ci = f" [{row['ci_low']:.3f}, {row['ci_high']:.3f}]" if row.get("ci_low") is not None else ""
+    return f"{row['accuracy']:.3f}{ci}"
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
 
 
 def _number(value: float | None) -> str:

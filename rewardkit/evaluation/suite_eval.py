@@ -217,23 +217,23 @@ def best_of_n_on_traces(model: RewardModel, n_problems: int = 60, per_problem: i
 
 
 def evaluate_verifiable(model: RewardModel, n_per_subset: int = 100, seed: int | None = None, *, batch_size: int = 64,
-                        on_progress: OnProgress | None = None, bon_problems: int | None = None) -> EvalResult:
-    """The verifiable suite (rewardkit.synth.suite): pairwise metrics by section and subset, generalisation to
-    held-out subsets, and a Best-of-N curve on `bon_problems` arithmetic problems of 8 solutions each
-    (default min(60, max(4, n_per_subset)))."""
+                        on_progress: OnProgress | None = None, bon_problems: int | None = None,
+                        sections: Sequence[str] | None = None) -> EvalResult:
+    """The verifiable suite (rewardkit.synth.suite), or only its `sections`: pairwise metrics by section and
+    subset, generalisation to held-out subsets, and a Best-of-N curve on `bon_problems` arithmetic problems of 8
+    solutions each (default min(60, max(4, n_per_subset)))."""
     from rewardkit.synth import suite
 
     bon_problems = min(60, max(4, n_per_subset)) if bon_problems is None else bon_problems
     seed = suite.DEFAULT_SEED if seed is None else seed
-    pairs = [answered(sp) for sp in suite.build_suite(n_per_subset, seed)]
+    pairs = [answered(sp) for sp in suite.build_suite(n_per_subset, seed, sections)]
     unanswered = sorted({p.subset or "" for p in pairs if p.reference_answer is None})
     if needs_reference_answer(model):  # only subsets whose checks state the answer can be graded against it
         pairs = [p for p in pairs if p.reference_answer is not None]
     result = evaluate_pairs(model, pairs, section_of=suite.section_of, heldout=suite.HELDOUT_SUBSETS,
                             batch_size=batch_size, on_progress=on_progress, seed=seed)
-    result.metrics["shortcuts"] = shortcut_battery(pairs, section_of=suite.section_of, seed=seed,
-                                                   fit_pairs=[sp.pair for sp in suite.build_suite(n_per_subset,
-                                                                                                  seed + 1)])
+    fit_pairs = [sp.pair for sp in suite.build_suite(n_per_subset, seed + 1, sections)]
+    result.metrics["shortcuts"] = shortcut_battery(pairs, section_of=suite.section_of, seed=seed, fit_pairs=fit_pairs)
     result.metrics["null_model"] = null_model_section(model, pairs, batch_size)
     if getattr(model, "generative", False):  # 8 generations per problem: too dear to run by default
         result.metrics["best_of_n_source"] = ("skipped for a generative judge (cost); score a Best-of-N set with "
@@ -243,7 +243,8 @@ def evaluate_verifiable(model: RewardModel, n_per_subset: int = 100, seed: int |
         result.metrics["best_of_n_source"] = (f"{bon_problems} synthetic arithmetic problems x 8 solutions "
                                               "(process_suite); utility 1 when the final answer is right")
     result.metrics["suite"] = {"name": "verifiable", **suite.describe(), "seed": seed, "n_per_subset": n_per_subset,
-                               "pairs": len(pairs), "length_unit": "words"}
+                               "pairs": len(pairs), "length_unit": "words",
+                               "sections_run": list(sections or suite.SECTIONS)}
     if needs_reference_answer(model):
         result.metrics["suite"]["left_out_without_reference_answer"] = unanswered
     return result

@@ -19,10 +19,11 @@ from rewardkit.evaluation.suite_eval import EvalResult, OnProgress
 from rewardkit.models.base import RewardModel
 
 
-def _verifiable(model, *, n, seed, data, batch_size, on_progress) -> EvalResult:
+def _verifiable(model, *, n, seed, data, batch_size, on_progress, sections=None) -> EvalResult:
     from rewardkit.evaluation.suite_eval import evaluate_verifiable
 
-    return evaluate_verifiable(model, n or 100, seed, batch_size=batch_size, on_progress=on_progress)
+    return evaluate_verifiable(model, n or 100, seed, batch_size=batch_size, on_progress=on_progress,
+                               sections=sections)
 
 
 def _process(model, *, n, seed, data, batch_size, on_progress) -> EvalResult:
@@ -51,9 +52,19 @@ TAKES_DATA = ("rewardbench", "rewardbench2")
 """Suites whose `data` may point to a local copy instead of the hub."""
 
 
-def check_suite(suite: str, data: str | None = None, row_rules: bool = False, prior_data: str | None = None) -> None:
-    """Fail early, with one clear line, on an unknown suite name, a missing file, or row rules (`row_rules`:
-    strict_rows / on_bad_rows given) for a suite that is not a pairs file."""
+def check_suite(suite: str, data: str | None = None, row_rules: bool = False, prior_data: str | None = None,
+                sections: list[str] | None = None) -> None:
+    """Fail early, with one clear line, on an unknown suite name, a missing file, row rules (`row_rules`:
+    strict_rows / on_bad_rows given) for a suite that is not a pairs file, or `sections` of a suite other than
+    verifiable (or unknown to it)."""
+    if sections is not None:
+        from rewardkit.synth.suite import SECTIONS
+
+        if suite != "verifiable":
+            raise ConfigError("--sections applies to --suite verifiable")
+        unknown = [name for name in sections if name not in SECTIONS]
+        if unknown or not sections:
+            raise ConfigError(f"unknown verifiable sections {unknown}; known: {', '.join(SECTIONS)}")
     if prior_data is not None and suite != "rewardbench":
         raise ConfigError("--prior-data applies to --suite rewardbench (RewardBench v1's prior sets)")
     if prior_data is not None and not Path(prior_data).exists():
@@ -73,14 +84,18 @@ def check_suite(suite: str, data: str | None = None, row_rules: bool = False, pr
 
 def evaluate(model: RewardModel, suite: str, *, n: int | None = None, seed: int | None = None,
              data: str | None = None, batch_size: int = 64, on_progress: OnProgress | None = None,
-             strict_rows: bool = False, on_bad_rows: str = "error", prior_data: str | None = None) -> EvalResult:
+             strict_rows: bool = False, on_bad_rows: str = "error", prior_data: str | None = None,
+             sections: list[str] | None = None) -> EvalResult:
     """`model` on `suite` (a name above or a pairs file). `n`: pairs per subset (verifiable, default 100) or
     problems (process, default 60); `seed`: the suite's seed (default: the suite's own); `strict_rows` and
     `on_bad_rows`: how a pairs file's odd rows are handled (rewardkit.data.loaders); `prior_data`: a local copy
-    of RewardBench v1's prior sets (rewardbench_prior)."""
-    check_suite(suite, data, row_rules=strict_rows or on_bad_rows != "error", prior_data=prior_data)
+    of RewardBench v1's prior sets (rewardbench_prior); `sections`: the verifiable suite's sections to run (None:
+    all)."""
+    check_suite(suite, data, row_rules=strict_rows or on_bad_rows != "error", prior_data=prior_data,
+                sections=sections)
     if suite in SUITES:
         extra = {"prior_data": prior_data} if prior_data is not None else {}
+        extra.update({"sections": sections} if sections is not None else {})
         return SUITES[suite](model, n=n, seed=seed, data=data, batch_size=batch_size, on_progress=on_progress,
                              **extra)
     from rewardkit.evaluation.suite_eval import evaluate_pair_file

@@ -6,6 +6,9 @@
   deviation over the k samples of the weighted score) and the unparseable fraction.
 - **reasoning** (pointwise, RM-R1 style): the judge first writes a rubric or solves the problem inside
   <rubric>…</rubric>, then gives <score>N</score>; the whole text is kept in `Scores.texts`.
+- **reasoning-pairwise** (RM-R1 style, pairwise): the judge writes a rubric or solves the problem inside
+  <rubric>…</rubric>, then names the better response in <verdict>A|B</verdict>; both orders as pairwise, the
+  whole text of each order kept (`PairJudgement.texts`, OUT/judgements.jsonl).
 - **pairwise**: "Verdict: A|B" for both orders (chosen as A, then as B) with one seed; the pair counts for
   the side both orders pick, and as a tie when they disagree (or either says tie). `compare_pairs` only: a
   pairwise judge has no score for one response alone.
@@ -36,8 +39,10 @@ from rewardkit.models.judge_prompts import (
     Criterion, fill, load_rubric, load_template, parse_score, parse_verdict, prompt_text, weighted_score,
 )
 
-KINDS = ("pairwise", "rubric", "reasoning", "cloud")
-DEFAULT_MAX_TOKENS = {"pairwise": 24, "rubric": 24, "reasoning": 256, "cloud": 64}
+KINDS = ("pairwise", "reasoning-pairwise", "rubric", "reasoning", "cloud")
+PAIRWISE_KINDS = ("pairwise", "reasoning-pairwise")
+"""Kinds that compare two responses natively (both A/B orders) and have no score for one response alone."""
+DEFAULT_MAX_TOKENS = {"pairwise": 24, "reasoning-pairwise": 256, "rubric": 24, "reasoning": 256, "cloud": 64}
 """Generated tokens per output when `max_tokens` is unset: a verdict or a score line; reasoning needs room."""
 
 
@@ -46,7 +51,7 @@ class JudgeOptions:
     """A judge's settings, stored in rewardkit.json of a saved judge."""
 
     kind: str = "pairwise"
-    """pairwise | rubric | reasoning | cloud."""
+    """pairwise | reasoning-pairwise | rubric | reasoning | cloud."""
     backend: str = "transformers"
     """Who generates: transformers (a causal LM in this process) | openai (an OpenAI-compatible server)."""
     model: str = "smollm2"
@@ -87,8 +92,8 @@ class JudgeOptions:
             raise ConfigError(f"judge option samples must be at least 1, got {self.samples}")
         if self.samples > 1 and self.temperature == 0:
             raise ConfigError("judge samples > 1 needs temperature > 0 (greedy samples are all the same text)")
-        if self.samples > 1 and self.kind == "pairwise":
-            raise ConfigError("samples applies to rubric, reasoning and cloud judges, not to pairwise")
+        if self.samples > 1 and self.kind in PAIRWISE_KINDS:
+            raise ConfigError(f"samples applies to rubric, reasoning and cloud judges, not to {self.kind}")
 
     @classmethod
     def from_dict(cls, values: dict, source: str = "judge options") -> "JudgeOptions":
@@ -260,10 +265,11 @@ def combine_orders(first: str | None, swapped: str | None) -> tuple[float | None
 
 
 class PairwiseJudge(Judge):
-    """Verdicts on (A, B) in both orders; a pair counts only when the orders agree."""
+    """Verdicts on (A, B) in both orders; a pair counts only when the orders agree. The kind picks the default
+    template: pairwise asks for the verdict alone, reasoning-pairwise for a rubric (or a solution) first."""
 
     def __init__(self, options: JudgeOptions, backend: Generator | None = None):
-        self.template = load_template("pairwise", options.template)
+        self.template = load_template(options.kind, options.template)
         super().__init__(options, backend)
 
     def prompts_for(self, pair: PreferencePair) -> tuple[str, str]:
@@ -296,8 +302,8 @@ class PairwiseJudge(Judge):
         return self.compare_pairs(pairs).margins
 
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
-        raise ConfigError("judge:pairwise compares two responses and has no score for one alone; use it with "
-                          "`rewardkit eval`, or a pointwise judge (judge:rubric, judge:reasoning) to score")
+        raise ConfigError(f"judge:{self.options.kind} compares two responses and has no score for one alone; use "
+                          "it with `rewardkit eval`, or a pointwise judge (judge:rubric, judge:reasoning) to score")
 
 
 def backend_for(options: JudgeOptions) -> Generator:
@@ -309,8 +315,9 @@ def backend_for(options: JudgeOptions) -> Generator:
 
 
 def build_judge(options: JudgeOptions, backend: Generator | None = None) -> Judge:
-    """The pairwise, rubric or reasoning judge `options` describe (cloud: rewardkit.models.cloud.build_cloud)."""
-    if options.kind == "pairwise":
+    """The pairwise, reasoning-pairwise, rubric or reasoning judge `options` describe (cloud:
+    rewardkit.models.cloud.build_cloud)."""
+    if options.kind in PAIRWISE_KINDS:
         return PairwiseJudge(options, backend)
     if options.kind in ("rubric", "reasoning"):
         return PointwiseJudge(options, backend)

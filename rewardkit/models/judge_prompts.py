@@ -25,6 +25,7 @@ FIELDS = {
     "rubric": ("criterion", "prompt", "response"),
     "reasoning": ("prompt", "response"),
     "pairwise": ("prompt", "response_a", "response_b"),
+    "reasoning-pairwise": ("prompt", "response_a", "response_b"),
     "cloud": ("prompt", "response"),
 }
 """Fields each kind's template must contain (every one is filled)."""
@@ -132,8 +133,9 @@ def weighted_score(values: Sequence[float | None], weights: Sequence[float]) -> 
 
 _SCORE = re.compile(r"<score>\s*(\d+(?:\.\d+)?)\s*</score>|score\s*(?:\*\*)?\s*[:=]\s*(?:\*\*)?\s*(\d+(?:\.\d+)?)"
                     r"|\b(\d+(?:\.\d+)?)\s*/\s*10\b", re.IGNORECASE)
-_VERDICT = re.compile(r"<verdict>\s*\[*\s*(A|B|tie)\s*\]*\s*</verdict>|verdict\s*(?:\*\*)?\s*[:=]\s*(?:\*\*)?\s*"
-                      r"\[*\s*(?:response\s+)?(A|B|tie)\b|\[\[(A|B|tie)\]\]", re.IGNORECASE)
+_VERDICT = re.compile(r"<verdict>\s*\[*\s*(?:response\s+)?(A|B|tie)\s*\]*\s*</verdict>"
+                      r"|verdict\s*(?:\*\*)?\s*[:=]\s*(?:\*\*)?\s*\[*\s*(?:response\s+)?(A|B|tie)\b|\[\[(A|B|tie)\]\]",
+                      re.IGNORECASE)
 
 
 def parse_score(text: str, low: float = SCORE_RANGE[0], high: float = SCORE_RANGE[1]) -> float | None:

@@ -55,24 +55,27 @@ class CritiquedPair:
 
 def read_critiqued_pairs(path: str, options: CloudOptions) -> list[CritiquedPair]:
     """Pairs with optional critiques from a JSONL file; wrong rows are errors naming file, line and field."""
-    rows = []
-    for line, row in iter_jsonl(path):
-        for key in ("prompt", "chosen", "rejected"):
-            if key not in row:
-                raise DataError("missing", file=path, line=line, field=key)
-            if not isinstance(row[key], str) and not (key == "prompt" and isinstance(row[key], list)):
-                raise DataError("must be a string", file=path, line=line, field=key)
-        critiques = []
-        for key in (options.chosen_critique_key, options.rejected_critique_key):
-            value = row.get(key)
-            if value is not None and not isinstance(value, str):
-                raise DataError("must be a string (or absent)", file=path, line=line, field=key)
-            critiques.append(value or None)
-        pair = PreferencePair(as_conversation(row["prompt"]), row["chosen"], row["rejected"], id=str(line))
-        rows.append(CritiquedPair(pair, *critiques))
+    rows = [critiqued_pair(row, options, file=path, line=line) for line, row in iter_jsonl(path)]
     if not rows:
         raise DataError("no pairs", file=path)
     return rows
+
+
+def critiqued_pair(row: dict, options: CloudOptions, *, file: str, line: int) -> CritiquedPair:
+    """One row {"prompt", "chosen", "rejected", critiques?} as a CritiquedPair; a DataError names the field."""
+    for key in ("prompt", "chosen", "rejected"):
+        if key not in row:
+            raise DataError("missing", file=file, line=line, field=key)
+        if not isinstance(row[key], str) and not (key == "prompt" and isinstance(row[key], list)):
+            raise DataError("must be a string", file=file, line=line, field=key)
+    critiques = []
+    for key in (options.chosen_critique_key, options.rejected_critique_key):
+        value = row.get(key)
+        if value is not None and not isinstance(value, str):
+            raise DataError("must be a string (or absent)", file=file, line=line, field=key)
+        critiques.append(value or None)
+    pair = PreferencePair(as_conversation(row["prompt"]), row["chosen"], row["rejected"], id=str(line))
+    return CritiquedPair(pair, *critiques)
 
 
 class CloudTask:

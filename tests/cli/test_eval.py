@@ -95,6 +95,8 @@ def test_process_suite_with_an_implicit_process_model(tiny_lms, tmp_path, monkey
     (["--suite", "rewardbench", "--data", "nowhere.jsonl"], "nowhere.jsonl: file not found"),
     (["--suite", "rewardbench", "--prior-data", "gone.jsonl"], "gone.jsonl: file not found"),
     (["--suite", "verifiable", "--prior-data", "gone.jsonl"], "--prior-data applies to --suite rewardbench"),
+    (["--suite", "verifiable", "--sections", "reasoning,maths"], "unknown verifiable sections ['maths']; known: chat"),
+    (["--suite", "process", "--sections", "reasoning"], "--sections applies to --suite verifiable"),
 ])
 def test_bad_suites_give_one_line_errors(args, message, tmp_path, monkeypatch, capsys):
     code, _, err = run(["eval", "--model", "unused", *args, "--out", str(tmp_path / "x")], monkeypatch, capsys)

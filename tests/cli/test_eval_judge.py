@@ -48,6 +48,21 @@ def test_pairwise_judge_through_an_openai_compatible_server(tiny_bert, tmp_path,
     assert "Judge unparseable rate" in html and "Accuracy vs cost" in html
 
 
+def test_a_judge_on_some_sections_of_the_verifiable_suite(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "judged"
+    with serving(shorter_wins) as (url, state):
+        code, _, err = run(["eval", "--model", "judge:pairwise", "--backend", "openai", "--base-url", url, "--suite",
+                            "verifiable", "--n", "2", "--sections", "reasoning,safety", "--out", str(out)],
+                           monkeypatch, capsys)
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    pairs = [sp.pair for sp in suite.build_suite(2, suite.DEFAULT_SEED, ["reasoning", "safety"])]
+    assert len(pairs) == 10 and set(metrics["sections"]) == {"reasoning", "safety"}
+    assert metrics["suite"]["sections_run"] == ["reasoning", "safety"] and metrics["suite"]["pairs"] == 10
+    assert metrics["null_model"]["n"] == 5  # the first pair of each of the 5 subsets
+    assert len(state.requests) == 2 * (10 + 5) and metrics["judge"]["outputs"] == 20
+
+
 def test_judge_options_need_a_judge_spec(tiny_bert, tmp_path, monkeypatch, capsys):
     code, _, err = run(["eval", "--model", tiny_bert, "--backend", "openai", "--out", str(tmp_path / "x")],
                        monkeypatch, capsys)

@@ -1,10 +1,11 @@
 """Slow: judges on the shipped SmolLM2-135M-Instruct.
 
 - `transformers serve` (the OpenAI-compatible server in transformers 5.x; it runs offline on a local folder) is
-  started on loopback with the SmolLM2 folder; `rewardkit eval --model judge:pairwise --backend openai
-  --base-url …` runs through it on a few short pairs, and `--backend transformers` runs the same pairs in
-  process: at temperature 0 the verdicts of every pair agree. (The verifiable suite at --n 1 is 50 pairs with the
-  null-model section, 100 generations: over 7 minutes through a one-request-at-a-time server on shared CPUs.)
+  started on loopback with the SmolLM2 folder; `rewardkit eval --model judge:pairwise --suite verifiable`
+  runs through it (`--backend openai --base-url …`) and in process (`--backend transformers`) on two sections of
+  the suite at one pair per subset: at temperature 0 the generated texts and verdicts of every pair, and of the
+  null-model section, agree. (All five sections at --n 1 are 25 pairs plus 25 null-model pairs, 100 generations
+  per backend: 6-7 minutes each on shared CPUs; run once by hand, all 25 texts agreed too.)
 - `rewardkit train --kind judge --objective cloud` trains a Critique-out-Loud head on SmolLM2 with a tiny
   critique set; the reward of the trained model moves the labelled way.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -50,7 +52,8 @@ def served(smollm2):
     if not command.exists():
         pytest.skip("the transformers CLI is not installed next to this interpreter")
     port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    # one intra-op thread: see one_torch_thread
     process = subprocess.Popen([str(command), "serve", "--host", "127.0.0.1", "--port", str(port), smollm2],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     url = f"http://127.0.0.1:{port}/v1"
@@ -74,27 +77,47 @@ def judgements(folder: Path) -> list[dict]:
     return [json.loads(line) for line in (folder / "judgements.jsonl").read_text().splitlines()]
 
 
-def test_pairwise_judge_gives_the_same_verdicts_through_both_backends(served, smollm2, tmp_path, monkeypatch,
-                                                                      capsys):
-    # a few short pairs: transformers serve answers one request at a time on 2 shared CPU cores
-    pairs = write_jsonl(tmp_path / "pairs.jsonl", [
-        {"prompt": "What is 2 + 2?", "chosen": "4", "rejected": "5", "subset": "math"},
-        {"prompt": "What is the capital of France?", "chosen": "Paris.", "rejected": "Berlin.", "subset": "facts"},
-        {"prompt": "Say hello.", "chosen": "Hello!", "rejected": "Goodbye.", "subset": "chat"}])
-    common = ["--model", "judge:pairwise", "--suite", str(pairs), "--judge-option", "max_tokens=8",
-              "--judge-option", "concurrency=1", "--judge-option", "timeout=300"]
-    code, _, err = run(["eval", *common, "--backend", "openai", "--base-url", served, "--out",
-                        str(tmp_path / "http")], monkeypatch, capsys)
+@pytest.fixture
+def one_torch_thread():
+    """Greedy generation here with one intra-op thread: on 2 CPUs shared with other jobs, two spinning threads
+    made SmolLM2 about 10x slower (35 s against 3 s for 8 tokens, measured), and the server has its own core."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+SECTIONS = "reasoning,safety"
+"""5 subsets at --n 1: 5 pairs plus the 5-pair null-model section, 20 generations per backend."""
+
+
+def test_pairwise_judge_gives_the_same_verdicts_on_the_verifiable_suite_through_both_backends(
+        served, smollm2, one_torch_thread, tmp_path, monkeypatch, capsys):
+    common = ["--model", "judge:pairwise", "--suite", "verifiable", "--n", "1", "--sections", SECTIONS,
+              "--judge-option", "max_tokens=8", "--judge-option", "concurrency=1", "--judge-option", "timeout=300"]
+    code, http_out, err = run(["eval", *common, "--backend", "openai", "--base-url", served, "--out",
+                               str(tmp_path / "http")], monkeypatch, capsys)
     assert code == 0, err
-    code, _, err = run(["eval", *common, "--backend", "transformers", "--policy", smollm2, "--out",
-                        str(tmp_path / "local")], monkeypatch, capsys)
+    code, local_out, err = run(["eval", *common, "--backend", "transformers", "--policy", smollm2, "--out",
+                                str(tmp_path / "local")], monkeypatch, capsys)
     assert code == 0, err
     http, local = judgements(tmp_path / "http"), judgements(tmp_path / "local")
-    assert [j["margin"] for j in http] == [j["margin"] for j in local]
-    assert [j["unparseable"] for j in http] == [j["unparseable"] for j in local]
-    metrics = json.loads((tmp_path / "http" / "metrics.json").read_text())
-    assert metrics["judge"]["backend"] == "openai" and metrics["generated_tokens_per_pair"] > 0
-    assert 0 <= metrics["judge"]["unparseable_rate"] <= 1 and "win_rate" in metrics["null_model"]
+    assert len(http) == 5 and [j["id"] for j in http] == [j["id"] for j in local]
+    assert [(j["margin"], j["unparseable"]) for j in http] == [(j["margin"], j["unparseable"]) for j in local]
+    # SmolLM2 mostly answers a bare "A" (unparseable), so the verdicts alone would prove little: the texts agree
+    assert [j["text"] for j in http] == [j["text"] for j in local]
+    metrics = {name: json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("http", "local")}
+    for key in ("win_rate", "tie_rate", "unparseable"):  # the null-model section's verdicts agree too
+        assert metrics["http"]["null_model"][key] == metrics["local"]["null_model"][key]
+    judge = metrics["http"]["judge"]
+    assert judge["backend"] == "openai" and metrics["local"]["judge"]["backend"] == "transformers"
+    assert judge["outputs"] == 10 and judge["unparseable_rate"] == metrics["local"]["judge"]["unparseable_rate"]
+    assert judge["unparseable_pairs"] == sum(j["unparseable"] for j in http)
+    assert metrics["http"]["generated_tokens_per_pair"] > 0
+    for printed in (http_out, local_out):  # the eval output states the rate
+        assert re.search(rf"Judge unparseable rate\s+{judge['unparseable_rate']:.3f} \(", printed)
 
 
 ROWS = [{"prompt": f"What is {a} + {b}?", "chosen": f"{a} + {b} = {a + b}.", "rejected": f"{a} + {b} = {a + b + 3}.",

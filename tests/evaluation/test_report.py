@@ -72,6 +72,30 @@ def test_missing_data_skips_figures_cleanly(tmp_path):
     assert "Pairwise accuracy" in html
 
 
+def test_models_table_sets_a_judge_beside_scalar_models_with_cis_and_its_rates(tmp_path, capsys):
+    from rewardkit.evaluation.comparison import model_row
+
+    scalar = {"accuracy": {"accuracy": 0.6, "ci_low": 0.5, "ci_high": 0.7, "n": 50}, "parameters": 2e7,
+              "ms_per_pair": 2.0, "generated_tokens_per_pair": 0.0, "null_model": {"win_rate": 0.25}}
+    judge = {"accuracy": {"accuracy": 0.8, "ci_low": 0.65, "ci_high": 0.9, "n": 50}, "parameters": 1.3e8,
+             "ms_per_pair": 900.0, "generated_tokens_per_pair": 16.0, "null_model": {"win_rate": 0.5},
+             "judge": {"unparseable_rate": 0.125, "position_consistency": 0.75}}
+    models = [model_row("rm", scalar), model_row("judge:pairwise", judge)]
+    metrics = {"accuracy": scalar["accuracy"], "models": models}
+    html = report.write_report(metrics, tmp_path).read_text()
+    table = html.split("<h2>Models</h2>")[1].split("</table>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table)
+    assert re.findall(r"<td>(.*?)</td>", rows[1]) == ["rm", "0.600 [0.500, 0.700]", "20M", "2", "0", "0.250", "—",
+                                                      "—"]
+    assert re.findall(r"<td>(.*?)</td>", rows[2]) == ["judge:pairwise", "0.800 [0.650, 0.900]", "130M", "900", "16",
+                                                      "0.500", "0.125", "0.750"]
+    assert len(_images(html)) == 1  # accuracy vs cost: one figure, one panel per cost
+    assert [key for key, _ in report_plots.pareto_axes(models)] == ["parameters", "ms_per_pair",
+                                                                    "generated_tokens_per_pair"]
+    report.print_table(metrics)
+    assert "0.125" in capsys.readouterr().out
+
+
 def test_failing_plot_leaves_no_file(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("plot failed")

@@ -50,7 +50,8 @@ def test_parse_score(text, value):
 @pytest.mark.parametrize("text, value", [
     ("Verdict: A", "A"), ("verdict: b", "B"), ("**Verdict:** [[A]]", "A"), ("<verdict>B</verdict>", "B"),
     ("[[B]]", "B"), ("Verdict: tie", "tie"), ("Verdict: Response A", "A"), ("A", None), ("Both are fine.", None),
-    ("Verdict: C", None),
+    ("Verdict: C", None), ("<verdict>Response B</verdict>", "B"), ("<verdict></verdict>", None),
+    ("<verdict>A or B</verdict>", None),
 ])
 def test_parse_verdict(text, value):
     assert parse_verdict(text) == value
@@ -88,6 +89,39 @@ def test_pairwise_verdicts_position_consistency_and_unparseable_pairs():
     assert "I cannot decide" in judged.texts[2]
     with pytest.raises(ConfigError, match="no score for one alone"):
         judge.score([PAIRS[0].samples()[0]])
+
+
+def test_reasoning_pairwise_prompts_ask_for_a_rubric_then_a_tagged_verdict_in_both_orders():
+    assert "judge:reasoning-pairwise" in registry.specs()
+    judge = PairwiseJudge(JudgeOptions(kind="reasoning-pairwise"), Scripted(lambda p, k: ""))
+    first, swapped = judge.prompts_for(PAIRS[1])
+    assert "<rubric></rubric>" in first and "<verdict>A</verdict>" in first and "capital of France?" in first
+    assert response_a(first) == "Paris" and response_a(swapped) == "Lyon" and "{" not in first
+    assert judge.options.max_tokens == 256  # room to reason before the verdict
+
+
+def test_reasoning_pairwise_verdicts_keep_the_reasoning_and_flag_malformed_outputs():
+    def reply(prompt, k):
+        a = response_a(prompt)
+        return {"4": "<rubric>2+2 is 4.</rubric> A is right. <verdict>A</verdict>",
+                "5": "<rubric>2+2 is 4.</rubric> B is right. <verdict>B</verdict>",
+                "Paris": "<rubric>Paris.</rubric> Verdict: B would be wrong. <verdict>A</verdict>",
+                "Lyon": "<rubric>Paris.</rubric> B names Paris.",  # cut off before the tag: unparseable
+                "hi": "<rubric>A greeting.</rubric> <verdict>Response B</verdict>",
+                "bye": "<rubric>A greeting.</rubric> <verdict>B</verdict>"}[a]  # always B: position bias
+    judge = PairwiseJudge(JudgeOptions(kind="reasoning-pairwise"), Scripted(reply))
+    judged = judge.compare_pairs(PAIRS)
+    assert judged.margins == [1.0, 0.0, 0.0] and judged.unparseable == [False, True, False]
+    assert judged.chosen_rewards == [1.0, 0.5, 0.5]
+    assert "<rubric>2+2 is 4.</rubric> A is right." in judged.texts[0]
+    assert "B names Paris." in judged.texts[1]  # the malformed text is kept too
+    report = judge.judge_report()
+    assert report["kind"] == "reasoning-pairwise" and report["unparseable_rate"] == pytest.approx(1 / 6)
+    assert report["position_consistency"] == 0.5 and report["unparseable_pairs"] == 1
+    with pytest.raises(ConfigError, match="judge:reasoning-pairwise compares two responses"):
+        judge.score([PAIRS[0].samples()[0]])
+    with pytest.raises(ConfigError, match="not to reasoning-pairwise"):
+        JudgeOptions(kind="reasoning-pairwise", samples=2, temperature=0.5)
 
 
 def test_rubric_weights_criteria_and_reports_spread(tmp_path):
