@@ -152,16 +152,22 @@ def parse_score(text: str, low: float = SCORE_RANGE[0], high: float = SCORE_RANG
     return value if low <= value <= high else None
 
 
-def parse_verdict(text: str) -> str | None:
-    """'A', 'B' or 'tie' from the last verdict in `text` ("Verdict: A", "<verdict>B</verdict>", "[[A]]"), else
-    None. A bare letter is not a verdict.
+_BARE_VERDICT = re.compile(r"^[\s*(\[\"']*(?:response\s+)?(A|B)[\s*)\]\"'.!]*$", re.IGNORECASE)
+"""A whole output that is nothing but the letter (small instruct models often answer the template so)."""
 
-    >>> parse_verdict("Verdict: B"), parse_verdict("<verdict> a </verdict>"), parse_verdict("A")
-    ('B', 'A', None)
+
+def parse_verdict(text: str) -> str | None:
+    """'A', 'B' or 'tie' from the last verdict in `text` ("Verdict: A", "<verdict>B</verdict>", "[[A]]"), or from
+    an output that is the letter alone ("A", "(B).", "Response A"); else None. A letter inside other text
+    ("A: A", "A is better") is not a verdict.
+
+    >>> [parse_verdict(t) for t in ("Verdict: B", "<verdict> a </verdict>", " A.", "A: A")]
+    ['B', 'A', 'A', None]
     """
     matches = _VERDICT.findall(text or "")
     if not matches:
-        return None
+        bare = _BARE_VERDICT.match(text or "")
+        return bare.group(1).upper() if bare else None
     value = next(group for group in matches[-1] if group)
     return "tie" if value.lower() == "tie" else value.upper()
 

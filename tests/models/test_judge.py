@@ -49,7 +49,8 @@ def test_parse_score(text, value):
 
 @pytest.mark.parametrize("text, value", [
     ("Verdict: A", "A"), ("verdict: b", "B"), ("**Verdict:** [[A]]", "A"), ("<verdict>B</verdict>", "B"),
-    ("[[B]]", "B"), ("Verdict: tie", "tie"), ("Verdict: Response A", "A"), ("A", None), ("Both are fine.", None),
+    ("[[B]]", "B"), ("Verdict: tie", "tie"), ("Verdict: Response A", "A"), ("A", "A"), (" (b).\n", "B"),
+    ("**Response B**", "B"), ("A: A", None), ("A is better", None), ("AB", None), ("Both are fine.", None),
     ("Verdict: C", None), ("<verdict>Response B</verdict>", "B"), ("<verdict></verdict>", None),
     ("<verdict>A or B</verdict>", None),
 ])
