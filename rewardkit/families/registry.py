@@ -116,16 +116,19 @@ def build(spec: str, **options) -> Any:
     return family.build(kind, **{key: value for key, value in options.items() if value is not None})
 
 
-def from_name(name: str, max_length: int | None = None, **spec_options) -> Any:
+def from_name(name: str, max_length: int | None = None, dtype: str = "fp32", **spec_options) -> Any:
     """A spec such as `implicit:dpo` built with `spec_options` (None: the family's default), else the saved
     model folder or hub id `name` loaded (`spec_options` must then be unset). `max_length` (tokens per sample;
-    None: the model's own) applies to both."""
+    None: the model's own) applies to both; `dtype` other than fp32 (bf16, where native) to a folder only."""
     if is_spec(name):
+        if dtype != "fp32":
+            raise ConfigError(f"dtype {dtype} applies to a saved model folder, not to the spec {name}")
         return build(name, max_length=max_length, **spec_options)
     given = sorted(key for key, value in spec_options.items() if value is not None)
     if given:
         raise ConfigError(f"{', '.join(given)} apply to a model spec such as implicit:dpo, not to the folder {name}")
-    return load(name) if max_length is None else load(name, max_length=max_length)
+    options = {"max_length": max_length} if max_length is not None else {}
+    return load(name, **options, **({"dtype": dtype} if dtype != "fp32" else {}))
 
 
 # -- training ------------------------------------------------------------------------------------------------
