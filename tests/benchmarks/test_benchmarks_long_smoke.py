@@ -1,0 +1,49 @@
+"""The benchmark options issue 17 added on top of test_benchmarks_smoke.py's: bf16 scoring against the fp32
+pipeline, the int8 ONNX race on the long workload, memory on a decoder, training on the long workload. Tiny
+models and sizes; no timing is asserted."""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from rewardkit.machine import supports_bf16
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+LINE = re.compile(r"peer=[0-9.e+-]+ \S+.* ours=[0-9.e+-]+ \S+.* ratio=[0-9.]+")
+
+
+def printed_ratio(capsys) -> str:
+    out = capsys.readouterr().out
+    assert LINE.search(out) and "machine: " in out, out
+    return out
+
+
+@pytest.mark.skipif(not supports_bf16(), reason="this CPU has no native bf16 (AVX-512 BF16 or AMX)")
+def test_score_vs_pipeline_bf16_on_a_decoder(tiny_llama, tmp_path, capsys):
+    import score_vs_pipeline
+
+    figures = score_vs_pipeline.main(["--backbone", tiny_llama, "--workload", "long", "--dtype", "bf16", "--pairs",
+                                      "6", "--rounds", "1", "--batch-size", "4", "--work", str(tmp_path),
+                                      "--no-save"])
+    assert figures["dtype"] == "bf16" and 0 < figures["max_abs_score_difference"]  # bf16 ran: scores rounded
+    assert figures["max_score_difference_relative_to_spread"] < 0.05
+    printed = printed_ratio(capsys)
+    assert "score bf16 long 512" in printed and "pipeline fp32 − rewardkit bf16" in printed
+    assert "native bf16: yes" in printed
+
+
+def test_score_vs_pipeline_bf16_without_native_bf16_says_why(tiny_llama, tmp_path, monkeypatch, capsys):
+    import score_vs_pipeline
+
+    import rewardkit.machine
+
+    monkeypatch.setattr(rewardkit.machine, "supports_bf16", lambda device="cpu": False)
+    with pytest.raises(SystemExit) as stop:
+        score_vs_pipeline.main(["--backbone", tiny_llama, "--dtype", "bf16", "--work", str(tmp_path), "--no-save"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "no bf16 figure on this machine" in err and "needs native bf16" in err
