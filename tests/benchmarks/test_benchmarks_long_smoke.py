@@ -47,3 +47,18 @@ def test_score_vs_pipeline_bf16_without_native_bf16_says_why(tiny_llama, tmp_pat
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert "no bf16 figure on this machine" in err and "needs native bf16" in err
+
+
+def test_score_onnx_on_the_long_workload(tiny_bert, tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    import score_onnx
+
+    figures = score_onnx.main(["--model", tiny_bert, "--workload", "long", "--max-length", "256", "--pairs", "6",
+                               "--rounds", "1", "--batch-size", "4", "--suite-pairs", "10", "--work", str(tmp_path),
+                               "--no-save"])
+    assert figures["workload"] == "long" and figures["max_length"] == 256
+    assert 0 < figures["samples_truncated"] < 12  # the workload's tail is past 256 tokens, most of it is not
+    assert figures["onnx-fp32"]["max_abs_score_difference"] < 1e-4  # on the samples that fit
+    printed = printed_ratio(capsys)
+    assert "score onnx-int8-u8s7 long 256" in printed
+    assert f"verifiable-suite accuracy ({figures['suite_pairs']} pairs, long 256)" in printed
