@@ -62,3 +62,25 @@ def test_score_onnx_on_the_long_workload(tiny_bert, tmp_path, capsys):
     printed = printed_ratio(capsys)
     assert "score onnx-int8-u8s7 long 256" in printed
     assert f"verifiable-suite accuracy ({figures['suite_pairs']} pairs, long 256)" in printed
+
+
+def test_memory_rss_on_a_tiny_llama_samples_rss_while_streaming(tmp_path, capsys):
+    import memory_rss
+
+    figures = memory_rss.main(["--backbone", "tiny-llama", "--small", "10", "--large", "1100", "--every", "400",
+                               "--work", str(tmp_path), "--no-save"])
+    large = figures["runs"]["large"]
+    assert large["rows"] == 1100 and [rows for rows, _ in large["rss_mb_by_rows"]] == [0, 512, 1024]
+    assert all(mb > 50 for _, mb in large["rss_mb_by_rows"]) and figures["slope_mb_per_100k_rows"] == \
+        pytest.approx(memory_rss.slope_mb_per_100k(large["rss_mb_by_rows"]))
+    printed = printed_ratio(capsys)
+    assert "[memory tiny-llama]" in printed and "MB per 100k rows" in printed and "SmolLM2 tokenizer" in printed
+
+
+def test_rss_slope_is_a_least_squares_fit_past_the_warm_up():
+    import memory_rss
+
+    flat = [[0, 300.0]] + [[r, 500.0] for r in range(100_000, 1_000_001, 100_000)]
+    assert memory_rss.slope_mb_per_100k(flat) == 0.0  # the jump during the first 10% is the warm-up
+    growing = [[r, 400.0 + r / 50_000] for r in range(0, 1_000_001, 100_000)]
+    assert memory_rss.slope_mb_per_100k(growing) == pytest.approx(2.0)
