@@ -37,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_data import long_context_pairs, synth_splits  # noqa: E402
-from common import quiet, ratio_line, save_results  # noqa: E402
+from common import machine_line, quiet, ratio_line, save_results  # noqa: E402
 from trl_peer import fitting_pairs, trl_accuracy, trl_train  # noqa: E402
 
 WORKLOADS = {"short": 128, "long": 512}
@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> dict:
           f"peer={figures['peer_accuracy']:.4f} ours={figures['ours_accuracy']:.4f}")
     for r in rounds:
         print(f"  seed {r['seed']}: peer={r['peer']['accuracy']:.4f} ours={r['ours']['accuracy']:.4f}")
+    print(machine_line())
     if not args.no_save:
         suffix = "" if (args.backbone, args.workload) == ("minilm", "short") else \
             f"_{Path(args.backbone).name}_{args.workload}_{max_length}"

@@ -84,3 +84,37 @@ def test_rss_slope_is_a_least_squares_fit_past_the_warm_up():
     assert memory_rss.slope_mb_per_100k(flat) == 0.0  # the jump during the first 10% is the warm-up
     growing = [[r, 400.0 + r / 50_000] for r in range(0, 1_000_001, 100_000)]
     assert memory_rss.slope_mb_per_100k(growing) == pytest.approx(2.0)
+
+
+def test_train_vs_trl_on_an_encoder_and_the_long_workload(tiny_bert, capsys):
+    pytest.importorskip("trl")
+    import train_vs_trl
+
+    figures = train_vs_trl.main(["--backbone", tiny_bert, "--workload", "long", "--max-length", "256", "--steps", "4",
+                                 "--pairs", "60", "--batch-size", "2", "--rounds", "1", "--no-save"])
+    assert figures["settings"]["workload"] == "long" and figures["pairs_left_out_over_max_length"] > 0
+    assert figures["rounds"][0]["peer_pairs_kept"] == 4 * 2
+    assert "train BT tiny_bert" in printed_ratio(capsys)
+
+
+def test_trl_padding_counts_tokens_computed_against_real_ones():
+    from trl_step_profile import padding
+
+    # pairs (chosen, rejected): (3, 5), (2, 2), (4, 1); batches of 2 in the order 2, 0 | 1 (last one dropped)
+    figures = padding([3, 5, 2, 2, 4, 1], [2, 0, 1], batch_size=2)
+    assert figures["steps"] == 1 and figures["real_tokens_per_step"] == 13 and figures["padded_tokens_per_step"] == 20
+    assert padding([3, 3, 3, 3], [0, 1], batch_size=2)["padded_over_real"] == 1.0
+
+
+def test_trl_step_profile_counts_the_recomputation_of_gradient_checkpointing(tiny_llama, capsys):
+    pytest.importorskip("trl")
+    import trl_step_profile
+
+    common = ["--backbone", tiny_llama, "--max-length", "128", "--batch-size", "2", "--steps", "2", "--pairs", "60",
+              "--profile"]
+    peer = trl_step_profile.main(common + ["--config", "peer"])
+    defaults = trl_step_profile.main(common + ["--config", "trl-defaults"])
+    assert peer["padded_over_real"] == defaults["padded_over_real"] >= 1.0
+    assert len(peer["step_seconds"]) == 2 and peer["torch_threads_in_step"]
+    assert defaults["gflop_per_step"] > 1.1 * peer["gflop_per_step"] > 0  # the forward runs twice
+    assert "GFLOP per step" in capsys.readouterr().out
