@@ -118,3 +118,15 @@ def test_trl_step_profile_counts_the_recomputation_of_gradient_checkpointing(tin
     assert len(peer["step_seconds"]) == 2 and peer["torch_threads_in_step"]
     assert defaults["gflop_per_step"] > 1.1 * peer["gflop_per_step"] > 0  # the forward runs twice
     assert "GFLOP per step" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not supports_bf16(), reason="this CPU has no native bf16 (AVX-512 BF16 or AMX)")
+def test_train_vs_trl_in_bf16_with_trl_checkpointing(tiny_llama, capsys):
+    pytest.importorskip("trl")
+    import train_vs_trl
+
+    figures = train_vs_trl.main(["--backbone", tiny_llama, "--workload", "long", "--max-length", "256", "--steps",
+                                 "4", "--pairs", "60", "--batch-size", "2", "--rounds", "1", "--dtype", "bf16",
+                                 "--trl-gradient-checkpointing", "--no-save"])
+    assert figures["settings"]["dtype"] == "bf16" and figures["settings"]["trl_gradient_checkpointing"]
+    assert "long 256 bf16 TRL-checkpointing] peer=" in printed_ratio(capsys)
