@@ -11,9 +11,9 @@ allocator's warm-up), in MB per 100k rows (0 = flat).
 By default the model is a tiny random-init BERT (2 layers, width 32, the MiniLM tokenizer) so that the 1M-row
 run finishes in minutes on a CPU: memory flatness is a property of the streaming, not of the model size.
 Decoders: `--backbone tiny-llama` is a tiny random-init Llama (2 layers, width 32) with SmolLM2's tokenizer and
-chat template, scored through the packed decoder path (1M rows in tens of minutes); `--backbone smollm2` is a new
-head on the shipped SmolLM2-135M-Instruct (real size; about 100 rows/s here, so take --large in the tens of
-thousands); a folder is a new head on that backbone.
+chat template, scored through the packed decoder path (the 1M-row claim); `--backbone smollm2` is a new head on
+the shipped SmolLM2-135M-Instruct (real size, a 135M-parameter forward per sample: a few rows per second on 2
+CPUs, so take --large in the thousands and read the slope); a folder is a new head on that backbone.
 """
 
 from __future__ import annotations
