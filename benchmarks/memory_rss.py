@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import subprocess
 import sys
@@ -187,14 +188,16 @@ def main(argv: list[str] | None = None) -> dict:
     small, large = runs["small"]["peak_rss_mb"], runs["large"]["peak_rss_mb"]
     slope = slope_mb_per_100k(runs["large"]["rss_mb_by_rows"])
     figures = {"model": described, "torch_threads": threads or "default", "runs": runs, "ratio": large / small,
-               "slope_mb_per_100k_rows": slope}
+               "slope_mb_per_100k_rows": slope if math.isfinite(slope) else None}
     label = f"memory {args.backbone}" if args.backbone else "memory"
     print(f"[{label}] peer={small:.0f} MB (peak RSS, {args.small} rows) ours={large:.0f} MB (peak RSS, "
           f"{args.large} rows) ratio={large / small:.2f}")
     print("RSS during the large run (rows: MB): " +
           ", ".join(f"{rows}: {mb:.0f}" for rows, mb in runs["large"]["rss_mb_by_rows"]))
-    print(f"slope after the first 10% of rows: {slope:+.2f} MB per 100k rows "
-          f"({runs['large']['rows'] / runs['large']['seconds']:.0f} rows/s; model: {described})")
+    rate = runs["large"]["rows"] / runs["large"]["seconds"]
+    print((f"slope after the first 10% of rows: {slope:+.2f} MB per 100k rows" if math.isfinite(slope) else
+           "slope: n/a (fewer than 2 samples past the first 10% of rows; RSS is read once per 512-row chunk)") +
+          f" ({rate:.3g} rows/s; model: {described})")
     print(machine_line())
     if not args.no_save:
         save_results("memory_rss" + (f"_{Path(args.backbone).name}" if args.backbone else ""), figures)
