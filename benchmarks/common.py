@@ -30,6 +30,14 @@ def machine() -> dict:
     return {**describe(), "load_average_1_5_15": [round(x, 2) for x in load]}
 
 
+def machine_line(record: dict | None = None) -> str:
+    """One printed line saying what a figure was measured on (the `machine` of the saved record)."""
+    m = record or machine()
+    return (f"machine: {m['cpu']} ({m['isa']}, native bf16: {'yes' if m['native_bf16'] else 'no'}), "
+            f"{m['logical_cpus']} logical CPUs, torch threads {m['torch_threads']}, "
+            f"load average {' '.join(str(x) for x in m['load_average_1_5_15'])}")
+
+
 @dataclass
 class Rounds:
     """Per-round timings of peer and ours (seconds for the same work)."""

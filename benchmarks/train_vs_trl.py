@@ -11,13 +11,17 @@ shuffle, a new one per epoch) and TRL trains on those rows with its sequential s
 cut to a multiple of the batch size, so no epoch ends in a short batch and both see the same 16 pairs each step.
 
     python benchmarks/train_vs_trl.py [--backbone minilm|smollm2|DIR] [--workload short|long] [--steps 120]
-                                      [--batch-size 16] [--max-length N] [--rounds 3]
+                                      [--batch-size 16] [--max-length N] [--rounds 3] [--dtype fp32|bf16]
+                                      [--trl-gradient-checkpointing]
 
 Each side formats the pairs its own documented way: for an encoder, TRL as `prompt + response + eos` (eos =
 [SEP], as a BERT tokenizer needs) and rewardkit as the text pair (`role: content` prompt, response); for a
 decoder with a chat template (SmolLM2), both render the conversation with that template (TRL's conversational
 rows). TRL runs with `gradient_checkpointing=False` (its default is True, which is slower) and its default
-`disable_dropout=True`.
+`disable_dropout=True`. `--dtype bf16` trains both in bf16 mixed precision (TRL's `bf16=True`, its default and
+what its speed-up guide recommends; rewardkit's `dtype=bf16`), where the CPU has native bf16.
+`--trl-gradient-checkpointing` turns TRL's default back on, for batches whose activations do not fit in memory
+without it (benchmarks/NOTES-trl.md: SmolLM2 at batch 16 on the long workload).
 
 Workloads: `short`, the verifiable pairs (≈ 49 MiniLM tokens; max_length 128), and `long`, the same pairs after
 a multi-turn conversation of real preference-data length (benchmarks/workloads.py; max_length 512 unless told,
@@ -37,7 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_data import long_context_pairs, synth_splits  # noqa: E402
-from common import quiet, ratio_line, save_results  # noqa: E402
+from common import machine_line, quiet, ratio_line, save_results  # noqa: E402
 from trl_peer import fitting_pairs, trl_accuracy, trl_train  # noqa: E402
 
 WORKLOADS = {"short": 128, "long": 512}
@@ -73,6 +77,7 @@ def ours_train(train_pairs, settings: dict, out: Path):
     task.loss = lambda module, indices: (starts.append(time.perf_counter()), seen.extend(indices),
                                          loss(module, indices))[2]
     config = TrainConfig(max_steps=settings["steps"], batch_size=settings["batch_size"], seed=settings["seed"],
+                         dtype=settings.get("dtype", "fp32"),
                          max_length=settings["max_length"], learning_rate=settings["learning_rate"],
                          warmup_ratio=settings["warmup_ratio"], weight_decay=settings["weight_decay"],
                          eval_every=settings["steps"] + 1, save_every=settings["steps"] + 1)
@@ -105,7 +110,10 @@ def one_round(train_pairs, test, settings: dict, order: tuple[str, str]) -> dict
     for side in order:
         with tempfile.TemporaryDirectory() as tmp:
             if side == "peer":
-                model, tokenizer, starts, kept = trl_train(train_pairs, settings, Path(tmp), order=batches)
+                overrides = {"bf16": settings.get("dtype") == "bf16",
+                             "gradient_checkpointing": settings.get("trl_gradient_checkpointing", False)}
+                model, tokenizer, starts, kept = trl_train(train_pairs, settings, Path(tmp), order=batches,
+                                                           overrides=overrides)
                 accuracy = trl_accuracy(model, tokenizer, test, settings["max_length"])
                 result["peer_pairs_kept"] = kept
             else:
@@ -131,15 +139,27 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backbone", default="minilm",
                         help="'minilm' (the shipped MiniLM), 'smollm2' (the shipped SmolLM2-135M-Instruct) or a folder")
+    parser.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32",
+                        help="both sides' precision: bf16 mixed precision needs native bf16")
+    parser.add_argument("--trl-gradient-checkpointing", action="store_true",
+                        help="TRL with its default gradient checkpointing (less memory, a recomputed forward)")
     parser.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
     args = parser.parse_args(argv)
     quiet()
+    from rewardkit.errors import ConfigError
     from rewardkit.models.defaults import resolve_backbone
+    from rewardkit.models.precision import check_dtype
+
+    try:
+        check_dtype(args.dtype)
+    except ConfigError as err:
+        parser.exit(2, f"train_vs_trl: no {args.dtype} figure on this machine: {err}\n")
 
     max_length = args.max_length or WORKLOADS[args.workload]
     settings = {"backbone": args.backbone, "steps": args.steps, "batch_size": args.batch_size,
                 "max_length": max_length, "seed": args.seed, "learning_rate": 5e-5, "warmup_ratio": 0.1,
-                "weight_decay": 0.01, "workload": args.workload}
+                "weight_decay": 0.01, "workload": args.workload, "dtype": args.dtype,
+                "trl_gradient_checkpointing": args.trl_gradient_checkpointing}
     train_pairs, test, _ = synth_splits(args.pairs, args.seed)
     if args.workload == "long":
         train_pairs, test = long_context_pairs(train_pairs, args.seed), long_context_pairs(test, args.seed + 1)
@@ -161,15 +181,19 @@ def main(argv: list[str] | None = None) -> dict:
                "peer_seconds_per_step": peer, "ours_seconds_per_step": ours, "ratio": ratio,
                "peer_accuracy": statistics.mean(r["peer"]["accuracy"] for r in rounds),
                "ours_accuracy": statistics.mean(r["ours"]["accuracy"] for r in rounds)}
-    label = f"train BT {Path(args.backbone).name} {args.workload} {max_length}"
+    label = " ".join(part for part in ("train BT", Path(args.backbone).name, args.workload, str(max_length),
+                                       args.dtype if args.dtype != "fp32" else "",
+                                       "TRL-checkpointing" if args.trl_gradient_checkpointing else "") if part)
     print(ratio_line(peer, ours, ratio, "s/step", label) + f"  (ours/peer step time = {1 / ratio:.2f})")
     print(f"held-out accuracy ({len(test)} pairs, mean of {len(rounds)} seeds): "
           f"peer={figures['peer_accuracy']:.4f} ours={figures['ours_accuracy']:.4f}")
     for r in rounds:
         print(f"  seed {r['seed']}: peer={r['peer']['accuracy']:.4f} ours={r['ours']['accuracy']:.4f}")
+    print(machine_line())
     if not args.no_save:
-        suffix = "" if (args.backbone, args.workload) == ("minilm", "short") else \
-            f"_{Path(args.backbone).name}_{args.workload}_{max_length}"
+        suffix = "" if (args.backbone, args.workload, args.dtype) == ("minilm", "short", "fp32") else \
+            f"_{Path(args.backbone).name}_{args.workload}_{max_length}" + \
+            (f"_{args.dtype}" if args.dtype != "fp32" else "")
         save_results("train_vs_trl" + suffix, figures)
     return figures
 

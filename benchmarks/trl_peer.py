@@ -72,10 +72,19 @@ def step_timer():
     return StepTimer()
 
 
-def trl_train(train_pairs, settings: dict, out: Path, order: list[int] | None = None):
+PEER_SETTINGS = {"gradient_checkpointing": False, "bf16": False}
+"""Where the peer departs from RewardConfig's defaults (gradient_checkpointing=True, bf16=True): both are memory
+and GPU settings. Checkpointing recomputes every layer's forward in the backward (about a third more work);
+bf16 is compared separately (rewardkit trains in fp32 by default). benchmarks/NOTES-trl.md has the measurements."""
+
+
+def trl_train(train_pairs, settings: dict, out: Path, order: list[int] | None = None,
+              overrides: dict | None = None, callbacks=()):
     """Train with TRL; returns (model, tokenizer, step start times, pairs kept: TRL drops pairs over max_length).
 
-    `order`: the pair indices to train on, in this order (TRL's sampler then runs sequentially over them)."""
+    `order`: the pair indices to train on, in this order (TRL's sampler then runs sequentially over them).
+    `overrides`: RewardConfig fields replacing the peer's (e.g. {"gradient_checkpointing": True}); `callbacks`:
+    more TrainerCallbacks."""
     import torch
     from datasets import Dataset
     from transformers import AutoModelForSequenceClassification, PrinterCallback
@@ -92,17 +101,18 @@ def trl_train(train_pairs, settings: dict, out: Path, order: list[int] | None = 
         output_dir=str(out), max_steps=settings["steps"], per_device_train_batch_size=settings["batch_size"],
         learning_rate=settings["learning_rate"], warmup_steps=settings["warmup_ratio"],
         weight_decay=settings["weight_decay"], max_grad_norm=1.0, lr_scheduler_type="linear", seed=settings["seed"],
-        max_length=settings["max_length"], gradient_checkpointing=False, bf16=False, use_cpu=True,
+        max_length=settings["max_length"], use_cpu=True,
         report_to="none", logging_steps=settings["steps"] + 1, save_strategy="no", eval_strategy="no",
         dataloader_num_workers=0, disable_tqdm=True,
         train_sampling_strategy="random" if order is None else "sequential",
+        **{**PEER_SETTINGS, **(overrides or {})},
     )
     rows = trl_rows(train_pairs, bool(tokenizer.chat_template))
     if order is not None:
         rows = [rows[i] for i in order]
     timer = step_timer()
     trainer = RewardTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
-                            processing_class=tokenizer, callbacks=[timer])
+                            processing_class=tokenizer, callbacks=[timer, *callbacks])
     trainer.remove_callback(PrinterCallback)
     trainer.train()
     return trainer.model, tokenizer, timer.starts, len(trainer.train_dataset)

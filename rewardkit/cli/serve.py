@@ -25,6 +25,8 @@ def serve(
     max_wait_ms: float = typer.Option(5.0, help="How long a request waits for others to share its batch."),
     max_length: Optional[int] = typer.Option(None, help="Tokens per sample at most (default: the model's own); "
                                              "longer inputs are truncated as in training and flagged."),
+    dtype: str = typer.Option("fp32", help="fp32 | bf16: bf16 autocast (head in fp32) where the CPU or GPU has "
+                              "native bf16 (AVX-512 BF16 or AMX); an error elsewhere. Saved model folders only."),
     max_items: int = typer.Option(1024, help="Items per request at most (413 beyond)."),
     max_body_mb: float = typer.Option(8.0, help="Request body size at most, in MiB (413 beyond)."),
     policy: Optional[str] = typer.Option(None, help="Policy LM for specs (default smollm2)."),
@@ -38,10 +40,12 @@ def serve(
 
     from rewardkit import families
     from rewardkit.errors import ConfigError
+    from rewardkit.models.precision import check_dtype
 
     if normalize not in ("raw", "z"):
         raise ConfigError(f"--normalize must be raw or z, got {normalize!r}")
     steering = steering_options(model, weights)
+    check_dtype(dtype)  # before anything loads, with the error `rewardkit score --dtype` gives
     key = None
     if api_key_env:
         key = os.environ.get(api_key_env)
@@ -57,6 +61,7 @@ def serve(
     settings = ServerSettings(max_batch=max_batch, max_wait_ms=max_wait_ms, max_items=max_items,
                               max_body_bytes=int(max_body_mb * 1024 * 1024), api_key=key, normalize=normalize,
                               combine=combine, shaping=shaping)
-    reward_model = families.from_name(model, max_length, steering, policy=policy, reference=reference, beta=beta)
+    load_options = {**steering, **({"dtype": dtype} if dtype != "fp32" else {})}
+    reward_model = families.from_name(model, max_length, load_options, policy=policy, reference=reference, beta=beta)
     app = create_app(reward_model, settings)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)

@@ -119,7 +119,7 @@ def build(spec: str, **options) -> Any:
 def from_name(name: str, max_length: int | None = None, load_options: Mapping[str, Any] | None = None,
               **spec_options) -> Any:
     """A spec such as `implicit:dpo` built with `spec_options` (None: the family's default), else the saved
-    model folder or hub id `name` loaded with `load_options` (e.g. a multi model's steering `weights`;
+    model folder or hub id `name` loaded with `load_options` (e.g. `dtype`, a multi model's steering `weights`;
     `spec_options` must then be unset). `max_length` (tokens per sample; None: the model's own) applies to both."""
     if is_spec(name):
         if load_options:
