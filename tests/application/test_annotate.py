@@ -1,11 +1,8 @@
 """`rewardkit annotate`: TRL pairs by reward, margin mode, ties, bad rows, and exactly-once output across kills."""
 
 import json
-import os
 import random
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +11,7 @@ import rewardkit
 from rewardkit.application.annotate import pair_indices
 from rewardkit.data.formats import trl_pair
 from rewardkit.data.schemas import Sample, as_conversation
-from tests.helpers import run_cli, write_jsonl
+from tests.helpers import ForkingLauncher, run_cli, write_jsonl
 
 ROWS = [
     {"prompt": "What is 2+2?", "responses": ["4", "5", "It is four."], "id": 0},
@@ -98,58 +95,59 @@ def test_bad_rows_name_file_line_and_field_or_are_skipped(tiny_bert, tmp_path, m
 
 
 KILLABLE = r"""
-import os, pathlib, signal, sys
+import pathlib, signal
 
-limit = int(os.environ.get("KILL_AFTER_BYTES", "-1"))
+import rewardkit.application.annotate  # noqa: F401  what `rewardkit annotate` imports, imported here once
+import rewardkit.families.scalar  # noqa: F401  torch: the CLI itself imports it lazily
+from transformers import AutoModelForSequenceClassification, AutoTokenizer  # noqa: F401
+from rewardkit.cli.app import main
+
 real_open, real_unlink = pathlib.Path.open, pathlib.Path.unlink
 
 
-class Sink:
-    # a .partial file that SIGKILLs its process once `limit` characters are written (mid-line, as likely as not)
-    def __init__(self, handle):
-        self.handle, self.left = handle, limit
+def attempt(args, limit=-1, kill_at_finish=False):
+    class Sink:
+        # a .partial file that SIGKILLs its process once `limit` characters are written (mid-line, as likely as not)
+        def __init__(self, handle):
+            self.handle, self.left = handle, limit
 
-    def write(self, text):
-        if len(text) >= self.left:
-            self.handle.write(text[: self.left])
-            self.handle.flush()
-            os.kill(os.getpid(), signal.SIGKILL)
-        self.left -= len(text)
-        return self.handle.write(text)
+        def write(self, text):
+            if len(text) >= self.left:
+                self.handle.write(text[: self.left])
+                self.handle.flush()
+                os.kill(os.getpid(), signal.SIGKILL)
+            self.left -= len(text)
+            return self.handle.write(text)
 
-    def __getattr__(self, name):
-        return getattr(self.handle, name)
+        def __getattr__(self, name):
+            return getattr(self.handle, name)
 
-    def __enter__(self):
-        return self
+        def __enter__(self):
+            return self
 
-    def __exit__(self, *exc):
-        return self.handle.__exit__(*exc)
+        def __exit__(self, *exc):
+            return self.handle.__exit__(*exc)
 
+    def open_(self, mode="r", *a, **kw):
+        handle = real_open(self, mode, *a, **kw)
+        return Sink(handle) if limit >= 0 and self.name.endswith(".partial") and mode == "a" else handle
 
-def open_(self, mode="r", *args, **kwargs):
-    handle = real_open(self, mode, *args, **kwargs)
-    return Sink(handle) if limit >= 0 and self.name.endswith(".partial") and mode == "a" else handle
+    def unlink(self, *a, **kw):
+        if kill_at_finish and self.name.endswith(".partial") and self.exists():
+            os.kill(os.getpid(), signal.SIGKILL)  # OUTPUT written, the .partial file not yet deleted
+        return real_unlink(self, *a, **kw)
 
-
-def unlink(self, *args, **kwargs):
-    if os.environ.get("KILL_AT_FINISH") and self.name.endswith(".partial") and self.exists():
-        os.kill(os.getpid(), signal.SIGKILL)  # OUTPUT written, the .partial file not yet deleted
-    return real_unlink(self, *args, **kwargs)
-
-
-pathlib.Path.open, pathlib.Path.unlink = open_, unlink
-from rewardkit.cli.app import main
-
-sys.argv = ["rewardkit", *sys.argv[1:]]
-main()
+    pathlib.Path.open, pathlib.Path.unlink = open_, unlink
+    sys.argv = ["rewardkit", *args]
+    main()
 """
 
 
 def test_killed_at_random_points_and_resumed_writes_every_row_exactly_once(tiny_bert, tmp_path, monkeypatch, capsys):
     """SIGKILL after a random number of characters of OUTPUT.partial (fixed seed; the kills fall mid-line and
-    between lines, in several blocks) and once while finishing; each rerun resumes. The result is the
-    uninterrupted run's output, byte for byte, skipped rows included."""
+    between lines, in several blocks) and once while finishing; each rerun resumes (each attempt a process of
+    its own, forked from one that imported rewardkit). The result is the uninterrupted run's output, byte for
+    byte, skipped rows included."""
     rows = [{"prompt": f"Question {i}?", "responses": [f"Answer {i}.", f"No idea about {i}", "Maybe."][: 2 + i % 2],
              "id": i} for i in range(22)]
     rows[9] = {"prompt": "broken", "responses": "not a list", "id": 9}
@@ -161,19 +159,18 @@ def test_killed_at_random_points_and_resumed_writes_every_row_exactly_once(tiny_
     assert code == 0, err
     assert sorted({p["id"] for p in read(whole)}) == [i for i in range(22) if i != 9]
 
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     rng = random.Random(18)
-    plan = [{"KILL_AFTER_BYTES": str(rng.randrange(1, 2000))} for _ in range(4)] + [{"KILL_AT_FINISH": "1"}, {}]
+    plan = [{"limit": rng.randrange(1, 2000)} for _ in range(4)] + [{"kill_at_finish": True}, {}]
     partial_sizes = []
-    for attempt, kill in enumerate(plan):
-        done = subprocess.run([sys.executable, "-c", KILLABLE, "annotate", *args, "--output", str(killed),
-                               *(["--resume"] if attempt else [])], env={**env, **kill}, capture_output=True,
-                              text=True, timeout=300)
-        if not kill:
-            assert done.returncode == 0, done.stderr
-            break
-        assert done.returncode == -signal.SIGKILL, done.stderr
-        partial_sizes.append(Path(f"{killed}.partial").stat().st_size)
+    with ForkingLauncher(KILLABLE, tmp_path / "attempts.log") as launcher:
+        for attempt, kill in enumerate(plan):
+            code = launcher.run(args=["annotate", *args, "--output", str(killed), *(["--resume"] if attempt else [])],
+                                **kill)
+            if not kill:
+                assert code == 0, launcher.stderr()[-3000:]
+                break
+            assert code == -signal.SIGKILL, launcher.stderr()[-3000:]
+            partial_sizes.append(Path(f"{killed}.partial").stat().st_size)
     assert killed.exists() and len(set(partial_sizes)) >= 4, partial_sizes
     assert killed.read_bytes() == whole.read_bytes()
     assert (tmp_path / "killed.skipped_rows.jsonl").read_bytes() == (tmp_path / "whole.skipped_rows.jsonl").read_bytes()

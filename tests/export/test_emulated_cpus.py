@@ -2,8 +2,9 @@
 
 qemu-user emulates an AMD Zen 3 (`-cpu EPYC-Milan`: AVX2, no AVX-512, no VNNI), so ONNX Runtime picks the
 AVX2 kernels whose pair sums saturate 8-bit weights. Under it, the scheme and row-quantisation tests must
-pass, a folder exported here with 8-bit weights must be refused at load, and a 7-bit one must score like
-PyTorch. About 12× slower than native; skipped (with the reason) where qemu-x86_64 is not installed
+pass, a folder exported here with 8-bit weights must be refused at load, a 7-bit one must score like
+PyTorch, and torch must find no native bf16. All of it runs in one emulated interpreter (about 12× slower
+than native; importing torch alone takes ~30 s there); skipped (with the reason) where qemu-x86_64 is not installed
 (`apt-get install qemu-user`; .ci/run installs it).
 """
 
@@ -40,48 +41,79 @@ def emulated(args: list[str], timeout: float = 900) -> subprocess.CompletedProce
                           capture_output=True, text=True, timeout=timeout)
 
 
-def test_the_emulated_cpu_saturates_eight_bit_weights():
-    done = emulated(["-c", "from rewardkit.export.int8_scheme import cpu_record; import json; "
-                           "print(json.dumps(cpu_record()))"])
-    assert done.returncode == 0, done.stderr[-2000:]
-    record = json.loads(done.stdout.strip().splitlines()[-1])
-    assert record["isa"] == "AVX2" and record["u8s8_saturates"] is True
-
-
-def test_scheme_and_row_quantisation_tests_pass_on_the_emulated_cpu():
-    done = emulated(["-m", "pytest", "-q", "-p", "no:cacheprovider", str(HERE / "test_int8_scheme.py"),
-                     str(HERE / "test_row_quantize.py")])
-    assert done.returncode == 0, done.stdout[-3000:]
-    assert " passed" in done.stdout.splitlines()[-1] and "failed" not in done.stdout.splitlines()[-1]
-
-
-LOAD_AND_SCORE = """
+ON_THE_EMULATED_CPU = """
 import json, sys
+import pytest
 import rewardkit
-from rewardkit.errors import ModelLoadError
 from rewardkit import Sample
-samples = [Sample.from_text("What is 2+2?", "4"), Sample.from_text("Name a colour.", "Blue, a calm colour.")]
-try:
-    print(json.dumps({"rewards": rewardkit.load(sys.argv[1]).score(samples).rewards}))
-except ModelLoadError as error:
-    print(json.dumps({"error": str(error)}))
+from rewardkit.errors import ModelLoadError
+from rewardkit.export.int8_scheme import cpu_record
+from rewardkit.machine import supports_bf16
+
+tests, samples, folders = sys.argv[1].split(","), json.loads(sys.argv[2]), sys.argv[3:]
+exit_code = int(pytest.main(["-q", "-p", "no:cacheprovider", *tests]))
+samples = [Sample.from_text(prompt, response) for prompt, response in samples]
+scored = {}
+for folder in folders:
+    try:
+        scored[folder] = {"rewards": rewardkit.load(folder).score(samples).rewards}
+    except ModelLoadError as error:
+        scored[folder] = {"error": str(error)}
+print(json.dumps({"pytest_exit_code": exit_code, "cpu_record": cpu_record(), "native_bf16": supports_bf16(),
+                  "scored": scored}))
 """
+"""Everything the emulated CPU has to show, in one interpreter: importing torch alone takes about 30 s under
+qemu, so one run instead of one per check."""
+
+SAMPLES = [("What is 2+2?", "4"), ("Name a colour.", "Blue, a calm colour.")]
 
 
-def test_folders_exported_here_are_refused_or_score_right_on_the_emulated_cpu(tiny_bert, tmp_path):
+@pytest.fixture(scope="module")
+def on_the_emulated_cpu(tiny_bert, tmp_path_factory):
+    """Folders exported here (u8s7 always; u8s8 where this CPU's kernels do not saturate, as it then allows),
+    their scores here, and one emulated run: the scheme and row-quantisation test modules, the CPU record, native
+    bf16 or not, and the exported folders loaded and scored."""
     import rewardkit
     from rewardkit import Sample
     from rewardkit.export import export_onnx
     from rewardkit.export.int8_scheme import pair_sums_saturate
 
-    samples = [Sample.from_text("What is 2+2?", "4"), Sample.from_text("Name a colour.", "Blue, a calm colour.")]
-    seven = tmp_path / "u8s7"
-    export_onnx(tiny_bert, seven, int8=True, int8_scheme="u8s7")
-    here = rewardkit.load(str(seven)).score(samples).rewards
-    result = json.loads(emulated(["-c", LOAD_AND_SCORE, str(seven)]).stdout.strip().splitlines()[-1])
-    assert result["rewards"] == pytest.approx(here, abs=1e-5)  # 7-bit weights: the same integers everywhere
-    if not pair_sums_saturate():
-        eight = tmp_path / "u8s8"
-        export_onnx(tiny_bert, eight, int8=True, int8_scheme="u8s8")
-        result = json.loads(emulated(["-c", LOAD_AND_SCORE, str(eight)]).stdout.strip().splitlines()[-1])
-        assert "is wrong on this CPU" in result["error"] and "--int8-scheme u8s7" in result["error"]
+    work = tmp_path_factory.mktemp("emulated")
+    schemes = ["u8s7"] if pair_sums_saturate() else ["u8s7", "u8s8"]
+    folders = {scheme: work / scheme for scheme in schemes}
+    here = {}
+    for scheme, folder in folders.items():
+        export_onnx(tiny_bert, folder, int8=True, int8_scheme=scheme)
+        here[scheme] = rewardkit.load(str(folder)).score([Sample.from_text(*s) for s in SAMPLES]).rewards
+    tests = ",".join(str(HERE / name) for name in ("test_int8_scheme.py", "test_row_quantize.py"))
+    done = emulated(["-c", ON_THE_EMULATED_CPU, tests, json.dumps(SAMPLES), *map(str, folders.values())])
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report["pytest_output"] = done.stdout
+    report["scored"] = {scheme: report["scored"][str(folder)] for scheme, folder in folders.items()}
+    return report, here
+
+
+def test_the_emulated_cpu_saturates_eight_bit_weights(on_the_emulated_cpu):
+    record = on_the_emulated_cpu[0]["cpu_record"]
+    assert record["isa"] == "AVX2" and record["u8s8_saturates"] is True
+
+
+def test_an_avx2_cpu_has_no_native_bf16(on_the_emulated_cpu):
+    assert on_the_emulated_cpu[0]["native_bf16"] is False
+
+
+def test_scheme_and_row_quantisation_tests_pass_on_the_emulated_cpu(on_the_emulated_cpu):
+    report = on_the_emulated_cpu[0]
+    summary = [line for line in report["pytest_output"].splitlines() if " passed" in line or " failed" in line]
+    assert report["pytest_exit_code"] == 0, report["pytest_output"][-3000:]
+    assert summary and "failed" not in summary[-1], report["pytest_output"][-3000:]
+
+
+def test_folders_exported_here_are_refused_or_score_right_on_the_emulated_cpu(on_the_emulated_cpu):
+    report, here = on_the_emulated_cpu
+    # 7-bit weights: the same integers everywhere
+    assert report["scored"]["u8s7"]["rewards"] == pytest.approx(here["u8s7"], abs=1e-5)
+    if "u8s8" in here:  # exported where the kernels do not saturate; refused where they do
+        error = report["scored"]["u8s8"]["error"]
+        assert "is wrong on this CPU" in error and "--int8-scheme u8s7" in error

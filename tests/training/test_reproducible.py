@@ -9,10 +9,7 @@ see README "Reproducibility" for the measured drift."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +21,7 @@ from rewardkit.synth.traces import Trace, write_traces
 from rewardkit.families import train_config
 from rewardkit.training.loop import train
 from rewardkit.families import build_task
+from tests.helpers import ForkingLauncher
 
 TOPICS = ["apples", "boats", "clocks", "doors", "eggs", "forks", "gates", "hats"]
 
@@ -100,41 +98,47 @@ def test_same_seed_same_model_and_another_seed_another(data, name):
 
 
 KILLED_RUN = """
-import os, signal, sys
+import signal
+
+import accelerate  # noqa: F401  imported once, before the runs are forked (rewardkit imports these lazily)
+import rewardkit.families.scalar  # noqa: F401
+from transformers import AutoModelForSequenceClassification, AutoTokenizer  # noqa: F401
 from rewardkit.families import train_config
 from rewardkit.training.loop import train
 from rewardkit.families import build_task
 
-config = train_config({"backbone": sys.argv[1], "data": sys.argv[2], "max_steps": 8, "save_every": 2,
-                       "eval_every": 1000, "batch_size": 2, "max_length": 48, "learning_rate": 1e-3,
-                       "eval_fraction": 0.25})
-task = build_task(config)
-loss, calls = task.loss, [0]
 
-def loss_then_kill(module, batch):
-    calls[0] += 1
-    value = loss(module, batch)
-    if calls[0] == int(sys.argv[4]):  # mid-step: after the forward, before backward and the optimizer
-        os.kill(os.getpid(), signal.SIGKILL)
-    return value
+def attempt(backbone, data, out, kill_at):
+    config = train_config({"backbone": backbone, "data": data, "max_steps": 8, "save_every": 2,
+                           "eval_every": 1000, "batch_size": 2, "max_length": 48, "learning_rate": 1e-3,
+                           "eval_fraction": 0.25})
+    task = build_task(config)
+    loss, calls = task.loss, [0]
 
-task.loss = loss_then_kill
-train(task, config, sys.argv[3], resume=True, show_progress=False)
+    def loss_then_kill(module, batch):
+        calls[0] += 1
+        value = loss(module, batch)
+        if calls[0] == kill_at:  # mid-step: after the forward, before backward and the optimizer
+            os.kill(os.getpid(), signal.SIGKILL)
+        return value
+
+    task.loss = loss_then_kill
+    train(task, config, out, resume=True, show_progress=False)
 """
 
 
 def test_a_run_killed_mid_step_and_resumed_ends_like_an_uninterrupted_one(data, tmp_path):
-    def launch(out: Path, kill_at: int) -> int:
-        args = [sys.executable, "-c", KILLED_RUN, data["encoder"], data["pairs"], str(out), str(kill_at)]
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-        return subprocess.run(args, env=env, capture_output=True, text=True, timeout=300).returncode
-
+    """Each run a process of its own, forked from one interpreter that imported rewardkit (tests/helpers.py)."""
     straight, killed = tmp_path / "straight", tmp_path / "killed"
-    assert launch(straight, kill_at=0) == 0
-    assert launch(killed, kill_at=7) == -signal.SIGKILL  # during step 7; the last checkpoint is step 6
-    assert json.loads((killed / "checkpoint" / "state.json").read_text())["step"] == 6
-    assert not (killed / "model").exists()
-    assert launch(killed, kill_at=0) == 0  # resumed
+    with ForkingLauncher(KILLED_RUN, tmp_path / "runs.log") as launcher:
+        def launch(out: Path, kill_at: int) -> int:
+            return launcher.run(backbone=data["encoder"], data=data["pairs"], out=str(out), kill_at=kill_at)
+
+        assert launch(straight, kill_at=0) == 0, launcher.stderr()[-3000:]
+        assert launch(killed, kill_at=7) == -signal.SIGKILL  # during step 7; the last checkpoint is step 6
+        assert json.loads((killed / "checkpoint" / "state.json").read_text())["step"] == 6
+        assert not (killed / "model").exists()
+        assert launch(killed, kill_at=0) == 0, launcher.stderr()[-3000:]  # resumed
     final = {name: load_file(str(folder / "model" / "model.safetensors")) for name, folder in
              (("straight", straight), ("killed", killed))}
     assert same(final["straight"], final["killed"])
