@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli as run, write_jsonl
+from tests.helpers import dies_with_this_process, run_cli as run, write_jsonl
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +55,8 @@ def served(smollm2):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     # one intra-op thread: see one_torch_thread
     process = subprocess.Popen([str(command), "serve", "--host", "127.0.0.1", "--port", str(port), smollm2],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                               preexec_fn=dies_with_this_process())
     url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.time() + 180

@@ -15,6 +15,7 @@ import pytest
 
 import rewardkit
 from rewardkit.client import RewardClient, ServerError
+from tests.helpers import dies_with_this_process
 
 
 def scripted(*answers):
@@ -76,7 +77,8 @@ def test_rewardkit_serve_answers_offline_scores_and_stops_on_sigterm(tiny_bert):
     port = free_port()
     env = {**os.environ, "RK_TEST_KEY": "k3y"}
     server = subprocess.Popen([sys.executable, "-m", "rewardkit.cli.app", "serve", "--model", tiny_bert, "--port",
-                               str(port), "--api-key-env", "RK_TEST_KEY"], env=env, stderr=subprocess.PIPE)
+                               str(port), "--api-key-env", "RK_TEST_KEY"], env=env, stderr=subprocess.PIPE,
+                              preexec_fn=dies_with_this_process())
     try:
         client = RewardClient(f"http://127.0.0.1:{port}", api_key="k3y", retries=0)
         for _ in range(240):
@@ -107,7 +109,8 @@ def test_sigterm_under_load_answers_every_request_already_accepted(tiny_bert):
 
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "rewardkit.cli.app", "serve", "--model", tiny_bert, "--port",
-                               str(port), "--max-wait-ms", "10000", "--max-batch", "4096"], stderr=subprocess.PIPE)
+                               str(port), "--max-wait-ms", "10000", "--max-batch", "4096"], stderr=subprocess.PIPE,
+                              preexec_fn=dies_with_this_process())
     url = f"http://127.0.0.1:{port}"
     items = [[{"prompt": f"Question {i}?", "response": f"Answer {i} " * (1 + i % 7)}] for i in range(32)]
     outcomes: dict[int, tuple[str, object, float]] = {}
