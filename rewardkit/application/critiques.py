@@ -83,11 +83,9 @@ def write_critiques(critic: Generator, input_path: str, output_path: str, settin
 
     def count(chunk: _Chunk) -> None:
         report.rows += chunk.rows
-        if on_rows:
-            on_rows(chunk.rows)
 
     partial = partial_path(output_path)
-    report.resumed_rows, _ = append_chunks(chunks, partial, resume=resume, on_chunk=count)
+    report.resumed_rows, _ = append_chunks(chunks, partial, resume=resume, on_chunk=count, on_rows=on_rows)
     finish(partial, Path(output_path), skipped=False)
     return report
 

@@ -59,19 +59,16 @@ def stream_rows(input_path: str, output_path: str, lines_of: BlockLines, *, bloc
     report = StreamReport() if report is None else report
 
     def texts(skip: int) -> Iterator[BlockText]:
-        if on_rows and skip:
-            on_rows(skip)  # a resumed run's progress starts at the rows already written
         for done, block in blocks(input_path, block_rows, skip, minimum=minimum, on_bad_rows=on_bad_rows):
             yield _block_text(done, block, lines_of)
 
     def count(chunk: BlockText) -> None:
         report.rows += chunk.rows
         report.skipped += chunk.skipped
-        if on_rows:
-            on_rows(chunk.rows)
 
     partial = partial_path(output_path)
-    report.resumed_rows, resumed_skipped = append_chunks(texts, partial, resume=resume, on_chunk=count)
+    report.resumed_rows, resumed_skipped = append_chunks(texts, partial, resume=resume, on_chunk=count,
+                                                         on_rows=on_rows)
     report.skipped += resumed_skipped
     report.skipped_path = finish(partial, Path(output_path), skipped=report.skipped > 0, expand=expand)
     return report

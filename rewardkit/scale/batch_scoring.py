@@ -182,15 +182,9 @@ def write_scored(scored_chunks: Callable[[int], Iterable[ScoredChunk]], output_p
         report.truncated += scored.truncated
         report.diverged += scored.diverged
         report.skipped += scored.skipped
-        if on_rows:
-            on_rows(scored.rows)
 
-    def chunks_after(done: int) -> Iterable[ScoredChunk]:
-        if on_rows and done:
-            on_rows(done)  # a resumed run's progress starts at the rows already written
-        return scored_chunks(done)
-
-    report.resumed_rows, resumed_skipped = append_chunks(chunks_after, partial, resume=resume, on_chunk=count)
+    report.resumed_rows, resumed_skipped = append_chunks(scored_chunks, partial, resume=resume, on_chunk=count,
+                                                         on_rows=on_rows)
     report.skipped += resumed_skipped
     report.skipped_path = finish(partial, output, skipped=report.skipped > 0)
     return report

@@ -29,6 +29,8 @@ MARKER_LINE = f'{{"{SKIPPED_MARKER}"'
 class Chunk(Protocol):
     text: str
     """Lines for a run of consecutive input rows, one per row, each ending in a newline."""
+    rows: int
+    """How many input rows those are."""
 
 
 def partial_path(output: str | os.PathLike) -> Path:
@@ -60,19 +62,26 @@ def complete_lines(partial: Path) -> tuple[int, int]:
 
 
 def append_chunks(chunks_after: Callable[[int], Iterable[Chunk]], partial: Path, *, resume: bool,
-                  on_chunk: Callable[[Chunk], None] | None = None) -> tuple[int, int]:
+                  on_chunk: Callable[[Chunk], None] | None = None,
+                  on_rows: Callable[[int], None] | None = None) -> tuple[int, int]:
     """Append the text of `chunks_after(rows already done)` to `partial`, flushing after each chunk; returns
-    `complete_lines` as found before appending ((0, 0) without resume: an old .partial file is discarded)."""
+    `complete_lines` as found before appending ((0, 0) without resume: an old .partial file is discarded).
+    `on_rows(k)`: k more input rows are done — first, in a resumed run, the rows found already written (so a
+    progress bar starts there), then each chunk's rows."""
     partial.parent.mkdir(parents=True, exist_ok=True)
     done = complete_lines(partial) if resume else (0, 0)
     if not resume:
         partial.unlink(missing_ok=True)
+    if on_rows and done[0]:
+        on_rows(done[0])
     with partial.open("a", encoding="utf-8") as sink:
         for chunk in chunks_after(done[0]):
             sink.write(chunk.text)
             sink.flush()
             if on_chunk:
                 on_chunk(chunk)
+            if on_rows:
+                on_rows(chunk.rows)
         os.fsync(sink.fileno())
     return done
 

@@ -65,3 +65,15 @@ def test_resumed_scoring_progress_starts_at_the_rows_already_written(tmp_path):
     report = write_scored(chunks, str(output), resume=True, on_rows=progress.append)
     assert report.resumed_rows == 2 and progress == [2, 1, 1, 1]
     assert len(output.read_text(encoding="utf-8").splitlines()) == 5
+
+
+def test_append_tells_on_rows_the_rows_found_written_then_each_chunks(tmp_path):
+    partial = tmp_path / "out.jsonl.partial"
+    partial.write_text('{"a": 0}\n{"a": 1}\n{"a": 2}\n', encoding="utf-8")
+    progress: list[int] = []
+    append_chunks(lambda done: [SimpleNamespace(text='{"a": 3}\n{"a": 4}\n', rows=2)], partial, resume=True,
+                  on_rows=progress.append)
+    assert progress == [3, 2]
+    append_chunks(lambda done: [SimpleNamespace(text='{"a": 0}\n', rows=1)], partial, resume=False,
+                  on_rows=progress.append)
+    assert progress == [3, 2, 1]  # a fresh run starts from nothing
