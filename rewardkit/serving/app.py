@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import Headers
 
 from rewardkit.errors import ConfigError, RewardkitError
 from rewardkit.models.base import RewardModel, Scores, reward_statistics
@@ -188,7 +189,7 @@ class RequestGuard:
     async def _check(self, scope, receive):
         """(a response to send instead of the app's, or None; the receive channel the app reads)."""
         settings = self.settings
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = Headers(scope=scope)
         if settings.api_key and scope["path"] != "/health" and not _authorised(headers, settings.api_key):
             return JSONResponse({"detail": "missing or wrong API key (Authorization: Bearer KEY)"}, status_code=401,
                                 headers={"WWW-Authenticate": "Bearer"}), receive
@@ -229,7 +230,7 @@ async def _replay_disconnect():
     return {"type": "http.disconnect"}
 
 
-def _authorised(headers: dict[str, str], key: str) -> bool:
+def _authorised(headers: Headers, key: str) -> bool:
     given = headers.get("x-api-key") or ""
     authorization = headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
