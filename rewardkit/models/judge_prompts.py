@@ -134,7 +134,8 @@ def weighted_score(values: Sequence[float | None], weights: Sequence[float]) -> 
 _SCORE = re.compile(r"<score>\s*(\d+(?:\.\d+)?)\s*</score>|score\s*(?:\*\*)?\s*[:=]\s*(?:\*\*)?\s*(\d+(?:\.\d+)?)"
                     r"|\b(\d+(?:\.\d+)?)\s*/\s*10\b", re.IGNORECASE)
 _VERDICT = re.compile(r"<verdict>\s*\[*\s*(?:response\s+)?(A|B|tie)\s*\]*\s*</verdict>"
-                      r"|verdict\s*(?:\*\*)?\s*[:=]\s*(?:\*\*)?\s*\[*\s*(?:response\s+)?(A|B|tie)\b|\[\[(A|B|tie)\]\]",
+                      r"|verdict\s*(?:\*\*)?\s*[:=]\s*(?:\*\*)?\s*\[*\s*(?:response\s+)?(A|B|tie)\b|\[\[(A|B|tie)\]\]"
+                      r"|\A[\s*(\[\"']*(?:response\s+)?(A|B)[\s*)\]\"'.!]*\Z",  # the whole output is the letter
                       re.IGNORECASE)
 
 
@@ -152,22 +153,17 @@ def parse_score(text: str, low: float = SCORE_RANGE[0], high: float = SCORE_RANG
     return value if low <= value <= high else None
 
 
-_BARE_VERDICT = re.compile(r"^[\s*(\[\"']*(?:response\s+)?(A|B)[\s*)\]\"'.!]*$", re.IGNORECASE)
-"""A whole output that is nothing but the letter (small instruct models often answer the template so)."""
-
-
 def parse_verdict(text: str) -> str | None:
     """'A', 'B' or 'tie' from the last verdict in `text` ("Verdict: A", "<verdict>B</verdict>", "[[A]]"), or from
-    an output that is the letter alone ("A", "(B).", "Response A"); else None. A letter inside other text
-    ("A: A", "A is better") is not a verdict.
+    an output that is the letter alone ("A", "(B).", "Response A": how small instruct models often answer);
+    else None. A letter inside other text ("A: A", "A is better") is not a verdict.
 
     >>> [parse_verdict(t) for t in ("Verdict: B", "<verdict> a </verdict>", " A.", "A: A")]
     ['B', 'A', 'A', None]
     """
     matches = _VERDICT.findall(text or "")
     if not matches:
-        bare = _BARE_VERDICT.match(text or "")
-        return bare.group(1).upper() if bare else None
+        return None
     value = next(group for group in matches[-1] if group)
     return "tie" if value.lower() == "tie" else value.upper()
 
