@@ -6,14 +6,26 @@ import random
 from typing import Sequence
 
 
-def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
-    """Indices grouped into batches of similar length (longest first), for inference.
+def length_sorted_batches(lengths: Sequence[int], batch_size: int, max_tokens: int | None = None) -> list[list[int]]:
+    """Indices grouped into batches of similar length (longest first), for inference: at most `batch_size`
+    sequences, and at most `max_tokens` padded tokens (rows × the batch's longest) when given. A sequence longer
+    than `max_tokens` gets a batch of its own.
 
     >>> length_sorted_batches([5, 1, 9, 2], 2)
     [[2, 0], [3, 1]]
+    >>> length_sorted_batches([5, 1, 9, 2], 4, max_tokens=10)
+    [[2], [0, 3], [1]]
     """
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    batches: list[list[int]] = []
+    for i in order:
+        batch = batches[-1] if batches else None
+        if batch is None or len(batch) == batch_size or \
+                (max_tokens is not None and lengths[batch[0]] * (len(batch) + 1) > max_tokens):
+            batches.append([i])
+        else:
+            batch.append(i)
+    return batches
 
 
 def shuffled_batches(n: int, batch_size: int, seed: int) -> list[list[int]]:

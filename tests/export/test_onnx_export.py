@@ -71,6 +71,21 @@ def test_fp32_encoder_export_scores_like_torch(tiny_bert, tmp_path):
         assert exported.score(SAMPLES, batch_size=batch_size).rewards == pytest.approx(expected.rewards, abs=1e-5)
 
 
+def test_graph_runs_stay_within_the_token_budget_and_score_the_same(tiny_bert, tmp_path, monkeypatch):
+    from rewardkit.models import onnx_scalar
+
+    export_onnx(tiny_bert, tmp_path / "bert-fp32", int8=False)
+    exported = rewardkit.load(str(tmp_path / "bert-fp32"), max_length=64)
+    unbudgeted = exported.score(SAMPLES * 4, batch_size=20).rewards
+    widths = []
+    run = exported.session.run
+    monkeypatch.setattr(exported.session, "run",
+                        lambda out, feed: widths.append(feed["input_ids"].shape) or run(out, feed), raising=False)
+    monkeypatch.setattr(onnx_scalar, "BATCH_TOKENS", 100)
+    assert exported.score(SAMPLES * 4, batch_size=20).rewards == pytest.approx(unbudgeted, abs=1e-5)
+    assert len(widths) > 1 and all(rows * width <= 100 or rows == 1 for rows, width in widths)
+
+
 @pytest.fixture(scope="module")
 def bert_int8(tiny_bert, tmp_path_factory):
     out = tmp_path_factory.mktemp("onnx") / "bert-int8"
