@@ -97,14 +97,27 @@ def quiet() -> None:
     datasets.logging.set_verbosity_error()
 
 
-def scoring_parser(description: str, pairs: int, work: str) -> argparse.ArgumentParser:
+def peer_batch_size(value: str) -> int | str:
+    """--peer-batch-size: 'best' or a positive integer."""
+    if value == "best":
+        return value
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected 'best' or a positive integer, got {value!r}")
+    return int(value)
+
+
+def scoring_parser(description: str, pairs: int, work: str, peer: bool = True) -> argparse.ArgumentParser:
     """The options every scoring benchmark shares: the model, how many pairs and rounds, the batch size, a work
     folder under runs/bench/, and --no-save."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--model", help="reward model folder (default: the cached benchmark MiniLM RM)")
     parser.add_argument("--pairs", type=int, default=pairs)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=32, help="rewardkit's batch size")
+    if peer:
+        parser.add_argument("--peer-batch-size", type=peer_batch_size, default="best",
+                            help="the pipeline's batch size, or 'best' (default): the fastest of 1, 4, 8, 16, 32 on "
+                                 "a spread of the inputs, measured in the same run (peers.PipelinePeer)")
     parser.add_argument("--work", default=str(CACHE / work))
     parser.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
     return parser

@@ -71,7 +71,7 @@ def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, work: Path)
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = scoring_parser(__doc__.splitlines()[0], pairs=256, work="flops")
+    parser = scoring_parser(__doc__.splitlines()[0], pairs=256, work="flops", peer=False)
     args = parser.parse_args(argv)
     quiet()
     f = run(model_argument(args.model), args.pairs, args.rounds, args.batch_size, Path(args.work))

@@ -16,22 +16,52 @@ def pipeline_inputs(samples, tokenizer=None) -> list[dict]:
     return [{"text": render_plain(s.prompt), "text_pair": s.response} for s in samples]
 
 
-class PipelinePeer:
-    """`transformers.pipeline("text-classification")` on the same model folder, raw logits, batch_size as ours;
-    inputs longer than `max_length` are truncated by the tokenizer (its default side)."""
+PEER_BATCH_SIZES = (1, 4, 8, 16, 32)
+"""Batch sizes tried for the pipeline. Its documentation advises against batching on CPU, and on long texts
+batch 1 was twice batch 32 (MiniLM, long workload, Xeon: 31.9 vs 15.4 samples/s; it pads each batch, unsorted,
+to its longest text); on short texts batch 4 was fastest (108 vs 73 at 1 and 92 at 32)."""
 
-    def __init__(self, model_dir: str, batch_size: int, max_length: int | None = None):
+
+class PipelinePeer:
+    """`transformers.pipeline("text-classification")` on the same model folder, raw logits; inputs longer than
+    `max_length` are truncated by the tokenizer (its default side). `batch_size="best"`: the fastest of
+    PEER_BATCH_SIZES on a spread of the inputs (`choose_batch_size`), so the peer is not slowed by a batch size
+    chosen for rewardkit."""
+
+    def __init__(self, model_dir: str, batch_size: int | str, max_length: int | None = None):
         from transformers import pipeline
 
         self.pipe = pipeline("text-classification", model=str(model_dir), device="cpu")
         self.batch_size = batch_size
+        self.sweep: dict[int, float] = {}
         self.truncation = {"truncation": True, "max_length": max_length} if max_length else {}
 
     @property
     def tokenizer(self):
         return self.pipe.tokenizer
 
-    def score(self, inputs: Sequence[dict]) -> list[float]:
-        out = self.pipe(list(inputs), batch_size=self.batch_size, function_to_apply="none", top_k=1,
+    def choose_batch_size(self, inputs: Sequence[dict], n: int = 64) -> int:
+        """With batch_size "best": time each of PEER_BATCH_SIZES on `n` inputs spread over `inputs` (after one
+        warm-up call) and keep the fastest; the samples/s of each are kept in `sweep`. Returns the batch size."""
+        import time
+
+        if self.batch_size != "best":
+            return self.batch_size
+        spread = list(inputs[:: max(1, len(inputs) // n)])[:n]
+        self.score(spread[:8], batch_size=1)
+        for size in PEER_BATCH_SIZES:
+            start = time.perf_counter()
+            self.score(spread, batch_size=size)
+            self.sweep[size] = len(spread) / (time.perf_counter() - start)
+        self.batch_size = max(self.sweep, key=self.sweep.get)
+        return self.batch_size
+
+    def describe(self) -> str:
+        tried = ", ".join(f"{size}: {rate:.1f}" for size, rate in self.sweep.items())
+        return (f"transformers.pipeline('text-classification', function_to_apply='none', batch_size={self.batch_size}"
+                f"){f' (fastest of samples/s by batch size {tried})' if tried else ''}")
+
+    def score(self, inputs: Sequence[dict], batch_size: int | None = None) -> list[float]:
+        out = self.pipe(list(inputs), batch_size=batch_size or self.batch_size, function_to_apply="none", top_k=1,
                         **self.truncation)
         return [row[0]["score"] if isinstance(row, list) else row["score"] for row in out]

@@ -81,7 +81,7 @@ def throughput(variants: dict, peer, inputs, source: Path, work: Path, batch_siz
 
 
 def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, suite_pairs: int, work: Path,
-        workload: str = "short", max_length: int | None = None) -> dict:
+        workload: str = "short", max_length: int | None = None, peer_batch_size: int | str = "best") -> dict:
     import rewardkit
 
     from rewardkit.export.int8_scheme import cpu_record
@@ -94,9 +94,10 @@ def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, suite_pairs
     variants = {name: rewardkit.load(str(folder), **length) for name, (folder, _) in folders.items()}
     pairs = benchmark_pairs(n_pairs, workload=workload)
     source = write_pairs_jsonl(work / "score_input.jsonl", pairs)
-    peer = PipelinePeer(str(model_dir), batch_size, max_length)
+    peer = PipelinePeer(str(model_dir), peer_batch_size, max_length)
     samples = [s for sp in pairs for s in sp.pair.samples()]
     inputs = pipeline_inputs(samples)
+    peer.choose_batch_size(inputs)
     fits = [not e.truncated for e in torch_model.encoder.encode_many(samples)]
     figures = throughput(variants, peer, inputs, source, work, batch_size, rounds, n_pairs)
     reference = peer.score(inputs)
@@ -110,6 +111,8 @@ def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, suite_pairs
     accuracy = {"torch-fp32": suite_accuracy(torch_model, suite),
                 **{name: suite_accuracy(model, suite) for name, model in variants.items()}}
     return {"pairs": n_pairs, "rounds": rounds, "batch_size": batch_size, "model": str(model_dir),
+            "peer": peer.describe(), "peer_batch_size": peer.batch_size,
+            "peer_samples_per_s_by_batch_size": peer.sweep,
             "workload": workload, "max_length": torch_model.options.max_length,
             "samples_truncated": fits.count(False), "cpu": cpu_record(),
             "export_seconds": {name: seconds for name, (_, seconds) in folders.items()},
@@ -128,7 +131,7 @@ def main(argv: list[str] | None = None) -> dict:
     quiet()
     max_length = args.max_length or (WORKLOADS["long"] if args.workload == "long" else None)
     figures = run(model_argument(args.model), args.pairs, args.rounds, args.batch_size, args.suite_pairs,
-                  Path(args.work), args.workload, max_length)
+                  Path(args.work), args.workload, max_length, args.peer_batch_size)
     cpu = figures["cpu"]
     print(f"CPU: {cpu['cpu']} (torch dispatch {cpu['isa']}; uint8×int8 pair sums saturate: {cpu['u8s8_saturates']})")
     acc, change = figures["suite_accuracy"], figures["accuracy_change_points"]
@@ -142,6 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"verifiable-suite accuracy ({figures['suite_pairs']} pairs, {workload}): "
           f"torch fp32={acc['torch-fp32']:.4f} " +
           " ".join(f"{name}={acc[name]:.4f} ({change[name]:+.2f} pt)" for name in change))
+    print(f"peer: {figures['peer']}")
     print(machine_line())
     if not args.no_save:
         save_results("score_onnx" if args.workload == "short" and not args.max_length

@@ -59,7 +59,7 @@ def benchmark_pairs(n_pairs: int, seed: int = 7, workload: str = "short"):
 
 
 def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, work: Path, workload: str = "short",
-        max_length: int | None = None, dtype: str = "fp32") -> dict:
+        max_length: int | None = None, dtype: str = "fp32", peer_batch_size: int | str = "best") -> dict:
     import rewardkit
     from rewardkit.scale.batch_scoring import score_jsonl
 
@@ -67,11 +67,12 @@ def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, work: Path,
     pairs = benchmark_pairs(n_pairs, workload=workload)
     source = write_pairs_jsonl(work / "score_input.jsonl", pairs)
     samples = [s for sp in pairs for s in sp.pair.samples()]
-    peer = PipelinePeer(str(model_dir), batch_size, max_length)
+    peer = PipelinePeer(str(model_dir), peer_batch_size, max_length)
     ours = rewardkit.load(str(model_dir), max_length=max_length, dtype=dtype)
     inputs = pipeline_inputs(samples, peer.tokenizer)
     fits = [not e.truncated for e in ours.encoder.encode_many(samples)]
     output = work / "score_output.jsonl"
+    peer.choose_batch_size(inputs)
     peer_scores = peer.score(inputs[: 2 * batch_size])  # warm both up once
     score_jsonl(ours, str(source), str(output), batch_size=batch_size)
     box: dict = {}
@@ -83,8 +84,8 @@ def run(model_dir: Path, n_pairs: int, rounds: int, batch_size: int, work: Path,
     return {
         "pairs": n_pairs, "batch_size": batch_size, "rounds": rounds, "model": str(model_dir),
         "workload": workload, "max_length": max_length, "samples_truncated": fits.count(False), "dtype": dtype,
-        "peer": "transformers.pipeline('text-classification', function_to_apply='none', batch_size=%d), fp32"
-                % batch_size,
+        "peer": peer.describe() + ", fp32", "peer_batch_size": peer.batch_size,
+        "peer_samples_per_s_by_batch_size": peer.sweep,
         "peer_pairs_per_s": [n_pairs / t for t in rounds_.peer],
         "ours_pairs_per_s": [n_pairs / t for t in rounds_.ours],
         "median_peer_pairs_per_s": n_pairs / sorted(rounds_.peer)[len(rounds_.peer) // 2],
@@ -129,11 +130,12 @@ def main(argv: list[str] | None = None) -> dict:
     model_dir = (decoder_reward_model(args.backbone, Path(args.work) / f"{name}-rm") if args.backbone
                  else model_argument(args.model))
     figures = run(model_dir, args.pairs, args.rounds, args.batch_size, Path(args.work), args.workload,
-                  args.max_length, args.dtype)
+                  args.max_length, args.dtype, args.peer_batch_size)
     label = f"score {args.dtype} {args.workload} {figures['max_length']}" + (f" {name}" if name else "")
     print(ratio_line(figures["median_peer_pairs_per_s"], figures["median_ours_pairs_per_s"], figures["ratio"],
                      "pairs/s", label))
     print(agreement_line(figures))
+    print(f"peer: {figures['peer']}")
     print(machine_line())
     if not args.no_save:
         suffix = "".join(f"_{part}" for part in (name, args.workload if args.workload != "short" else "",
