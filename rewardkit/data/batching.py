@@ -28,6 +28,38 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int, max_tokens: i
     return batches
 
 
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading items `a` and `b` have in common.
+
+    >>> common_prefix([1, 2, 3], [1, 2, 4, 5])
+    2
+    """
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def prefix_sharing_batches(sequences: Sequence[Sequence[int]], batch_size: int) -> list[tuple[list[int], list[int]]]:
+    """Inference batches for a causal model that computes a shared prefix once (models/packed_decoder.py):
+    sequences sorted by their tokens, so that those beginning alike (a pair's two responses after one prompt,
+    Best-of-N's candidates) are neighbours, cut into batches of `batch_size`. Each batch comes with, per member,
+    the tokens it shares with the member before it (0 for the first).
+
+    >>> prefix_sharing_batches([[1, 2, 3], [7], [1, 2, 9, 9]], 2)
+    [([0, 2], [0, 2]), ([1], [0])]
+    """
+    order = sorted(range(len(sequences)), key=lambda i: list(sequences[i]))
+    batches = []
+    for start in range(0, len(order), batch_size):
+        members = order[start : start + batch_size]
+        shared = [0] + [common_prefix(sequences[a], sequences[b]) for a, b in zip(members, members[1:])]
+        batches.append((members, shared))
+    return batches
+
+
 def shuffled_batches(n: int, batch_size: int, seed: int) -> list[list[int]]:
     """Training batches: a seeded shuffle of range(n) cut into batches (the last may be smaller).
 

@@ -9,6 +9,10 @@ modules and weights (so LoRA-wrapped projections work as they are):
 - **attention per sequence**: sequences sorted by length in groups of GROUP_SIZE, each group on its own causal
   grid padded to its longest member, through `scaled_dot_product_attention`. Grouped-query attention keeps its
   fewer key/value heads (`enable_gqa`); a sliding window, where the model has one, masks what it hides;
+- **shared prefixes computed once** (`shared`): a sequence that begins with the same tokens as the one before it
+  in the batch (a pair's chosen and rejected response after one prompt, Best-of-N's candidates) reuses that
+  sequence's packed rows for those tokens, and attends to them as keys; causal attention makes their states the
+  same in both, so the logits are unchanged and their gradients add up as in the two copies;
 - **last token only in the last layer**: the head reads one token per sequence, so the last layer computes keys
   and values for every token, and query, attention output, MLP, final norm and head for that token alone.
 
@@ -46,21 +50,27 @@ def packable_decoder(network) -> bool:
     return all(all(hasattr(layer.self_attn, p) for p in parts) and hasattr(layer, "mlp") for layer in base.layers)
 
 
-def packed_decoder_logits(network, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+def packed_decoder_logits(network, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                          shared: torch.Tensor | None = None) -> torch.Tensor:
     """Score-head logits [B, num_labels] of a padded batch (either side; each row's attended tokens contiguous),
-    read at each row's last attended token; equal to rewardkit's unpacked decoder forward."""
+    read at each row's last attended token; equal to rewardkit's unpacked decoder forward.
+
+    `shared[b]`: how many leading attended tokens row b has in common with row b − 1 (0 for none; `shared[0]`
+    is ignored). Those tokens are computed once, in row b − 1 (`shared_prefixes` finds them)."""
     base = network.base_model
     mask = attention_mask.bool()
-    real = mask.flatten().nonzero().squeeze(-1)  # grid cell of each real token, row by row
     lengths = mask.sum(dim=1)
-    groups = _CausalGroups(lengths)
-    spare = -len(real) % PACKED_ROWS_MULTIPLE  # zero rows after the packed tokens, read by no attention
-    hidden = F.pad(base.embed_tokens(input_ids.flatten()[real]), (0, 0, 0, spare))
-    starts = torch.repeat_interleave(lengths.cumsum(0) - lengths, lengths)
-    positions = F.pad(torch.arange(len(real), device=mask.device) - starts, (0, spare))  # restart per sequence
+    real = mask.flatten().nonzero().squeeze(-1)  # grid cell of each real token, row by row
+    sequence_rows, reused, own = _sequence_rows(lengths, shared)
+    positions = torch.cat([torch.arange(len(rows), device=mask.device) for rows in sequence_rows])
+    kept = real if own is None else real[own]
+    spare = -len(kept) % PACKED_ROWS_MULTIPLE  # zero rows after the packed tokens, read by no attention
+    hidden = F.pad(base.embed_tokens(input_ids.flatten()[kept]), (0, 0, 0, spare))
+    positions = F.pad(positions if own is None else positions[own], (0, spare))  # restart per sequence
     cos, sin = base.rotary_emb(hidden, positions[None])
     rotary = (cos[0], sin[0])
-    last = lengths.cumsum(0) - 1  # packed row of each sequence's last token
+    groups = _CausalGroups(lengths, sequence_rows, reused)
+    last = torch.stack([rows[-1] for rows in sequence_rows])  # packed row of each sequence's last token
     layers = base.layers[: network.config.num_hidden_layers]
     for layer in layers[:-1]:
         hidden = _layer(layer, hidden, hidden, rotary, groups, last=None)
@@ -68,13 +78,33 @@ def packed_decoder_logits(network, input_ids: torch.Tensor, attention_mask: torc
     return full_precision(pooled, base.norm, network.score)
 
 
+def _sequence_rows(lengths: torch.Tensor, shared: torch.Tensor | None):
+    """Each sequence's packed rows in token order; how many of its first tokens it reuses from the sequence
+    before it ([B]); and which real tokens (row by row) get a packed row of their own (None: all). Without
+    sharing, sequence b owns rows start_b … start_b + length_b − 1."""
+    starts = (lengths.cumsum(0) - lengths).tolist()
+    sizes = lengths.tolist()
+    if shared is None or not shared[1:].any():
+        rows = [torch.arange(start, start + size, device=lengths.device) for start, size in zip(starts, sizes)]
+        return rows, torch.zeros_like(lengths), None
+    reused = [0] + [min(int(n), size, previous) for n, size, previous in zip(shared[1:].tolist(), sizes[1:], sizes)]
+    sequence_rows, own, next_row = [], [], 0
+    for size, n in zip(sizes, reused):
+        fresh = torch.arange(next_row, next_row + size - n, device=lengths.device)
+        sequence_rows.append(torch.cat([sequence_rows[-1][:n], fresh]) if n else fresh)
+        own.append(torch.arange(size, device=lengths.device) >= n)
+        next_row += size - n
+    return sequence_rows, torch.tensor(reused, device=lengths.device), torch.cat(own)
+
+
 class _CausalGroups:
     """Attention for packed [tokens, heads·d] projections: the batch's sequences sorted by length, cut into groups
-    of GROUP_SIZE, each group left-aligned on its own [group, heads, longest, d] grid. Packed rows of a sequence are
-    contiguous (the mask is read row by row), so sequence b's token c sits at row start_b + c and grid column c."""
+    of GROUP_SIZE, each group left-aligned on its own [group, heads, longest, d] grid: sequence b's token c at grid
+    column c, read from packed row `sequence_rows[b][c]`. Keys and values fill every real cell; queries only the
+    cells of the rows a sequence owns (not those it shares with the sequence before it), so each packed row comes
+    out once."""
 
-    def __init__(self, lengths: torch.Tensor):
-        starts = lengths.cumsum(0) - lengths
+    def __init__(self, lengths: torch.Tensor, sequence_rows: list[torch.Tensor], reused: torch.Tensor):
         by_length = torch.argsort(lengths, stable=True)
         sorted_lengths = lengths[by_length].tolist()  # one read on the host for every group's width
         self.groups, token_rows = [], []
@@ -82,10 +112,12 @@ class _CausalGroups:
             longest = sorted_lengths[start + len(members) - 1]
             columns = torch.arange(longest, device=lengths.device)
             group_mask = columns < lengths[members, None]  # [group, longest]: real cells
-            cells = group_mask.flatten().nonzero().squeeze(-1)
-            rows = (starts[members, None] + columns)[group_mask]
-            self.groups.append((members, longest, cells, rows, group_mask))
-            token_rows.append(rows)
+            owned = group_mask & (columns >= reused[members, None])
+            rows = torch.cat([sequence_rows[m] for m in members.tolist()])  # grid order: row-major real cells
+            owned_in_real = owned[group_mask]
+            cells, owned_cells = group_mask.flatten().nonzero().squeeze(-1), owned.flatten().nonzero().squeeze(-1)
+            self.groups.append((members, longest, cells, rows, owned_cells, rows[owned_in_real], group_mask))
+            token_rows.append(rows[owned_in_real])
         self.token_order = torch.argsort(torch.cat(token_rows))
         self.sequence_order = torch.argsort(by_length)
 
@@ -95,18 +127,18 @@ class _CausalGroups:
         sequence's last token, which attends to its whole sequence)."""
         n_heads, n_kv_heads = heads
         outputs = []
-        for members, longest, cells, rows, group_mask in self.groups:
+        for members, longest, cells, rows, owned_cells, owned_rows, group_mask in self.groups:
             if last_only:
                 q = query[members].view(len(members), 1, n_heads, -1).transpose(1, 2)
             else:
-                q = laid_out(query, rows, cells, (len(members), longest, n_heads))
+                q = laid_out(query, owned_rows, owned_cells, (len(members), longest, n_heads))
             kv_shape = (len(members), longest, n_kv_heads)
             mask = _mask(group_mask, longest, window, last_only)
             context = F.scaled_dot_product_attention(
                 q, laid_out(keys, rows, cells, kv_shape), laid_out(values, rows, cells, kv_shape), attn_mask=mask,
                 dropout_p=dropout, is_causal=mask is None, scale=scale, enable_gqa=n_kv_heads != n_heads)
             context = context.transpose(1, 2).reshape(-1, query.shape[-1])
-            outputs.append(context if last_only else context[cells])
+            outputs.append(context if last_only else context[owned_cells])
         if last_only:
             return torch.cat(outputs)[self.sequence_order]
         return F.pad(torch.cat(outputs)[self.token_order], (0, 0, 0, len(query) - len(self.token_order)))

@@ -23,7 +23,7 @@ from typing import Sequence
 
 import torch
 
-from rewardkit.data.batching import length_sorted_batches, pad_batch
+from rewardkit.data.batching import length_sorted_batches, pad_batch, prefix_sharing_batches
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ModelLoadError
@@ -112,9 +112,11 @@ class PooledScorer(torch.nn.Module):
         self.packed_decoder = packed and not static_graph and self.last_token_pooling and packable_decoder(network)
         self.static_graph = static_graph
 
-    def forward(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
+    def forward(self, input_ids, attention_mask, token_type_ids=None, shared=None) -> torch.Tensor:
+        """`shared` (packed decoders; others ignore it): per row, the leading tokens it has in common with the row
+        before it, computed once (packed_decoder.py)."""
         if self.packed_decoder:
-            return packed_decoder_logits(self.network, input_ids, attention_mask)
+            return packed_decoder_logits(self.network, input_ids, attention_mask, shared)
         if self.packed:
             return packed_logits(self.network, input_ids, attention_mask, token_type_ids, pack=not self.static_graph)
         if not self.last_token_pooling:
@@ -146,9 +148,9 @@ class ScalarRewardModel:
             )
 
     # -- tensors ---------------------------------------------------------------------------------------
-    def forward(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
+    def forward(self, input_ids, attention_mask, token_type_ids=None, shared=None) -> torch.Tensor:
         """Head outputs [B, num_labels] for a padded batch."""
-        return self.scorer(input_ids, attention_mask, token_type_ids)
+        return self.scorer(input_ids, attention_mask, token_type_ids, shared)
 
     def reward_from_outputs(self, outputs: torch.Tensor) -> torch.Tensor:
         """[B, num_labels] → [B] raw reward."""
@@ -186,11 +188,19 @@ class ScalarRewardModel:
         was_training = self.network.training
         self.network.eval()
         out = torch.empty((len(encoded), self.network.config.num_labels), dtype=torch.float32)
-        for index in length_sorted_batches([len(e.input_ids) for e in encoded], batch_size):
+        for index, shared in self.batches(encoded, batch_size):
             with autocast(self.dtype, self.device):
-                out[index] = self.forward(**self.collate([encoded[i] for i in index])).float().cpu()
+                out[index] = self.forward(**self.collate([encoded[i] for i in index]), shared=shared).float().cpu()
         self.network.train(was_training)
         return out
+
+    def batches(self, encoded: Sequence[Encoded], batch_size: int):
+        """(indices, shared) per forward pass: for a packed decoder, neighbours that begin alike with the tokens
+        they share (computed once: a pair's prompt is computed once for both responses); else by length."""
+        if self.scorer.packed_decoder:
+            return [(index, torch.tensor(shared, device=self.device))
+                    for index, shared in prefix_sharing_batches([e.input_ids for e in encoded], batch_size)]
+        return [(index, None) for index in length_sorted_batches([len(e.input_ids) for e in encoded], batch_size)]
 
     # -- persistence ------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:

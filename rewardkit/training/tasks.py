@@ -9,6 +9,7 @@ from typing import Protocol, Sequence
 
 import torch
 
+from rewardkit.data.batching import common_prefix
 from rewardkit.data.loaders import LoadStats
 from rewardkit.data.schemas import PreferencePair, RatedResponse
 from rewardkit.training import losses
@@ -56,10 +57,13 @@ class PairTask:
         return [max(len(c.input_ids), len(r.input_ids)) for c, r in self.train_pairs]
 
     def loss(self, module, indices):
-        chosen = [self.train_pairs[i][0] for i in indices]
-        rejected = [self.train_pairs[i][1] for i in indices]
-        rewards = self.model.reward_from_outputs(module(**self.model.collate(chosen + rejected)))
-        r_chosen, r_rejected = rewards[: len(indices)], rewards[len(indices):]
+        encoded = [e for i in indices for e in self.train_pairs[i]]  # chosen, rejected, chosen, rejected, ...
+        batch = self.model.collate(encoded)
+        if self.model.scorer.packed_decoder:  # each pair's prompt computed once for both responses
+            batch["shared"] = torch.tensor([0 if k % 2 == 0 else common_prefix(encoded[k - 1].input_ids, e.input_ids)
+                                            for k, e in enumerate(encoded)], device=batch["input_ids"].device)
+        rewards = self.model.reward_from_outputs(module(**batch))
+        r_chosen, r_rejected = rewards[0::2], rewards[1::2]
         margin = self.margins[list(indices)].to(rewards.device)
         loss = self.objective(r_chosen, r_rejected, margin)
         if self.centering:

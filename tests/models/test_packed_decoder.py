@@ -125,3 +125,69 @@ def test_other_networks_are_not_packable():
 
     gpt2 = GPT2ForSequenceClassification(GPT2Config(vocab_size=50, n_embd=16, n_layer=1, n_head=2, n_positions=32))
     assert not packable_decoder(gpt2)
+
+
+def sharing_batch(side: str = "right"):
+    """Rows that begin like the row before them: a pair after one prompt (rows 0-1), three candidates after
+    another (2-4; 4 shares less with 3 than 3 with 2), a row that is a prefix of the one before it (5-6), an
+    exact duplicate (7-8), and a row sharing nothing (9). Returns ids, mask and shared."""
+    generator = torch.Generator().manual_seed(5)
+
+    def tokens(n):
+        return torch.randint(5, 100, (n,), generator=generator).tolist()
+
+    prompt, other = tokens(20), tokens(9)
+    rows = [prompt + tokens(4), prompt + tokens(7), other + tokens(3), other + tokens(3), other[:6] + tokens(5)]
+    rows[3][9] = rows[2][9]  # rows 2 and 3 share one response token too
+    longer = tokens(12)
+    duplicate = tokens(8)
+    rows += [longer, longer[:7], duplicate, list(duplicate), tokens(6)]
+    shared = [0, 20, 0, 10, 6, 0, 7, 0, 8, 0]
+    width = max(map(len, rows))
+    ids = torch.full((len(rows), width), PAD, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for index, row in enumerate(rows):
+        cells = slice(0, len(row)) if side == "right" else slice(width - len(row), width)
+        ids[index, cells], mask[index, cells] = torch.tensor(row), 1
+    return ids, mask, torch.tensor(shared)
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_shared_prefixes_give_the_same_logits(kind, side):
+    network = tiny_decoder(kind).eval()
+    ids, mask, shared = sharing_batch(side)
+    with torch.no_grad():
+        expected = plain_logits(network, ids, mask)
+        torch.testing.assert_close(packed_decoder_logits(network, ids, mask, shared), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_shared_prefixes_are_computed_once():
+    network = tiny_decoder("llama").eval()
+    ids, mask, shared = sharing_batch()
+    rows_seen = []
+    projection = network.base_model.layers[0].mlp
+    projection.register_forward_hook(lambda module, args, out: rows_seen.append(args[0].shape[0]))
+    with torch.no_grad():
+        packed_decoder_logits(network, ids, mask)
+        packed_decoder_logits(network, ids, mask, shared)
+    real = int(mask.sum())
+    assert rows_seen[0] == real + (-real % 32)
+    fresh = real - (20 + 10 + 6 + 7 + 8)
+    assert rows_seen[1] == fresh + (-fresh % 32)
+
+
+@pytest.mark.parametrize("kind", ["llama-gqa", "mistral"])
+def test_shared_prefix_gradients_equal_the_network_gradients(kind):
+    packed, plain = tiny_decoder(kind).train(), tiny_decoder(kind).train()
+    ids, mask, shared = sharing_batch()
+    weights = torch.linspace(-1.0, 1.0, len(ids))
+    (packed_decoder_logits(packed, ids, mask, shared)[:, 0] * weights).sum().backward()
+    (plain_logits(plain, ids, mask)[:, 0] * weights).sum().backward()
+    compared = 0
+    for (name, a), b in zip(packed.named_parameters(), plain.parameters()):
+        if b.grad is None:
+            continue
+        torch.testing.assert_close(a.grad, b.grad, atol=1e-5, rtol=1e-4, msg=name)
+        compared += 1
+    assert compared >= 3 * 9 + 3
