@@ -56,7 +56,7 @@ def packed_decoder_logits(network, input_ids: torch.Tensor, attention_mask: torc
     read at each row's last attended token; equal to rewardkit's unpacked decoder forward.
 
     `shared[b]`: how many leading attended tokens row b has in common with row b − 1 (0 for none; `shared[0]`
-    is ignored). Those tokens are computed once, in row b − 1 (`shared_prefixes` finds them)."""
+    is ignored). Those tokens are computed once, in row b − 1 (data/batching.prefix_sharing_batches finds them)."""
     base = network.base_model
     mask = attention_mask.bool()
     lengths = mask.sum(dim=1)
