@@ -48,6 +48,8 @@ class PairTask:
         self.eval_pairs = [self._encode(p) for p in evaluation]
         self.margins = torch.tensor([p.margin if p.margin is not None else 0.0 for p in train])
         self.truncated = sum(c.truncated + r.truncated for c, r in self.train_pairs)
+        self.shared = [common_prefix(c.input_ids, r.input_ids) for c, r in self.train_pairs]
+        """Leading tokens each training pair's chosen and rejected have in common (its prompt, at least)."""
 
     def _encode(self, pair: PreferencePair):
         chosen, rejected = pair.samples()
@@ -60,8 +62,8 @@ class PairTask:
         encoded = [e for i in indices for e in self.train_pairs[i]]  # chosen, rejected, chosen, rejected, ...
         batch = self.model.collate(encoded)
         if self.model.scorer.packed_decoder:  # each pair's prompt computed once for both responses
-            batch["shared"] = torch.tensor([0 if k % 2 == 0 else common_prefix(encoded[k - 1].input_ids, e.input_ids)
-                                            for k, e in enumerate(encoded)], device=batch["input_ids"].device)
+            batch["shared"] = torch.tensor([n for i in indices for n in (0, self.shared[i])],
+                                           device=batch["input_ids"].device)
         rewards = self.model.reward_from_outputs(module(**batch))
         r_chosen, r_rejected = rewards[0::2], rewards[1::2]
         margin = self.margins[list(indices)].to(rewards.device)
