@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from rewardkit.models.precision import full_precision
+from rewardkit.models.row_gather import gather_rows, inverse_index
 
 POOLER_HEADS = ("bert",)
 """Model types whose classifier reads the pooler output (dense + tanh of [CLS])."""
@@ -84,46 +85,56 @@ texts, MiniLM training), for a few more, smaller calls."""
 
 class _LengthGroups:
     """Attention for packed [tokens, H] projections: the batch's sequences sorted by length and cut into groups
-    of GROUP_SIZE, each group on its own padded [group, heads, longest, d] grid (its mask excludes the padding);
-    results come back as packed rows."""
+    of GROUP_SIZE, each group on its own padded [group, heads, longest, d] grid (its mask excludes the padding).
+    The grids lie one after another in one [cells, H] buffer, filled from the packed rows and read back with
+    row gathers (models/row_gather.py); padding cells hold a copy of row 0, which the mask hides."""
 
     def __init__(self, mask: torch.Tensor, real: torch.Tensor, additive: torch.Tensor):
-        self.spare = -len(real) % PACKED_ROWS_MULTIPLE  # zero rows after the packed tokens
+        self.spare = -len(real) % PACKED_ROWS_MULTIPLE  # rows after the packed tokens, which no attention reads
+        n_rows = len(real) + self.spare
         batch, width = mask.shape
         positions = torch.arange(1, width + 1, device=mask.device)
         extent = (mask * positions).amax(dim=1)  # one past each sequence's last real token
-        by_length = torch.argsort(extent, stable=True)
-        sorted_extent = extent[by_length].tolist()  # one read on the host for every group's width
-        self.groups, token_rows = [], []
-        for start, members in zip(range(0, batch, GROUP_SIZE), by_length.split(GROUP_SIZE)):
+        self.by_length = torch.argsort(extent, stable=True)
+        self.sequence_order = torch.argsort(self.by_length)
+        sorted_extent = extent[self.by_length].tolist()  # one read on the host for every group's width
+        self.groups, cell_rows, live = [], [], []
+        for start, members in zip(range(0, batch, GROUP_SIZE), self.by_length.split(GROUP_SIZE)):
             longest = sorted_extent[start + len(members) - 1]
-            group_mask = mask[members, :longest]
-            cells = group_mask.flatten().nonzero().squeeze(-1)  # group grid cell of each of its real tokens
-            grid_cells = (members[:, None] * width + positions[:longest] - 1)[group_mask]
-            rows = torch.searchsorted(real, grid_cells)  # and its row among the packed tokens
-            self.groups.append((members, longest, cells, rows, additive[members, :, :, :longest]))
-            token_rows.append(rows)
-        self.token_order = torch.argsort(torch.cat(token_rows))
-        self.sequence_order = torch.argsort(by_length)
+            group_mask = mask[members, :longest].flatten()
+            grid_cells = (members[:, None] * width + positions[:longest] - 1).flatten()
+            rows = torch.searchsorted(real, grid_cells).clamp(max=len(real) - 1)  # each real cell's packed row
+            cell_rows.append(torch.where(group_mask, rows, 0))
+            live.append(group_mask)
+            self.groups.append((len(members), longest, additive[members, :, :, :longest]))
+        self.cell_rows, live = torch.cat(cell_rows), torch.cat(live)  # packed row shown in each grid cell
+        self.row_cells = inverse_index(self.cell_rows, live, n_rows)  # grid cell of each packed row
+        self.out_index = torch.where(self.row_cells < len(live), self.row_cells, 0)
+        self.out_inverse = torch.where(live, self.cell_rows, n_rows)
 
     def attend(self, query, keys, values, n_heads: int, scale: float, dropout: float,
                first_only: bool) -> torch.Tensor:
         """Context rows: one per packed token, or per sequence (`first_only`: `query` holds one row each)."""
-        outputs = []
-        for members, longest, cells, rows, additive in self.groups:
-            shape = (len(members), longest, n_heads)
-            if first_only:
-                q = query[members].view(len(members), 1, n_heads, -1).transpose(1, 2)
-            else:
-                q = laid_out(query, rows, cells, shape)
-            context = F.scaled_dot_product_attention(q, laid_out(keys, rows, cells, shape),
-                                                     laid_out(values, rows, cells, shape), attn_mask=additive,
-                                                     dropout_p=dropout, scale=scale)
-            context = context.transpose(1, 2).reshape(-1, query.shape[-1])
-            outputs.append(context if first_only else context[cells])
+        sizes = [size for size, _, _ in self.groups]
+        cells = [size * longest for size, longest, _ in self.groups]
         if first_only:
-            return torch.cat(outputs)[self.sequence_order]
-        return F.pad(torch.cat(outputs)[self.token_order], (0, 0, 0, self.spare))
+            queries = gather_rows(query, self.by_length, self.sequence_order).split(sizes)
+        else:
+            queries = gather_rows(query, self.cell_rows, self.row_cells).split(cells)
+        keys = gather_rows(keys, self.cell_rows, self.row_cells).split(cells)
+        values = gather_rows(values, self.cell_rows, self.row_cells).split(cells)
+        outputs = []
+        for (size, longest, additive), q, k, v in zip(self.groups, queries, keys, values):
+            def grid(rows, width):
+                return rows.view(size, width, n_heads, -1).transpose(1, 2)
+
+            context = F.scaled_dot_product_attention(grid(q, 1 if first_only else longest), grid(k, longest),
+                                                     grid(v, longest), attn_mask=additive, dropout_p=dropout,
+                                                     scale=scale)
+            outputs.append(context.transpose(1, 2).reshape(-1, query.shape[-1]))
+        if first_only:
+            return gather_rows(torch.cat(outputs), self.sequence_order, self.by_length)
+        return gather_rows(torch.cat(outputs), self.out_index, self.out_inverse)
 
 
 def laid_out(packed: torch.Tensor, rows: torch.Tensor, cells: torch.Tensor, shape: tuple[int, int, int]):
