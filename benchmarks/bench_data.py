@@ -53,6 +53,32 @@ def trained_minilm(folder: Path = CACHE / "minilm-bt", steps: int = 150, seed: i
     return model_dir
 
 
+def trained_decoder(backbone: str = "smollm2", steps: int = 80, seed: int = 0) -> Path:
+    """A Bradley-Terry head on a decoder backbone ('smollm2' or a folder) trained by rewardkit on synthetic pairs
+    (8 pairs a step, learning rate 1e-5 with 1e-4 for the new head, as experiments/generalisation.py trains its
+    scalar model); trained once under runs/bench/<name>-bt, then reused."""
+    folder = CACHE / f"{Path(backbone).name}-bt"
+    model_dir = folder / "model"
+    if (model_dir / "rewardkit.json").is_file():
+        return model_dir
+
+    from rewardkit.models import scalar
+    from rewardkit.models.defaults import resolve_backbone
+    from rewardkit.training.config import TrainConfig
+    from rewardkit.training.loop import train
+    from rewardkit.training.objectives import pair_objective
+    from rewardkit.training.tasks import PairTask
+
+    print(f"training the benchmark decoder model once ({steps} steps) → {model_dir}", flush=True)
+    train_pairs, _, _ = synth_splits(2400, seed)
+    model = scalar.build(resolve_backbone(backbone), max_length=256, seed=seed)
+    task = PairTask(model, [sp.pair for sp in train_pairs], [], pair_objective("bt"))
+    config = TrainConfig(max_steps=steps, batch_size=8, max_length=256, seed=seed, learning_rate=1e-5,
+                         head_learning_rate=1e-4, eval_every=steps + 1, save_every=steps + 1)
+    train(task, config, folder, resume=True, show_progress=False)
+    return model_dir
+
+
 def model_argument(value: str | None) -> Path:
     """--model given: that folder; otherwise the cached benchmark model (trained on first use)."""
     return Path(value) if value else trained_minilm()

@@ -1,13 +1,15 @@
 """Accuracy change of bf16 scoring against fp32, on the verifiable suite, for one model folder.
 
-    python benchmarks/bf16_accuracy.py [--model DIR] [--suite-pairs 800] [--workload short|long] [--max-length N]
+    python benchmarks/bf16_accuracy.py [--model DIR | --backbone smollm2] [--suite-pairs 800]
+                                       [--workload short|long] [--max-length N]
 
 Both precisions score the same pairs with the same weights (bf16: autocast, head in fp32; see
 rewardkit/models/precision.py). Printed: each accuracy (ties wrong), the change in points, how many pairs
 changed sides (a paired count, so it says more than the two accuracies alone) and the largest reward change
 relative to the spread of the fp32 rewards. `--workload long` puts each pair after a multi-turn conversation of
 real preference-data length (benchmarks/workloads.py), so rounding accumulates over realistic sequence lengths.
-Without --model, the cached benchmark MiniLM reward model. Needs a CPU with native bf16 (AVX-512 BF16 or AMX).
+Without --model, the cached benchmark MiniLM reward model; `--backbone smollm2`: a SmolLM2-135M BT model trained once
+by rewardkit (bench_data.trained_decoder, 80 steps of 8 pairs). Needs a CPU with native bf16 (AVX-512 BF16 or AMX).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_data import long_context_pairs, model_argument  # noqa: E402
+from bench_data import long_context_pairs, model_argument, trained_decoder  # noqa: E402
 from common import quiet, save_results  # noqa: E402
 from score_onnx import verifiable_suite  # noqa: E402
 
@@ -60,19 +62,25 @@ def run(model_dir: Path, suite_pairs: int, workload: str, max_length: int | None
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="reward model folder (default: the cached benchmark MiniLM RM)")
+    parser.add_argument("--backbone", help="a decoder instead: a BT head on this backbone ('smollm2' or a folder) "
+                                           "trained once by rewardkit (bench_data.trained_decoder)")
     parser.add_argument("--suite-pairs", type=int, default=800)
     parser.add_argument("--workload", choices=["short", "long"], default="short")
     parser.add_argument("--max-length", type=int, help="tokens per sample (default: the model's own)")
     parser.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
     args = parser.parse_args(argv)
     quiet()
-    figures = run(model_argument(args.model), args.suite_pairs, args.workload, args.max_length)
+    if args.model and args.backbone:
+        parser.error("give --model or --backbone, not both")
+    model_dir = trained_decoder(args.backbone) if args.backbone else model_argument(args.model)
+    figures = run(model_dir, args.suite_pairs, args.workload, args.max_length)
     print(f"verifiable suite ({figures['suite_pairs']} pairs, {figures['workload']} workload): "
           f"fp32={figures['fp32_accuracy']:.4f} bf16={figures['bf16_accuracy']:.4f} "
           f"change={figures['change_points']:+.2f} pt; {figures['flipped']} pairs changed verdict; "
           f"largest margin change {100 * figures['max_margin_change_relative']:.2f}% of the fp32 spread")
     if not args.no_save:
-        save_results(f"bf16_accuracy_{figures['workload']}", figures)
+        suffix = f"_{Path(args.backbone).name}" if args.backbone else ""
+        save_results(f"bf16_accuracy_{figures['workload']}{suffix}", figures)
     return figures
 
 
