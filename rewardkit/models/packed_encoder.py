@@ -137,14 +137,6 @@ class _LengthGroups:
         return gather_rows(torch.cat(outputs), self.out_index, self.out_inverse)
 
 
-def laid_out(packed: torch.Tensor, rows: torch.Tensor, cells: torch.Tensor, shape: tuple[int, int, int]):
-    """Packed rows `rows` placed at `cells` of a zero grid of `shape` (sequences, longest, heads), returned as
-    [sequences, heads, longest, head_dim]."""
-    sequences, longest, n_heads = shape
-    laid = packed.new_zeros(sequences * longest, packed.shape[-1]).index_copy(0, cells, packed[rows])
-    return laid.view(sequences, longest, n_heads, -1).transpose(1, 2)
-
-
 class _Padded:
     """One grid for the whole batch, every cell a row (padding included); attention as plain MatMul → Softmax →
     MatMul. PyTorch's fused attention traces into extra IsNaN/Where operators over the scores, which a static

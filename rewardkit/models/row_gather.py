@@ -10,7 +10,9 @@ directions are a single `index_select`, because the gradient of a layout is know
   never read, and masked keys get zero attention weight, so their gradients are exactly zero.
 
 So the gradient of source row r is the output gradient at the one cell that holds it (`inverse[r]`), and zero
-for rows no such cell holds (`inverse[r] == len(index)`).
+for rows no such cell holds (`inverse[r] == len(index)`). Where a row is read by several live cells (a shared
+prefix's keys, read by each sequence that shares it), `inverse` has one line per copy, [copies, rows], and the
+backward adds one gather per line: still no scatter.
 """
 
 from __future__ import annotations
@@ -28,12 +30,19 @@ class _GatherRows(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         (inverse,) = ctx.saved_tensors
-        return F.pad(grad, (0, 0, 0, 1)).index_select(0, inverse), None, None
+        padded = F.pad(grad, (0, 0, 0, 1))
+        if inverse.dim() == 1:
+            return padded.index_select(0, inverse), None, None
+        total = padded.index_select(0, inverse[0])
+        for line in inverse[1:]:
+            total = total + padded.index_select(0, line)
+        return total, None, None
 
 
 def gather_rows(source: torch.Tensor, index: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:
     """`source[index]` ([len(index), ...]) whose backward is a gather: source row r receives the output gradient
-    of row `inverse[r]`, or zero when `inverse[r] == len(index)`.
+    of row `inverse[r]`, or zero when `inverse[r] == len(index)`; with a [copies, rows] `inverse`, the sum over
+    its lines.
 
     Exact when the output rows other than `inverse`'s have zero gradient (the module docstring says why a packed
     attention layout meets that).
@@ -51,11 +60,20 @@ def gather_rows(source: torch.Tensor, index: torch.Tensor, inverse: torch.Tensor
 
 def inverse_index(index: torch.Tensor, live: torch.Tensor, n_source: int) -> torch.Tensor:
     """For `gather_rows`: each of `n_source` source rows' position in `index` among the `live` positions (those
-    whose gradient may be non-zero; each source row at most once), else `len(index)`.
+    whose gradient may be non-zero), else `len(index)`. [n_source] when each row is live at most once; otherwise
+    [copies, n_source], line k holding each row's k-th live position.
 
     >>> inverse_index(torch.tensor([2, 0, 0]), torch.tensor([True, True, False]), 3).tolist()
     [1, 3, 0]
+    >>> inverse_index(torch.tensor([2, 0, 0]), torch.tensor([True, True, True]), 3).tolist()
+    [[1, 3, 0], [2, 3, 3]]
     """
-    inverse = torch.full((n_source,), len(index), dtype=torch.long, device=index.device)
-    positions = torch.arange(len(index), device=index.device)
-    return inverse.index_put_((index[live],), positions[live])
+    positions = torch.arange(len(index), device=index.device)[live]
+    rows = index[live]
+    order = torch.argsort(rows, stable=True)
+    rows, positions = rows[order], positions[order]
+    copy = torch.arange(len(rows), device=index.device) - torch.searchsorted(rows, rows)  # k-th live copy of its row
+    copies = int(copy.max()) + 1 if len(rows) else 1
+    inverse = torch.full((copies, n_source), len(index), dtype=torch.long, device=index.device)
+    inverse.index_put_((copy, rows), positions)
+    return inverse[0] if copies == 1 else inverse

@@ -76,3 +76,19 @@ def test_packed_encoder_attention_layout_has_no_indexing_backward_per_layer():
         counts[layers] = (nodes.count("IndexBackward0"), nodes.count("_GatherRowsBackward"))
     assert counts[1][0] == counts[3][0]
     assert counts[3][1] > counts[1][1] > 0
+
+
+def test_rows_read_by_several_live_cells_get_the_sum_of_their_gradients():
+    """A shared prefix's keys are read by every sequence sharing it: `inverse` gets one line per copy."""
+    index = torch.tensor([0, 1, 0, 1, 0, 2, 3])
+    live = torch.tensor([True, True, True, True, True, True, False])
+    inverse = inverse_index(index, live, 4)
+    assert inverse.tolist() == [[0, 1, 5, 7], [2, 3, 7, 7], [4, 7, 7, 7]]
+    source = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    upstream = torch.randn(7, 3, dtype=torch.float64) * live[:, None]
+    gather_rows(source, index, inverse).backward(upstream)
+    ours = source.grad.clone()
+    source.grad = None
+    source[index].backward(upstream)
+    torch.testing.assert_close(ours, source.grad)
+    assert not ours[3].any()
