@@ -9,7 +9,7 @@ changed sides (a paired count, so it says more than the two accuracies alone) an
 relative to the spread of the fp32 rewards. `--workload long` puts each pair after a multi-turn conversation of
 real preference-data length (benchmarks/workloads.py), so rounding accumulates over realistic sequence lengths.
 Without --model, the cached benchmark MiniLM reward model; `--backbone smollm2`: a SmolLM2-135M BT model trained once
-by rewardkit (bench_data.trained_decoder, 80 steps of 8 pairs). Needs a CPU with native bf16 (AVX-512 BF16 or AMX).
+by rewardkit (bench_data.trained_decoder, 200 steps of 8 pairs). Needs a CPU with native bf16 (AVX-512 BF16 or AMX).
 """
 
 from __future__ import annotations
