@@ -31,9 +31,8 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from rewardkit.models.packed_encoder import GROUP_SIZE, PACKED_ROWS_MULTIPLE
+from rewardkit.models.grouped_grids import PACKED_ROWS_MULTIPLE, GroupedGrids
 from rewardkit.models.precision import full_precision
-from rewardkit.models.row_gather import gather_rows, inverse_index
 
 DECODER_TYPES = ("llama", "qwen2", "mistral")
 """Model types whose decoder layer is exactly: RMSNorm → rotary self-attention (q/k/v/o projections) → residual →
@@ -99,63 +98,36 @@ def _sequence_rows(lengths: torch.Tensor, shared: torch.Tensor | None):
 
 
 class _CausalGroups:
-    """Attention for packed [tokens, heads·d] projections: the batch's sequences sorted by length, cut into groups
-    of GROUP_SIZE, each group left-aligned on its own [group, heads, longest, d] grid: sequence b's token c at grid
-    column c, read from packed row `sequence_rows[b][c]`. Keys and values fill every real cell (a shared row in
-    each sequence that shares it); queries fill the same cells, and only the cells of the rows a sequence owns
-    (not those it shares with the sequence before it) are read back, so each packed row comes out once. The grids
-    lie one after another in one [cells, heads·d] buffer, filled and read back with row gathers
-    (models/row_gather.py); padding cells hold a copy of row 0, which no real query sees."""
+    """Attention for packed [tokens, heads·d] projections on length-sorted causal group grids
+    (models/grouped_grids.py): sequence b's token c at grid column c, read from packed row `sequence_rows[b][c]`.
+    Keys and values are live in every real cell (a shared row in each sequence that shares it); queries only in
+    the cells of the rows a sequence owns (not those it shares with the sequence before it), so each packed row
+    comes out once. Padding cells show row 0, which no real query sees."""
 
     def __init__(self, lengths: torch.Tensor, sequence_rows: list[torch.Tensor], reused: torch.Tensor,
                  n_rows: int):
-        self.by_length = torch.argsort(lengths, stable=True)
-        self.sequence_order = torch.argsort(self.by_length)
-        sorted_lengths = lengths[self.by_length].tolist()  # one read on the host for every group's width
-        self.groups, cell_rows, real, owned = [], [], [], []
-        for start, members in zip(range(0, len(lengths), GROUP_SIZE), self.by_length.split(GROUP_SIZE)):
-            longest = sorted_lengths[start + len(members) - 1]
+        def group_cells(members, longest):
             columns = torch.arange(longest, device=lengths.device)
-            group_mask = columns < lengths[members, None]  # [group, longest]: real cells
-            grid = torch.zeros((len(members), longest), dtype=torch.long, device=lengths.device)
-            grid[group_mask] = torch.cat([sequence_rows[m] for m in members.tolist()])
-            cell_rows.append(grid.flatten())
-            real.append(group_mask.flatten())
-            owned.append((group_mask & (columns >= reused[members, None])).flatten())
-            self.groups.append((len(members), longest, group_mask))
-        self.cell_rows, real, owned = torch.cat(cell_rows), torch.cat(real), torch.cat(owned)
-        self.kv_inverse = inverse_index(self.cell_rows, real, n_rows)  # the cells that read each packed row
-        self.query_inverse = inverse_index(self.cell_rows, owned, n_rows)  # the one cell that computes it
-        self.out_index = torch.where(self.query_inverse < len(owned), self.query_inverse, 0)
-        self.out_inverse = torch.where(owned, self.cell_rows, n_rows)
+            real = columns < lengths[members, None]  # [group, longest]
+            rows = torch.zeros((len(members), longest), dtype=torch.long, device=lengths.device)
+            rows[real] = torch.cat([sequence_rows[m] for m in members.tolist()])
+            return rows.flatten(), real.flatten(), (real & (columns >= reused[members, None])).flatten()
+
+        self.grids = GroupedGrids(lengths, group_cells, n_rows)
+        self.real = [torch.arange(longest, device=lengths.device) < lengths[members, None]
+                     for members, longest in self.grids.groups]
 
     def attend(self, query, keys, values, heads: tuple[int, int], scale: float, dropout: float,
                window: int | None, last_only: bool) -> torch.Tensor:
         """Context rows [rows, heads·d]: one per packed token, or per sequence (`last_only`: `query` holds each
         sequence's last token, which attends to its whole sequence)."""
-        n_heads, n_kv_heads = heads
-        sizes = [size for size, _, _ in self.groups]
-        cells = [size * longest for size, longest, _ in self.groups]
-        if last_only:
-            queries = gather_rows(query, self.by_length, self.sequence_order).split(sizes)
-        else:
-            queries = gather_rows(query, self.cell_rows, self.query_inverse).split(cells)
-        keys = gather_rows(keys, self.cell_rows, self.kv_inverse).split(cells)
-        values = gather_rows(values, self.cell_rows, self.kv_inverse).split(cells)
-        outputs = []
-        for (size, longest, group_mask), q, k, v in zip(self.groups, queries, keys, values):
-            def grid(rows, width, n):
-                return rows.view(size, width, n, -1).transpose(1, 2)
-
-            mask = _mask(group_mask, longest, window, last_only)
-            context = F.scaled_dot_product_attention(
-                grid(q, 1 if last_only else longest, n_heads), grid(k, longest, n_kv_heads),
-                grid(v, longest, n_kv_heads), attn_mask=mask, dropout_p=dropout, is_causal=mask is None,
-                scale=scale, enable_gqa=n_kv_heads != n_heads)
-            outputs.append(context.transpose(1, 2).reshape(-1, query.shape[-1]))
-        if last_only:
-            return gather_rows(torch.cat(outputs), self.sequence_order, self.by_length)
-        return gather_rows(torch.cat(outputs), self.out_index, self.out_inverse)
+        contexts = []
+        for (q, k, v), real in zip(self.grids.lay_out(query, keys, values, heads, last_only), self.real):
+            mask = _mask(real, real.shape[1], window, last_only)
+            contexts.append(F.scaled_dot_product_attention(
+                q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=mask is None, scale=scale,
+                enable_gqa=heads[1] != heads[0]))
+        return self.grids.read_back(contexts, last_only)
 
 
 def _mask(group_mask: torch.Tensor, longest: int, window: int | None, last_only: bool) -> torch.Tensor | None:

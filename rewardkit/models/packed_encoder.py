@@ -21,8 +21,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from rewardkit.models.grouped_grids import PACKED_ROWS_MULTIPLE, GroupedGrids
 from rewardkit.models.precision import full_precision
-from rewardkit.models.row_gather import gather_rows, inverse_index
 
 POOLER_HEADS = ("bert",)
 """Model types whose classifier reads the pooler output (dense + tanh of [CLS])."""
@@ -71,70 +71,32 @@ def packed_logits(network, input_ids: torch.Tensor, attention_mask: torch.Tensor
     return _head(network, pooled)
 
 
-PACKED_ROWS_MULTIPLE = 32
-"""The packed rows are padded with zero rows (which no attention reads and no output uses) up to a multiple of 32.
-With the exact real-token count, every batch allocated tensors of a new size and glibc kept the freed memory:
-scoring 120k rows with a tiny BERT grew RSS from 481 to 553 MB; padded to 32, it stayed at 417 MB, at the same
-speed (≤ 31 extra rows on ~1,500)."""
-
-GROUP_SIZE = 8
-"""Sequences per attention grid. Attention costs rows × width² on a grid padded to its longest row; sequences
-sorted by length in groups of 8 cut that to 0.43 of one grid for the whole batch (32 random-length pairs'
-texts, MiniLM training), for a few more, smaller calls."""
-
-
 class _LengthGroups:
-    """Attention for packed [tokens, H] projections: the batch's sequences sorted by length and cut into groups
-    of GROUP_SIZE, each group on its own padded [group, heads, longest, d] grid (its mask excludes the padding).
-    The grids lie one after another in one [cells, H] buffer, filled from the packed rows and read back with
-    row gathers (models/row_gather.py); padding cells hold a copy of row 0, which the mask hides."""
+    """Attention for packed [tokens, H] projections on length-sorted group grids (models/grouped_grids.py), each
+    grid's padding excluded by the model's additive mask; padding cells show row 0."""
 
     def __init__(self, mask: torch.Tensor, real: torch.Tensor, additive: torch.Tensor):
         self.spare = -len(real) % PACKED_ROWS_MULTIPLE  # rows after the packed tokens, which no attention reads
-        n_rows = len(real) + self.spare
         batch, width = mask.shape
         positions = torch.arange(1, width + 1, device=mask.device)
         extent = (mask * positions).amax(dim=1)  # one past each sequence's last real token
-        self.by_length = torch.argsort(extent, stable=True)
-        self.sequence_order = torch.argsort(self.by_length)
-        sorted_extent = extent[self.by_length].tolist()  # one read on the host for every group's width
-        self.groups, cell_rows, live = [], [], []
-        for start, members in zip(range(0, batch, GROUP_SIZE), self.by_length.split(GROUP_SIZE)):
-            longest = sorted_extent[start + len(members) - 1]
-            group_mask = mask[members, :longest].flatten()
+
+        def group_cells(members, longest):
+            live = mask[members, :longest].flatten()
             grid_cells = (members[:, None] * width + positions[:longest] - 1).flatten()
             rows = torch.searchsorted(real, grid_cells).clamp(max=len(real) - 1)  # each real cell's packed row
-            cell_rows.append(torch.where(group_mask, rows, 0))
-            live.append(group_mask)
-            self.groups.append((len(members), longest, additive[members, :, :, :longest]))
-        self.cell_rows, live = torch.cat(cell_rows), torch.cat(live)  # packed row shown in each grid cell
-        self.row_cells = inverse_index(self.cell_rows, live, n_rows)  # grid cell of each packed row
-        self.out_index = torch.where(self.row_cells < len(live), self.row_cells, 0)
-        self.out_inverse = torch.where(live, self.cell_rows, n_rows)
+            return torch.where(live, rows, 0), live, live
+
+        self.grids = GroupedGrids(extent, group_cells, len(real) + self.spare)
+        self.masks = [additive[members, :, :, :longest] for members, longest in self.grids.groups]
 
     def attend(self, query, keys, values, n_heads: int, scale: float, dropout: float,
                first_only: bool) -> torch.Tensor:
         """Context rows: one per packed token, or per sequence (`first_only`: `query` holds one row each)."""
-        sizes = [size for size, _, _ in self.groups]
-        cells = [size * longest for size, longest, _ in self.groups]
-        if first_only:
-            queries = gather_rows(query, self.by_length, self.sequence_order).split(sizes)
-        else:
-            queries = gather_rows(query, self.cell_rows, self.row_cells).split(cells)
-        keys = gather_rows(keys, self.cell_rows, self.row_cells).split(cells)
-        values = gather_rows(values, self.cell_rows, self.row_cells).split(cells)
-        outputs = []
-        for (size, longest, additive), q, k, v in zip(self.groups, queries, keys, values):
-            def grid(rows, width):
-                return rows.view(size, width, n_heads, -1).transpose(1, 2)
-
-            context = F.scaled_dot_product_attention(grid(q, 1 if first_only else longest), grid(k, longest),
-                                                     grid(v, longest), attn_mask=additive, dropout_p=dropout,
-                                                     scale=scale)
-            outputs.append(context.transpose(1, 2).reshape(-1, query.shape[-1]))
-        if first_only:
-            return gather_rows(torch.cat(outputs), self.sequence_order, self.by_length)
-        return gather_rows(torch.cat(outputs), self.out_index, self.out_inverse)
+        grids = self.grids.lay_out(query, keys, values, (n_heads, n_heads), first_only)
+        contexts = [F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout, scale=scale)
+                    for (q, k, v), mask in zip(grids, self.masks)]
+        return self.grids.read_back(contexts, first_only)
 
 
 class _Padded:

@@ -44,7 +44,7 @@ MANY = [7, 3, 12, 1, 9, 14, 2, 2, 11, 5, 13, 6, 8, 10, 4, 12, 3, 9, 1]
 @pytest.mark.parametrize("pack", [True, False])
 @pytest.mark.parametrize("kind", ["bert", "roberta"])
 def test_packed_logits_equal_the_network_forward(kind, pack, lengths):
-    from rewardkit.models.packed_encoder import GROUP_SIZE
+    from rewardkit.models.grouped_grids import GROUP_SIZE
 
     assert len(MANY) > 2 * GROUP_SIZE
     network = _tiny(kind, vocab=100).eval()
