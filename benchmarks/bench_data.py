@@ -1,5 +1,5 @@
-"""The data and the model the benchmarks share: verifiable synthetic pairs (rewardkit.synth) and a MiniLM
-Bradley-Terry reward model trained on them by rewardkit (cached under runs/bench/, trained on first use)."""
+"""The data and the models the benchmarks share: verifiable synthetic pairs (rewardkit.synth) and Bradley-Terry
+reward models trained on them by rewardkit (cached under runs/bench/, trained on first use)."""
 
 from __future__ import annotations
 
@@ -30,34 +30,18 @@ def write_pairs_jsonl(path: Path, synth_pairs) -> Path:
     return path
 
 
-def trained_minilm(folder: Path = CACHE / "minilm-bt", steps: int = 150, seed: int = 0) -> Path:
-    """A MiniLM BT reward model trained by rewardkit on synthetic pairs; trained once, then reused."""
-    model_dir = folder / "model"
-    if (model_dir / "rewardkit.json").is_file():
-        return model_dir
-
-    from rewardkit.models import scalar
-    from rewardkit.models.defaults import minilm_path
-    from rewardkit.training.config import TrainConfig
-    from rewardkit.training.loop import train
-    from rewardkit.training.objectives import pair_objective
-    from rewardkit.training.tasks import PairTask
-
-    print(f"training the benchmark model once ({steps} steps) → {model_dir}", flush=True)
-    train_pairs, _, _ = synth_splits(2400, seed)
-    model = scalar.build(minilm_path(), max_length=128, seed=seed)
-    task = PairTask(model, [sp.pair for sp in train_pairs], [], pair_objective("bt"))
-    config = TrainConfig(max_steps=steps, batch_size=16, max_length=128, seed=seed, eval_every=steps + 1,
-                         save_every=steps + 1)
-    train(task, config, folder, resume=True, show_progress=False)  # resume: a killed first run continues
-    return model_dir
+BENCHMARK_TRAINING = {
+    "minilm": dict(steps=150, batch_size=16, max_length=128, learning_rate=5e-5, head_learning_rate=0.0),
+    "smollm2": dict(steps=200, batch_size=8, max_length=256, learning_rate=2e-5, head_learning_rate=2e-4),
+}
+"""How each benchmark backbone's Bradley-Terry model is trained (a folder backbone trains as 'smollm2'). SmolLM2
+gets a lower rate and a faster head: 80 steps at 1e-5 / 1e-4 (experiments/generalisation.py's rates) left it at
+0.548 on the verifiable suite, too near chance for an accuracy comparison to say much."""
 
 
-def trained_decoder(backbone: str = "smollm2", steps: int = 200, seed: int = 0) -> Path:
-    """A Bradley-Terry head on a decoder backbone ('smollm2' or a folder) trained by rewardkit on synthetic pairs
-    (8 pairs a step, learning rate 2e-5 with 2e-4 for the new head); trained once under runs/bench/<name>-bt,
-    then reused. (80 steps at 1e-5 / 1e-4, experiments/generalisation.py's rates, left SmolLM2 at 0.548 on the
-    verifiable suite: too near chance for an accuracy comparison to say much.)"""
+def trained_model(backbone: str = "minilm", seed: int = 0) -> Path:
+    """A Bradley-Terry reward model on `backbone` ('minilm', 'smollm2' or a folder) trained by rewardkit on
+    synthetic pairs (BENCHMARK_TRAINING); trained once under runs/bench/<name>-bt, then reused."""
     folder = CACHE / f"{Path(backbone).name}-bt"
     model_dir = folder / "model"
     if (model_dir / "rewardkit.json").is_file():
@@ -70,19 +54,20 @@ def trained_decoder(backbone: str = "smollm2", steps: int = 200, seed: int = 0) 
     from rewardkit.training.objectives import pair_objective
     from rewardkit.training.tasks import PairTask
 
-    print(f"training the benchmark decoder model once ({steps} steps) → {model_dir}", flush=True)
+    recipe = dict(BENCHMARK_TRAINING.get(backbone, BENCHMARK_TRAINING["smollm2"]))
+    steps = recipe.pop("steps")
+    print(f"training the benchmark model on {backbone} once ({steps} steps) → {model_dir}", flush=True)
     train_pairs, _, _ = synth_splits(2400, seed)
-    model = scalar.build(resolve_backbone(backbone), max_length=256, seed=seed)
+    model = scalar.build(resolve_backbone(backbone), max_length=recipe["max_length"], seed=seed)
     task = PairTask(model, [sp.pair for sp in train_pairs], [], pair_objective("bt"))
-    config = TrainConfig(max_steps=steps, batch_size=8, max_length=256, seed=seed, learning_rate=2e-5,
-                         head_learning_rate=2e-4, eval_every=steps + 1, save_every=steps + 1)
-    train(task, config, folder, resume=True, show_progress=False)
+    config = TrainConfig(max_steps=steps, seed=seed, eval_every=steps + 1, save_every=steps + 1, **recipe)
+    train(task, config, folder, resume=True, show_progress=False)  # resume: a killed first run continues
     return model_dir
 
 
 def model_argument(value: str | None) -> Path:
     """--model given: that folder; otherwise the cached benchmark model (trained on first use)."""
-    return Path(value) if value else trained_minilm()
+    return Path(value) if value else trained_model()
 
 
 def long_context_pairs(synth_pairs, seed: int = 0) -> list:

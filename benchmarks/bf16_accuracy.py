@@ -9,7 +9,7 @@ changed sides (a paired count, so it says more than the two accuracies alone) an
 relative to the spread of the fp32 rewards. `--workload long` puts each pair after a multi-turn conversation of
 real preference-data length (benchmarks/workloads.py), so rounding accumulates over realistic sequence lengths.
 Without --model, the cached benchmark MiniLM reward model; `--backbone smollm2`: a SmolLM2-135M BT model trained once
-by rewardkit (bench_data.trained_decoder, 200 steps of 8 pairs). Needs a CPU with native bf16 (AVX-512 BF16 or AMX).
+by rewardkit (bench_data.trained_model, 200 steps of 8 pairs). Needs a CPU with native bf16 (AVX-512 BF16 or AMX).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_data import long_context_pairs, model_argument, trained_decoder  # noqa: E402
+from bench_data import long_context_pairs, model_argument, trained_model  # noqa: E402
 from common import quiet, save_results  # noqa: E402
 from score_onnx import verifiable_suite  # noqa: E402
 
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="reward model folder (default: the cached benchmark MiniLM RM)")
     parser.add_argument("--backbone", help="a decoder instead: a BT head on this backbone ('smollm2' or a folder) "
-                                           "trained once by rewardkit (bench_data.trained_decoder)")
+                                           "trained once by rewardkit (bench_data.trained_model)")
     parser.add_argument("--suite-pairs", type=int, default=800)
     parser.add_argument("--workload", choices=["short", "long"], default="short")
     parser.add_argument("--max-length", type=int, help="tokens per sample (default: the model's own)")
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> dict:
     quiet()
     if args.model and args.backbone:
         parser.error("give --model or --backbone, not both")
-    model_dir = trained_decoder(args.backbone) if args.backbone else model_argument(args.model)
+    model_dir = trained_model(args.backbone) if args.backbone else model_argument(args.model)
     figures = run(model_dir, args.suite_pairs, args.workload, args.max_length)
     print(f"verifiable suite ({figures['suite_pairs']} pairs, {figures['workload']} workload): "
           f"fp32={figures['fp32_accuracy']:.4f} bf16={figures['bf16_accuracy']:.4f} "
