@@ -128,7 +128,23 @@ def test_bf16_accuracy(tiny_llama, capsys):
     assert 0 < figures["max_margin_change_relative"] < 0.1  # bf16 ran, and stayed close
     change = 100 * (figures["bf16_accuracy"] - figures["fp32_accuracy"])
     assert figures["change_points"] == pytest.approx(change)
+    assert figures["gained"] + figures["lost"] == figures["flipped"]
+    low, high = figures["change_interval_points"]
+    assert low <= figures["change_points"] <= high
     assert "change=" in capsys.readouterr().out
+
+
+def test_bf16_accuracy_interval_is_paired_and_narrows_with_more_pairs():
+    import bf16_accuracy
+
+    exact = [1.0, -1.0] * 50
+    rounded = [-m if i < 4 else m for i, m in enumerate(exact)]  # pairs 0 and 2 lost, 1 and 3 gained
+    figures = bf16_accuracy.compared(exact, rounded)
+    assert (figures["gained"], figures["lost"], figures["change_points"]) == (2, 2, 0.0)
+    low, high = figures["change_interval_points"]
+    assert low == pytest.approx(-high) and high == pytest.approx(1.96 * 4 ** 0.5)  # 196·√4/100 points
+    wider = bf16_accuracy.compared(exact * 4, rounded * 4)  # same flip rate on 4x the pairs: half the width
+    assert wider["change_interval_points"][1] == pytest.approx(high / 2)
 
 
 def test_train_vs_trl_on_a_decoder_and_the_long_workload(tiny_llama, capsys):
