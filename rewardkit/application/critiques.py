@@ -78,7 +78,7 @@ def write_critiques(critic: Generator, input_path: str, output_path: str, settin
 
     def chunks(skip: int) -> Iterator[_Chunk]:
         for done, block in positioned_blocks(iter_jsonl(input_path), settings.block_rows, skip, check):
-            rows = _critiqued_rows(critic, template, block, settings, report)
+            rows = _critiqued_rows(critic, template, block, settings, report, counted_from=done)
             yield _Chunk("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows[done:]), len(rows) - done)
 
     def count(chunk: _Chunk) -> None:
@@ -91,8 +91,9 @@ def write_critiques(critic: Generator, input_path: str, output_path: str, settin
 
 
 def _critiqued_rows(critic: Generator, template: str, block: list[tuple[dict, CritiquedPair]],
-                    settings: CritiqueSettings, report: CritiqueReport) -> list[dict]:
-    """The block's rows with both critique fields filled: kept where present, else generated in one call."""
+                    settings: CritiqueSettings, report: CritiqueReport, counted_from: int = 0) -> list[dict]:
+    """The block's rows with both critique fields filled: kept where present, else generated in one call. The
+    report counts rows from `counted_from` on: those before it are already written (a resumed block)."""
     wanted = [(i, side, sample) for i, (_, item) in enumerate(block)
               for side, sample, have in zip(KEYS, item.pair.samples(), (item.chosen_critique, item.rejected_critique))
               if have is None]
@@ -102,7 +103,8 @@ def _critiqued_rows(critic: Generator, template: str, block: list[tuple[dict, Cr
     rows = [dict(row) for row, _ in block]
     for (i, side, _), (text,) in zip(wanted, texts):
         rows[i][side] = text.strip()
-        report.empty += not text.strip()
-    report.generated += len(wanted)
-    report.kept += 2 * len(block) - len(wanted)
+        report.empty += i >= counted_from and not text.strip()
+    generated = sum(i >= counted_from for i, _, _ in wanted)
+    report.generated += generated
+    report.kept += 2 * (len(block) - counted_from) - generated
     return rows

@@ -74,6 +74,7 @@ def test_a_resumed_run_appends_only_the_missing_rows(tmp_path):
     assert out.read_text() == "".join(whole) and not partial_path(out).exists()
     assert report.resumed_rows == 3 and report.rows == 2
     assert len(critic.prompts) == 6  # rows 3-4 again (the block row 4 is in, same neighbours), then row 5
+    assert (report.generated, report.kept) == (4, 0)  # rows 4-5 only: row 3's were written before
 
 
 def test_a_bad_row_is_named(tmp_path):
