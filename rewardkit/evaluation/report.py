@@ -10,11 +10,12 @@ from __future__ import annotations
 import base64
 import html
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, TypedDict
 
 import numpy as np
+
+from rewardkit.atomic import atomic_file
 
 
 class ReportMetrics(TypedDict, total=False):
@@ -206,24 +207,6 @@ figure { margin: 1.5em 0; } img { max-width: 100%; } figcaption { color: #666; f
 </style>"""
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file in the same folder, fsync, then `os.replace` it over `path`.
-
-    Readers see the old file or the new one, never half of one; on any error the temporary file
-    is removed and `path` is left as it was.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(
     metrics: ReportMetrics | Mapping[str, Any],
     out_dir: str | os.PathLike,
@@ -239,7 +222,8 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "report.html"
-    write_text_atomic(path, _html(metrics, figures))
+    with atomic_file(path) as handle:
+        handle.write(_html(metrics, figures))
     return path
 
 
