@@ -85,7 +85,8 @@ def write_critiques(critic: Generator, input_path: str, output_path: str, settin
         report.rows += chunk.rows
 
     partial = partial_path(output_path)
-    report.resumed_rows, _ = append_chunks(chunks, partial, resume=resume, on_chunk=count, on_rows=on_rows)
+    report.resumed_rows, _ = append_chunks(chunks, partial, resume=resume, on_chunk=count, on_rows=on_rows,
+                                           input_path=input_path)
     finish(partial, Path(output_path), skipped=False)
     return report
 

@@ -68,7 +68,7 @@ def stream_rows(input_path: str, output_path: str, lines_of: BlockLines, *, bloc
 
     partial = partial_path(output_path)
     report.resumed_rows, resumed_skipped = append_chunks(texts, partial, resume=resume, on_chunk=count,
-                                                         on_rows=on_rows)
+                                                         on_rows=on_rows, input_path=input_path)
     report.skipped += resumed_skipped
     report.skipped_path = finish(partial, Path(output_path), skipped=report.skipped > 0, expand=expand)
     return report

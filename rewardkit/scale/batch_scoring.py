@@ -165,7 +165,7 @@ def score_chunk(model: RewardModel, chunk: Sequence[InputRow], batch_size: int) 
 
 
 def write_scored(scored_chunks: Callable[[int], Iterable[ScoredChunk]], output_path: str, *, resume: bool = False,
-                 on_rows=None) -> ScoreReport:
+                 on_rows=None, input_path: str | None = None) -> ScoreReport:
     """Append `scored_chunks(rows already done)` to OUTPUT.partial in order; make OUTPUT of it at the end
     (skipped rows' marker lines go to OUTPUT's .skipped_rows.jsonl sibling): rewardkit.scale.partial_output.
     `on_rows(k)`: k more input rows are done (first, in a resumed run, the rows found already written).
@@ -184,7 +184,7 @@ def write_scored(scored_chunks: Callable[[int], Iterable[ScoredChunk]], output_p
         report.skipped += scored.skipped
 
     report.resumed_rows, resumed_skipped = append_chunks(scored_chunks, partial, resume=resume, on_chunk=count,
-                                                         on_rows=on_rows)
+                                                         on_rows=on_rows, input_path=input_path)
     report.skipped += resumed_skipped
     report.skipped_path = finish(partial, output, skipped=report.skipped > 0)
     return report
@@ -199,5 +199,5 @@ def score_jsonl(model: RewardModel, input_path: str, output_path: str, *, batch_
         for chunk in _chunks(input_path, rows_per_chunk, skip, rules):
             yield score_chunk(model, chunk, batch_size)
 
-    return write_scored(scored_chunks, output_path, resume=resume, on_rows=on_rows)
+    return write_scored(scored_chunks, output_path, resume=resume, on_rows=on_rows, input_path=input_path)
 

@@ -144,7 +144,7 @@ def score_jsonl_ray(model_path: str, input_path: str, output_path: str, *, batch
         chunks = ray_scored_chunks(model_path, input_path, batch_size=batch_size, rows_per_chunk=rows_per_chunk,
                                    load_options=load_options or {}, actors=actors, rules=rules,
                                    steps=RewardSteps(shaping, combine))
-        return write_scored(chunks, output_path, resume=resume, on_rows=on_rows)
+        return write_scored(chunks, output_path, resume=resume, on_rows=on_rows, input_path=input_path)
     finally:
         if started:
             ray.shutdown()

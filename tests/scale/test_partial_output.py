@@ -77,3 +77,43 @@ def test_append_tells_on_rows_the_rows_found_written_then_each_chunks(tmp_path):
     append_chunks(lambda done: [SimpleNamespace(text='{"a": 0}\n', rows=1)], partial, resume=False,
                   on_rows=progress.append)
     assert progress == [3, 2, 1]  # a fresh run starts from nothing
+
+
+def test_a_resumed_run_stops_when_its_input_changed_and_goes_on_when_not(tmp_path):
+    from rewardkit.errors import DataError
+    from rewardkit.scale.partial_output import input_record_path
+
+    source, partial = tmp_path / "in.jsonl", tmp_path / "out.jsonl.partial"
+    source.write_text('{"x": 0}\n{"x": 1}\n{"x": 2}\n', encoding="utf-8")
+
+    def killed_after_one(done):
+        yield SimpleNamespace(text='{"a": 0}\n', rows=1)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        append_chunks(killed_after_one, partial, resume=False, input_path=str(source))
+    assert json.loads(input_record_path(partial).read_text())["bytes"] == source.stat().st_size
+
+    source.write_text('{"x": 9}\n{"x": 1}\n{"x": 2}\n', encoding="utf-8")  # same size, other first row
+    with pytest.raises(DataError, match=r"in\.jsonl.*input changed since .*out\.jsonl\.partial.*without --resume"):
+        append_chunks(lambda done: [], partial, resume=True, input_path=str(source))
+    assert partial.read_text(encoding="utf-8") == '{"a": 0}\n'  # nothing written is lost
+
+    source.write_text('{"x": 0}\n{"x": 1}\n{"x": 2}\n', encoding="utf-8")  # restored
+    rows = lambda done: [SimpleNamespace(text=f'{{"a": {i}}}\n', rows=1) for i in range(done, 3)]  # noqa: E731
+    assert append_chunks(rows, partial, resume=True, input_path=str(source)) == (1, 0)
+    finish(partial, tmp_path / "out.jsonl", skipped=False)
+    assert not input_record_path(partial).exists() and not partial.exists()
+
+
+def test_a_fresh_run_replaces_the_record_of_an_old_input(tmp_path):
+    from rewardkit.scale.partial_output import input_record_path
+
+    source, partial = tmp_path / "in.jsonl", tmp_path / "out.jsonl.partial"
+    source.write_text('{"x": 0}\n', encoding="utf-8")
+    input_record_path(partial).write_text('{"bytes": 1, "sha256": "old"}', encoding="utf-8")
+    partial.write_text('{"a": "old"}\n', encoding="utf-8")
+    append_chunks(lambda done: [SimpleNamespace(text='{"a": 0}\n', rows=1)], partial, resume=False,
+                  input_path=str(source))
+    assert json.loads(input_record_path(partial).read_text())["bytes"] == source.stat().st_size
+    assert append_chunks(lambda done: [], partial, resume=True, input_path=str(source)) == (1, 0)
