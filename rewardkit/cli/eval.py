@@ -149,7 +149,7 @@ def judge_options(backend: Optional[str], base_url: Optional[str], template: Opt
                   pairs: List[str]) -> dict:
     """The judge options given on the command line (typed by JudgeOptions' annotations)."""
     from rewardkit.models.judge import JudgeOptions
-    from rewardkit.training.config import _typed, parse_overrides
+    from rewardkit.training.config import typed_values, parse_overrides
 
     values = parse_overrides(pairs)
     values.update({k: v for k, v in (("backend", backend), ("base_url", base_url),
@@ -160,7 +160,7 @@ def judge_options(backend: Optional[str], base_url: Optional[str], template: Opt
         from rewardkit.errors import ConfigError
 
         raise ConfigError(f"unknown judge option(s) {unknown}; known: {', '.join(sorted(known))}")
-    return _typed(JudgeOptions, values)
+    return typed_values(JudgeOptions, values)
 
 
 def _write_judgements(out: Path, results: dict, console) -> None:

@@ -47,7 +47,7 @@ class Skip:
     reason: str
 
 
-class _Row:
+class LocatedRow:
     """One input row plus where it came from, so every error names file, line and field."""
 
     def __init__(self, data: Any, file: str | None, line: int | None, strict: bool = False):
@@ -149,7 +149,7 @@ class _Row:
 def row_references(row: Mapping[str, Any], *, file: str | None = None, line: int | None = None
                    ) -> tuple[str | None, tuple[str, ...]]:
     """(reference answer, reference responses) of a row, checked; (None, ()) when it has neither."""
-    r = _Row(row, file, line)
+    r = LocatedRow(row, file, line)
     return r.reference_answer(), r.reference_responses()
 
 
@@ -158,7 +158,7 @@ def _is_null(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _completion(row: _Row, key: str) -> tuple[Conversation, str]:
+def _completion(row: LocatedRow, key: str) -> tuple[Conversation, str]:
     """A string response, or messages ending in an assistant turn (earlier turns extend the prompt)."""
     value = row.required(key)
     if isinstance(value, str):
@@ -180,13 +180,13 @@ class TwoSides:
     second: str
 
 
-def split_sides(row: _Row, first_key: str, second_key: str, first_turns: Conversation, first: str,
+def split_sides(row: LocatedRow, first_key: str, second_key: str, first_turns: Conversation, first: str,
                 second_turns: Conversation, second: str) -> TwoSides:
     """The longest common prefix of whole turns is shared; what follows is each side's own (row.strict: an
     error when the sides differ before their final responses).
 
     >>> u, a = Message("user", "Hi"), Message("assistant", "Yo")
-    >>> split_sides(_Row({}, None, None), "c", "r", (u, a, Message("user", "?")), "x", (u,), "y").first_turns
+    >>> split_sides(LocatedRow({}, None, None), "c", "r", (u, a, Message("user", "?")), "x", (u,), "y").first_turns
     (Message(role='assistant', content='Yo'), Message(role='user', content='?'))
     """
     if first_turns == second_turns:
@@ -200,7 +200,7 @@ def split_sides(row: _Row, first_key: str, second_key: str, first_turns: Convers
     return TwoSides(first_turns[:common], first_turns[common:], first, second_turns[common:], second)
 
 
-def _two_completions(row: _Row, first_key: str, second_key: str) -> TwoSides:
+def _two_completions(row: LocatedRow, first_key: str, second_key: str) -> TwoSides:
     """Both responses and the turns before them (split_sides)."""
     first_turns, first = _completion(row, first_key)
     second_turns, second = _completion(row, second_key)
@@ -233,7 +233,7 @@ def keys_pair(
     >>> keys_pair({"q": "2+2?", "a": "4", "b": "5"}, prompt_key="q", chosen_key="a", rejected_key="b").chosen
     '4'
     """
-    r = _Row(row, file, line, strict)
+    r = LocatedRow(row, file, line, strict)
     prompt = r.conversation(prompt_key)
     return _pair(prompt, _two_completions(r, chosen_key, rejected_key), True, r.margin(margin_key), r.pair_meta())
 
@@ -260,7 +260,7 @@ def trl_implicit_pair(
     >>> trl_implicit_pair({"chosen": "Sky colour? Blue.", "rejected": "Sky colour? Green."}).chosen
     'Blue.'
     """
-    r = _Row(row, file, line, strict)
+    r = LocatedRow(row, file, line, strict)
     chosen, rejected = r.required("chosen"), r.required("rejected")
     if isinstance(chosen, str) and isinstance(rejected, str):
         prompt, chosen_text, rejected_text = _split_shared_text(r, chosen, rejected)
@@ -273,7 +273,7 @@ def trl_implicit_pair(
     return _pair((), sides, True, r.margin(), r.pair_meta())
 
 
-def _split_shared_text(r: _Row, chosen: str, rejected: str) -> tuple[str, str, str]:
+def _split_shared_text(r: LocatedRow, chosen: str, rejected: str) -> tuple[str, str, str]:
     if chosen == rejected:
         raise r.error("is identical to 'chosen', so the prompt cannot be told apart", "rejected")
     shared = os.path.commonprefix([chosen, rejected])
@@ -295,7 +295,7 @@ def hh_pair(row: Mapping[str, Any], *, file: str | None = None, line: int | None
     >>> pair.prompt, pair.chosen
     ((Message(role='user', content='Hi'),), 'Hey!')
     """
-    r = _Row(row, file, line, strict)
+    r = LocatedRow(row, file, line, strict)
     chosen_turns, chosen = _hh_split(r, "chosen")
     rejected_turns, rejected = _hh_split(r, "rejected")
     sides = split_sides(r, "chosen", "rejected", chosen_turns, chosen, rejected_turns, rejected)
@@ -304,7 +304,7 @@ def hh_pair(row: Mapping[str, Any], *, file: str | None = None, line: int | None
     return _pair((), sides, True, r.margin(), r.pair_meta())
 
 
-def _hh_split(r: _Row, key: str) -> tuple[Conversation, str]:
+def _hh_split(r: LocatedRow, key: str) -> tuple[Conversation, str]:
     parts = _HH_TURN.split(r.text(key))
     if len(parts) < 3:
         raise r.error("has no '\\n\\nHuman:' / '\\n\\nAssistant:' turns", key)
@@ -332,7 +332,7 @@ def helpsteer2_preference_pair(
     >>> helpsteer2_preference_pair(row).chosen, helpsteer2_preference_pair(row).margin
     ('A', 2.0)
     """
-    r = _Row(row, file, line, strict)
+    r = LocatedRow(row, file, line, strict)
     key = next((name for name in STRENGTH_KEYS if name in r.data), STRENGTH_KEYS[0])
     strength = r.number(key, r.required(key))
     if not -3 <= strength <= 3:
@@ -360,7 +360,7 @@ def helpsteer2_rated(
     >>> helpsteer2_rated({"prompt": "Hi", "response": "Hello", "helpfulness": 4}).ratings["helpfulness"]
     4.0
     """
-    r = _Row(row, file, line)
+    r = LocatedRow(row, file, line)
     ratings: dict[str, float | None] = {}
     for name in HELPSTEER2_ATTRIBUTES if attributes is None else attributes:
         value = r.optional(name)
@@ -398,7 +398,7 @@ def detect_format(row: Mapping[str, Any], *, file: str | None = None, line: int 
     >>> detect_format({"chosen": "\\n\\nHuman: Hi\\n\\nAssistant: Hello", "rejected": "..."})
     'hh'
     """
-    keys = set(_Row(row, file, line).data)
+    keys = set(LocatedRow(row, file, line).data)
     if {"response_1", "response_2"} <= keys and keys & set(STRENGTH_KEYS):
         return "helpsteer2-preference"
     if {"chosen", "rejected"} <= keys:
@@ -424,4 +424,4 @@ def conversation_field(row: Mapping[str, Any], key: str = "prompt", *, file: str
     >>> conversation_field({"prompt": "Hi"})
     (Message(role='user', content='Hi'),)
     """
-    return _Row(row, file, line).conversation(key)
+    return LocatedRow(row, file, line).conversation(key)

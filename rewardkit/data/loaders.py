@@ -153,7 +153,7 @@ def load_pairs(
         pair_parser(found, strict=strict_rows, **(keys if found == "keys" else {}))(row, file=name, line=number)
         return found
 
-    format = _first_usable_row(name, rows, checked_first, on_bad_rows)
+    format = first_usable_row(name, rows, checked_first, on_bad_rows)
     parse = pair_parser(format, strict=strict_rows, **(keys if format == "keys" else {}))
     return RecordSource(name, format, rows, parse, on_bad_rows)
 
@@ -171,7 +171,7 @@ def load_rated(
         raise ConfigError(f"attributes must be a non-empty list of column names, got {attributes!r}")
     name, rows = open_rows(source, split, on_bad_rows)
     parse = partial(helpsteer2_rated, attributes=None if attributes is None else tuple(attributes))
-    _first_usable_row(name, rows, lambda row, number: parse(row, file=name, line=number), on_bad_rows)
+    first_usable_row(name, rows, lambda row, number: parse(row, file=name, line=number), on_bad_rows)
     return RecordSource(name, "helpsteer2", rows, parse, on_bad_rows)
 
 
@@ -202,7 +202,7 @@ def open_rows(source: str | os.PathLike, split: str = "train", on_bad_rows: str 
     return name, partial(enumerate, dataset, 1)
 
 
-def _first_usable_row(name: str, rows: Rows, check: Callable[[Mapping[str, Any], int], T], on_bad_rows: str) -> T:
+def first_usable_row(name: str, rows: Rows, check: Callable[[Mapping[str, Any], int], T], on_bad_rows: str) -> T:
     """`check(row, number)` of the first row (raising its error), or under on_bad_rows="skip" of the first row
     it accepts; so a wrong file or format fails before any work starts."""
     iterator = iter(rows())

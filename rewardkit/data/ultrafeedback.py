@@ -16,15 +16,15 @@ from __future__ import annotations
 import os
 from typing import Any, Iterator, Mapping, Sequence
 
-from rewardkit.data.formats import _Row
+from rewardkit.data.formats import LocatedRow
 from rewardkit.data.jsonl import json_type_name
-from rewardkit.data.loaders import RecordSource, _first_usable_row, check_bad_row_policy, open_rows
+from rewardkit.data.loaders import RecordSource, first_usable_row, check_bad_row_policy, open_rows
 from rewardkit.data.schemas import RatedResponse
 
 ULTRAFEEDBACK_ATTRIBUTES = ("instruction_following", "honesty", "truthfulness", "helpfulness")
 
 
-def _rating(r: _Row, where: str, annotation: Any) -> float | None:
+def _rating(r: LocatedRow, where: str, annotation: Any) -> float | None:
     if isinstance(annotation, list) and len(annotation) == 1:  # some dumps wrap each aspect in a list
         annotation = annotation[0]
     if annotation is None:
@@ -51,7 +51,7 @@ def ultrafeedback_rated(row: Mapping[str, Any], *, attributes: Sequence[str] = U
     >>> ultrafeedback_rated(row)[0].ratings["helpfulness"], ultrafeedback_rated(row)[0].ratings["honesty"]
     (4.0, None)
     """
-    r = _Row(row, file, line)
+    r = LocatedRow(row, file, line)
     prompt = r.conversation("instruction")
     completions = r.required("completions")
     if not isinstance(completions, list):
@@ -92,5 +92,5 @@ def load_ultrafeedback(source: str | os.PathLike, attributes: Sequence[str] = UL
     check_bad_row_policy(on_bad_rows)
     name, rows = open_rows(source, split, on_bad_rows)
     parse = partial(ultrafeedback_rated, attributes=tuple(attributes))
-    _first_usable_row(name, rows, lambda row, number: parse(row, file=name, line=number), on_bad_rows)
+    first_usable_row(name, rows, lambda row, number: parse(row, file=name, line=number), on_bad_rows)
     return _FlatSource(name, "ultrafeedback", rows, parse, on_bad_rows)

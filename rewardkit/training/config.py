@@ -132,7 +132,8 @@ Objectives = Mapping[str, Mapping[str, type]]
 """family → objective → the objective's options dataclass; each family's first objective is its default."""
 
 
-def _typed(cls: type, values: dict) -> dict:
+def typed_values(cls: type, values: dict) -> dict:
+    """`values` with each checked and coerced to the type of the field of dataclass `cls` it names."""
     hints = {f.name: f.type for f in dataclasses.fields(cls)}
     return {k: _coerce(k, v, hints[k]) for k, v in values.items()}
 
@@ -158,8 +159,8 @@ def build_config(values: dict, objectives: Objectives, source: str = "config") -
                               f"'{objective}'); it is read by: {', '.join(readers)}")
         raise ConfigError(f"{source}: unknown key '{key}'; keys of {family} {objective}: "
                           f"{', '.join(sorted(option_keys))}; loop keys: {', '.join(sorted(loop_keys))}")
-    loop = _typed(TrainConfig, {k: v for k, v in values.items() if k in loop_keys})
-    options = options_type(**_typed(options_type, {k: v for k, v in values.items() if k in option_keys}))
+    loop = typed_values(TrainConfig, {k: v for k, v in values.items() if k in loop_keys})
+    options = options_type(**typed_values(options_type, {k: v for k, v in values.items() if k in option_keys}))
     return TrainConfig(**{**loop, "family": family, "objective": objective}, options=options)
 
 
