@@ -20,6 +20,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -56,25 +57,46 @@ class Server:
     def __init__(self, command: list[str]):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(command + ["--port", str(self.port)], stderr=subprocess.PIPE, cwd=ROOT)
+        self.log = tempfile.TemporaryFile()  # not a pipe: a server that logs a lot would block on a full one
+        self.process = subprocess.Popen(command + ["--port", str(self.port)], stderr=self.log, cwd=ROOT,
+                                        preexec_fn=_dies_with_this_process())
+
+    def _log_tail(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-2000:]
 
     def __enter__(self) -> "Server":
         import httpx
 
         for _ in range(600):
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"server exited: {self._log_tail()}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        raise RuntimeError("server not ready after 120 s")
+        tail = self._log_tail()
+        self.__exit__()  # __exit__ does not run when __enter__ raises
+        raise RuntimeError(f"server not ready after 120 s: {tail}")
 
     def __exit__(self, *exc) -> None:
         self.process.terminate()
         self.process.wait(timeout=120)
+        self.log.close()
+
+
+def _dies_with_this_process():
+    """A Popen `preexec_fn` that sends the server SIGTERM when this process dies (Linux; None elsewhere), so a
+    benchmark killed before its cleanup leaves no server holding a port and both cores."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+    import signal
+
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    return lambda: libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 async def _load(url: str, bodies: list[dict], clients: int, seconds: float) -> dict:
