@@ -100,10 +100,13 @@ def eval_(
     write_outputs(out, metrics, report, first.arrays)
     _write_judgements(out, results, console)
     print_table(report, console=Console())
-    if "attributes" in first.metrics:
+    with_attributes = [name for name, result in results.items() if "attributes" in result.metrics]
+    if with_attributes:
         from rewardkit.evaluation.report_attributes import print_attribute_table
 
-        print_attribute_table(first.metrics["attributes"], Console())
+        for name in with_attributes:
+            print_attribute_table(results[name].metrics["attributes"], Console(),
+                                  name if len(results) > 1 else None)
     _print_rows(first.metrics["suite"].get("rows"), first.bad_rows, out, console)
     console.print(f"metrics → {out / 'metrics.json'}   report → {out / 'report.html'}")
     for name, result in results.items():

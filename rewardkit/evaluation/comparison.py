@@ -10,7 +10,8 @@ from rewardkit.evaluation.suite_eval import EvalResult
 
 REPORT_KEYS = ("accuracy", "sections", "rewardbench", "calibration", "length_bias", "best_of_n", "shortcuts", "judge",
                "null_model", "attributes")
-"""The first model's metrics that report.html draws."""
+"""The first model's metrics that report.html draws (of the other models: the cost/accuracy table, and their
+attribute tables as "attributes_by_model")."""
 
 
 _CARD_KEYS = {"Score": "score", "Score (excl. prior sets)": "score_excl_prior_sets",
@@ -70,6 +71,9 @@ def combine(results: dict[str, EvalResult], version: str | None = None) -> tuple
     report.update(title=f"rewardkit eval: {first.metrics['suite']['name']} suite", model=first_name)
     if len(results) > 1:
         report["models"] = models
+        others = {name: r.metrics["attributes"] for name, r in list(results.items())[1:] if "attributes" in r.metrics}
+        if others:
+            report["attributes_by_model"] = others
     return metrics, report
 
 

@@ -51,6 +51,8 @@ class ReportMetrics(TypedDict, total=False):
     attributes: dict[str, Any]
     """A multi-objective model's `attributes.attribute_metrics` output: the attribute tables (report_attributes.py)
     and the heatmap of mean gate weights and contributions by section."""
+    attributes_by_model: dict[str, Any]
+    """With several models: each later model's `attributes` (its tables, after the first model's)."""
 
 
 REPORT_ARRAYS: dict[str, str] = {
@@ -180,10 +182,13 @@ def _html(metrics: Mapping[str, Any], figures: list[tuple[str, bytes | str]]) ->
         cells = "".join(f"<th>{html.escape(h)}</th>" for h in header)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in line) + "</tr>" for line in lines)
         parts.append(f"<h2>Models</h2><table><tr>{cells}</tr>{body}</table>")
-    if metrics.get("attributes"):
+    later = metrics.get("attributes_by_model") or {}
+    if metrics.get("attributes") or later:
         from rewardkit.evaluation.report_attributes import attributes_html
 
-        parts.append(attributes_html(metrics["attributes"]))
+        if metrics.get("attributes"):
+            parts.append(attributes_html(metrics["attributes"], metrics.get("model") if later else None))
+        parts.extend(attributes_html(attributes, name) for name, attributes in later.items())
     skipped = [f"{html.escape(caption)} ({html.escape(png)})" for caption, png in figures if isinstance(png, str)]
     for caption, png in figures:
         if isinstance(png, bytes):

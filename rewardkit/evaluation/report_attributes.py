@@ -80,24 +80,25 @@ def steering_note(metrics: Mapping[str, Any]) -> str:
     return "" if not steering else f"Gate steered by weights {steering} (evaluated as steered)."
 
 
-def attributes_html(metrics: Mapping[str, Any]) -> str:
-    """The tables as HTML, one <table> each under an <h2> title."""
+def attributes_html(metrics: Mapping[str, Any], model: str | None = None) -> str:
+    """The tables as HTML, one <table> each under an <h2> title (naming `model` when given)."""
     parts = [f"<p>{html.escape(steering_note(metrics))}</p>"] if steering_note(metrics) else []
     for title, header, rows in attribute_tables(metrics):
+        title = f"{title}: {model}" if model else title
         head = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
         parts.append(f'<h2>{html.escape(title)}</h2><table class="attributes"><tr>{head}</tr>{body}</table>')
     return "\n".join(parts)
 
 
-def print_attribute_table(metrics: Mapping[str, Any], console) -> None:
-    """The same tables in the terminal, with rich."""
+def print_attribute_table(metrics: Mapping[str, Any], console, model: str | None = None) -> None:
+    """The same tables in the terminal, with rich (titles naming `model` when given)."""
     from rich.table import Table as RichTable
 
     if steering_note(metrics):
         console.print(steering_note(metrics))
     for title, header, rows in attribute_tables(metrics):
-        table = RichTable(*header, title=title.lower())
+        table = RichTable(*header, title=title.lower() + (f": {model}" if model else ""))
         for row in rows:
             table.add_row(*row)
         console.print(table)

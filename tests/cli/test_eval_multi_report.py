@@ -93,3 +93,22 @@ def test_ratings_on_a_model_without_attributes_is_an_error_saying_so(tiny_bert, 
     code, _, err = run_cli(["eval", "--model", tiny_bert, "--suite", str(pairs), "--ratings", str(ratings), "--out",
                             str(tmp_path / "eval")], monkeypatch, capsys)
     assert code == 2 and "gives one number per sample and no per-attribute values" in err, err
+
+
+def test_every_multi_model_compared_gets_its_attribute_tables(tiny_bert, tmp_path, monkeypatch, capsys):
+    folders = []
+    for seed in (0, 1):
+        model = multi.build(tiny_bert, attributes=ATTRIBUTES, max_length=64, seed=seed)
+        folders.append(str(model.save(tmp_path / f"model{seed}")))
+    out = tmp_path / "eval"
+    code, stdout, err = run_cli(["eval", "--model", folders[0], "--model", folders[1], "--suite", "verifiable",
+                                 "--n", "2", "--out", str(out)], monkeypatch, capsys)
+    assert code == 0, err
+    page = (out / "report.html").read_text()
+    by_model = json.loads((out / "metrics.json").read_text())["by_model"]
+    for folder in folders:
+        assert f"<h2>Attribute contributions by section: {folder}</h2>" in page
+        assert f"attributecontributionsbysection:{folder}" in "".join(stdout.split())  # rich wraps long titles
+        helpfulness = by_model[folder]["attributes"]["pairs"]["contributions"]["sections"]["chat"]["attributes"][
+            "helpfulness"]
+        assert f"<td>{helpfulness['value']:.3f}</td>" in page  # each model's own numbers
