@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from rewardkit.scale.batch_scoring import RowRules, _chunks
+from rewardkit.scale.batch_scoring import RowRules, ScoreReport, _chunks
 from rewardkit.errors import DataError
 from rewardkit.scale.chunks import index_chunks, read_chunk
 from rewardkit.scale.ray_engine import _original_error
@@ -113,3 +113,33 @@ def test_ray_and_local_give_the_same_shaped_and_combined_scores(ray_instance, ti
     sig = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
     first = json.loads(outputs["ray"].splitlines()[0])["reward"]
     assert first == pytest.approx((sig(r - ref1) + sig(r - ref2)) / 2 + 0.5, abs=1e-6)
+
+
+def test_a_steered_multi_model_reaches_the_ray_actors_and_scores_as_locally(tiny_bert, tmp_path, monkeypatch,
+                                                                           capsys):
+    """`score --engine ray --weights` hands the steering to the actors as a load option, and an actor built with
+    it (here in this process: a Ray run adds a minute, and the chunks and writer are tested above) scores its
+    chunks as the steered local engine does: `safety:0` flips every pair."""
+    import rewardkit.scale
+    from rewardkit.scale.ray_engine import bound_scorer
+    from tests.helpers import preference_flipping_multi, write_jsonl
+
+    model, first, second = preference_flipping_multi(tiny_bert, tmp_path / "model")
+    row = {"prompt": first.prompt[-1].content, "chosen": first.response, "rejected": second.response}
+    source = write_jsonl(tmp_path / "pairs.jsonl", [row] * 6)
+    handed = {}
+    monkeypatch.setattr(rewardkit.scale, "score_jsonl_ray", lambda *a, **kw: handed.update(kw) or ScoreReport())
+    score_cli("ray", str(model), source, tmp_path / "unused.jsonl", monkeypatch, capsys, "--weights", "safety:0")
+    assert handed["load_options"] == {"weights": "safety:0"}
+
+    actor = bound_scorer(str(model), handed["load_options"], str(source), 3)()
+    refs = index_chunks(str(source), 4, 0)
+    scored = actor({"offset": [r.offset for r in refs], "line": [r.line for r in refs], "rows": [r.rows for r in refs]})
+    remote = [json.loads(line) for text in scored["text"] for line in text.splitlines()]
+    for weights in (None, "safety:0"):
+        target = tmp_path / f"local-{weights}.jsonl"
+        score_cli("local", str(model), source, target, monkeypatch, capsys, *(["--weights", weights] if weights else []))
+        local = [json.loads(line) for line in target.read_text().splitlines()]
+        if weights is None:
+            assert all(r["reward_chosen"] < r["reward_rejected"] for r in local)  # the unsteered gate
+    assert remote == local and all(r["reward_chosen"] > r["reward_rejected"] for r in remote)
