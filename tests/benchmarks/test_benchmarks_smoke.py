@@ -54,8 +54,11 @@ def test_score_onnx(tiny_bert, tmp_path, capsys):
                                "--suite-pairs", "10", "--work", str(tmp_path), "--no-save"])
     assert figures["onnx-fp32"]["max_abs_score_difference"] < 1e-4
     assert "onnx-int8-u8s7" in figures["accuracy_change_points"]  # the scheme CPUs without VNNI get, always
+    by_size = figures["int8_accuracy_by_batch_size"]["onnx-int8-u8s7"]
+    assert list(by_size) == list(score_onnx.BATCH_SIZES_FOR_INT8_ACCURACY)
+    assert all(0 <= a <= 1 for a in by_size.values())
     printed = printed_ratio(capsys)
-    assert "score onnx-int8-u8s7" in printed and "saturate" in printed
+    assert "score onnx-int8-u8s7" in printed and "saturate" in printed and "accuracy by batch size" in printed
 
 
 def test_train_vs_trl(tiny_bert, capsys):
