@@ -19,14 +19,18 @@ from pathlib import Path
 from typing import Iterator, TextIO
 
 
+def _host() -> str:
+    """This host's name with only letters, digits and underscores (no '-', which separates the name's parts)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname()) or "host"
+
+
 def _owner() -> str:
-    host = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname()) or "host"
-    return f"{host}-{os.getpid()}"
+    return f"{_host()}-{os.getpid()}"
 
 
 def _remove_orphans(path: Path) -> None:
     """Delete the temporary siblings of `path` left by processes of this host that no longer run."""
-    host = re.escape(re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname()) or "host")
+    host = re.escape(_host())
     kinds = "tmp|old" if path.exists() else "tmp"  # with `path` gone, an .old sibling may be its only copy
     pattern = re.compile(rf"\.{re.escape(path.name)}\.(?:{kinds})-{host}-(\d+)(?:-.*)?\Z")
     try:
