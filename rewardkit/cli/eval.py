@@ -152,7 +152,7 @@ def judge_options(backend: Optional[str], base_url: Optional[str], template: Opt
                   pairs: List[str]) -> dict:
     """The judge options given on the command line (typed by JudgeOptions' annotations)."""
     from rewardkit.models.judge import JudgeOptions
-    from rewardkit.training.config import typed_values, parse_overrides
+    from rewardkit.training.config import parse_overrides, typed_values
 
     values = parse_overrides(pairs)
     values.update({k: v for k, v in (("backend", backend), ("base_url", base_url),
