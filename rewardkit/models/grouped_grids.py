@@ -34,6 +34,7 @@ live as a query (its output is read back)."""
 
 class GroupedGrids:
     """The grids of one batch. `lengths[b]` is sequence b's grid width; `group_cells` fills each group's cells.
+    `groups`: (members, longest, key/value-live cells [members, longest]) per group, in grid order.
 
     Every packed row must be live as a query in at most one cell (it comes out once); as a key it may be live in
     several (a shared prompt, read by each sequence that shares it). Cells that are not live hold any finite row:
@@ -50,7 +51,7 @@ class GroupedGrids:
             cell_rows.append(rows)
             kv_live.append(kv)
             query_live.append(query)
-            self.groups.append((members, longest))
+            self.groups.append((members, longest, kv.view(len(members), longest)))  # its key/value-live cells
         self.cell_rows = torch.cat(cell_rows)  # packed row shown in each grid cell
         kv_live, query_live = torch.cat(kv_live), torch.cat(query_live)
         self.kv_inverse = inverse_index(self.cell_rows, kv_live, n_rows)  # the cells that read each packed row
@@ -64,10 +65,10 @@ class GroupedGrids:
         """Each group's query, key and value grids [group, heads, width, d] from packed [rows, heads·d] tensors;
         `heads` = (query heads, key/value heads). `one_query_each`: `query` holds one row per sequence, in batch
         order, and each group's query grid is [group, heads, 1, d]."""
-        widths = [longest for _, longest in self.groups]
-        cells = [len(members) * longest for members, longest in self.groups]
+        widths = [longest for _, longest, _ in self.groups]
+        cells = [len(members) * longest for members, longest, _ in self.groups]
         if one_query_each:
-            sizes = [len(members) for members, _ in self.groups]
+            sizes = [len(members) for members, _, _ in self.groups]
             queries = gather_rows(query, self.by_length, self.sequence_order).split(sizes)
         else:
             queries = gather_rows(query, self.cell_rows, self.query_inverse).split(cells)

@@ -114,16 +114,15 @@ class _CausalGroups:
             return rows.flatten(), real.flatten(), (real & (columns >= reused[members, None])).flatten()
 
         self.grids = GroupedGrids(lengths, group_cells, n_rows)
-        self.real = [torch.arange(longest, device=lengths.device) < lengths[members, None]
-                     for members, longest in self.grids.groups]
 
     def attend(self, query, keys, values, heads: tuple[int, int], scale: float, dropout: float,
                window: int | None, last_only: bool) -> torch.Tensor:
         """Context rows [rows, heads·d]: one per packed token, or per sequence (`last_only`: `query` holds each
         sequence's last token, which attends to its whole sequence)."""
         contexts = []
-        for (q, k, v), real in zip(self.grids.lay_out(query, keys, values, heads, last_only), self.real):
-            mask = _mask(real, real.shape[1], window, last_only)
+        for (q, k, v), (_, longest, real) in zip(self.grids.lay_out(query, keys, values, heads, last_only),
+                                                 self.grids.groups):
+            mask = _mask(real, longest, window, last_only)
             contexts.append(F.scaled_dot_product_attention(
                 q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=mask is None, scale=scale,
                 enable_gqa=heads[1] != heads[0]))

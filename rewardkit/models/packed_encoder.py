@@ -88,7 +88,7 @@ class _LengthGroups:
             return torch.where(live, rows, 0), live, live
 
         self.grids = GroupedGrids(extent, group_cells, len(real) + self.spare)
-        self.masks = [additive[members, :, :, :longest] for members, longest in self.grids.groups]
+        self.masks = [additive[members, :, :, :longest] for members, longest, _ in self.grids.groups]
 
     def attend(self, query, keys, values, n_heads: int, scale: float, dropout: float,
                first_only: bool) -> torch.Tensor:

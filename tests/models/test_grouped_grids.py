@@ -27,16 +27,18 @@ def _plain_grids(lengths: list[int]):
 def test_groups_are_sorted_by_length_and_sized_to_their_longest_member():
     grids, _ = _plain_grids(LENGTHS)
     assert len(grids.groups) == -(-len(LENGTHS) // GROUP_SIZE)
-    ordered = [LENGTHS[m] for members, _ in grids.groups for m in members.tolist()]
+    ordered = [LENGTHS[m] for members, _, _ in grids.groups for m in members.tolist()]
     assert ordered == sorted(LENGTHS)
-    assert all(longest == max(LENGTHS[m] for m in members.tolist()) for members, longest in grids.groups)
+    assert all(longest == max(LENGTHS[m] for m in members.tolist()) for members, longest, _ in grids.groups)
+    for members, longest, live in grids.groups:  # key/value-live cells: each sequence's own tokens
+        assert live.tolist() == [[column < LENGTHS[m] for column in range(longest)] for m in members.tolist()]
 
 
 def test_lay_out_puts_each_sequence_token_in_its_cell_and_read_back_inverts_it():
     grids, starts = _plain_grids(LENGTHS)
     rows = torch.randn(sum(LENGTHS), 2 * 3)  # 2 heads of 3
     laid = grids.lay_out(rows, rows, rows, (2, 2), one_query_each=False)
-    for (members, longest), (q, k, v) in zip(grids.groups, laid):
+    for (members, longest, _), (q, k, v) in zip(grids.groups, laid):
         assert q.shape == k.shape == v.shape == (len(members), 2, longest, 3)
         for slot, sequence in enumerate(members.tolist()):
             length, start = LENGTHS[sequence], int(starts[sequence])
@@ -50,7 +52,7 @@ def test_one_query_each_keeps_batch_order_and_gqa_head_counts():
     firsts = torch.randn(len(LENGTHS), 4 * 2)  # 4 query heads of 2
     keys = torch.randn(sum(LENGTHS), 2 * 2)  # 2 key/value heads of 2
     laid = grids.lay_out(firsts, keys, keys, (4, 2), one_query_each=True)
-    for (members, longest), (q, k, _) in zip(grids.groups, laid):
+    for (members, longest, _), (q, k, _) in zip(grids.groups, laid):
         assert q.shape == (len(members), 4, 1, 2) and k.shape == (len(members), 2, longest, 2)
         torch.testing.assert_close(q[:, :, 0].flatten(1), firsts[members])
     torch.testing.assert_close(grids.read_back([q for q, _, _ in laid], one_query_each=True), firsts)
