@@ -52,9 +52,9 @@ def int8_schemes() -> list[str]:
 def suite_accuracy(model, suite, batch_size: int | None = None) -> float:
     """Pairwise accuracy (ties wrong) on SynthPairs, scored in batches of `batch_size` (None: the model's default)."""
     from rewardkit.evaluation.pairwise import pairwise_accuracy
+    from rewardkit.models.base import compare
 
-    rewards = model.score([s for sp in suite for s in sp.pair.samples()], batch_size=batch_size).rewards
-    return pairwise_accuracy([rewards[2 * i] - rewards[2 * i + 1] for i in range(len(suite))])
+    return pairwise_accuracy(compare(model, [sp.pair for sp in suite], batch_size))
 
 
 BATCH_SIZES_FOR_INT8_ACCURACY = (1, 8, 32, 128)

@@ -87,8 +87,9 @@ def distinct_parameters(*modules) -> int:
     return sum(seen.values())
 
 
-def compare(model: RewardModel, pairs: Sequence[PreferencePair]) -> list[float]:
-    """r(chosen) − r(rejected) per pair; > 0 means the model agrees with the label.
+def compare(model: RewardModel, pairs: Sequence[PreferencePair], batch_size: int | None = None) -> list[float]:
+    """r(chosen) − r(rejected) per pair; > 0 means the model agrees with the label. `batch_size`: samples per
+    forward (None: the model's default).
 
     Families that compare natively (judges) provide their own `compare` method, which wins.
     """
@@ -96,5 +97,5 @@ def compare(model: RewardModel, pairs: Sequence[PreferencePair]) -> list[float]:
     if native is not None:
         return list(native(pairs))
     samples = [s for pair in pairs for s in pair.samples()]
-    rewards = model.score(samples).rewards
+    rewards = model.score(samples, batch_size=batch_size).rewards
     return [rewards[2 * i] - rewards[2 * i + 1] for i in range(len(pairs))]
