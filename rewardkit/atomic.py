@@ -47,14 +47,12 @@ def _remove_orphans(path: Path) -> None:
 
 
 def _running(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
     except ProcessLookupError:
         return False
     except OSError:  # e.g. another user's process: it exists
-        return True
+        pass
     return True
 
 
