@@ -18,7 +18,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from rewardkit.data.formats import LocatedRow
 from rewardkit.data.jsonl import json_type_name
-from rewardkit.data.loaders import RecordSource, first_usable_row, check_bad_row_policy, open_rows
+from rewardkit.data.loaders import RecordSource, check_bad_row_policy, first_usable_row, open_rows
 from rewardkit.data.schemas import RatedResponse
 
 ULTRAFEEDBACK_ATTRIBUTES = ("instruction_following", "honesty", "truthfulness", "helpfulness")
