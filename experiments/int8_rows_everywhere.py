@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> dict:
     from bench_data import trained_model
     from common import CACHE, machine, quiet
     from rewardkit.export import export_onnx
-    from score_onnx import BATCH_SIZES_FOR_INT8_ACCURACY, int8_schemes, suite_accuracy, verifiable_suite
+    from rewardkit.evaluation.pairwise import pairwise_accuracy
+    from score_onnx import BATCH_SIZES_FOR_INT8_ACCURACY, int8_schemes, verifiable_suite
 
     quiet()
     model_dir = trained_model("minilm")
@@ -67,10 +68,10 @@ def main(argv: list[str] | None = None) -> dict:
             model.score(samples, batch_size=32)
             seconds[name].append(time.perf_counter() - start)
     for name, model in models.items():
-        alone = model.score(samples, batch_size=1).rewards
-        batched = model.score(samples, batch_size=32).rewards
-        by_size = {size: suite_accuracy(model, suite, size) for size in BATCH_SIZES_FOR_INT8_ACCURACY}
-        change = max(abs(a - b) for a, b in zip(alone, batched))
+        rewards = {size: model.score(samples, batch_size=size).rewards for size in BATCH_SIZES_FOR_INT8_ACCURACY}
+        by_size = {size: pairwise_accuracy([r[2 * i] - r[2 * i + 1] for i in range(len(suite))])  # pairs in order
+                   for size, r in rewards.items()}
+        change = max(abs(a - b) for a, b in zip(rewards[1], rewards[32]))
         figures["variants"][name] = {"accuracy_by_batch_size": by_size, "max_reward_change_batch_1_vs_32": change,
                                      "median_seconds_batch_32": statistics.median(seconds[name])}
         print(f"{name}: accuracy by batch size " + " ".join(f"{k}: {v:.4f}" for k, v in by_size.items())
