@@ -4,10 +4,12 @@ For a sequence x_0 … x_{L−1} whose response starts at index s (`Encoded.resp
 
     lp_t = log softmax(logits_{t−1})[x_t]      for t = s … L−1      (prompt tokens t < s are masked out)
 
-One forward per batch of similar-length sequences, padded on the right so positions stay 0, 1, 2, … and the
-causal mask keeps pads from touching real tokens: a sequence's values do not depend on what it is batched
-with. A frozen model (a DPO reference) keeps an LRU cache keyed by the token ids, so the same text is never
-run twice.
+Llama-family LMs run packed (models/packed_causal_lm.py): real tokens only, sequences that begin alike batched
+together with their shared prefix computed once, the LM head on response positions only. Others run one plain
+forward per batch of similar-length sequences, padded on the right so positions stay 0, 1, 2, … and the causal
+mask keeps pads from touching real tokens. Either way a sequence's values do not depend on what it is batched
+with (beyond float rounding). A frozen model (a DPO reference) keeps an LRU cache keyed by the token ids, so the
+same text is never run twice.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from rewardkit.data.batching import length_sorted_batches, pad_batch
+from rewardkit.data.batching import length_sorted_batches, pad_batch, prefix_sharing_batches
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
+from rewardkit.models.packed_causal_lm import packable_causal_lm, packed_response_logprobs, unwrapped
 
 
 def next_token_logprobs(logits: Tensor, input_ids: Tensor) -> Tensor:
@@ -55,24 +58,26 @@ def batch_logprobs(network, input_ids: Tensor, attention_mask: Tensor) -> Tensor
 
 
 class LogprobCache:
-    """LRU map from a token-id sequence to its `next_token_logprobs` row (float32, CPU)."""
+    """LRU map from (token-id sequence, first column) to the `next_token_logprobs` values from that column on
+    (float32, CPU)."""
 
     def __init__(self, max_entries: int = 20_000):
         self.max_entries = max_entries
-        self._rows: OrderedDict[tuple[int, ...], Tensor] = OrderedDict()
+        self._rows: OrderedDict[tuple[tuple[int, ...], int], Tensor] = OrderedDict()
         self.hits = 0
 
-    def get(self, ids: Sequence[int]) -> Tensor | None:
-        key = tuple(ids)
+    def get(self, ids: Sequence[int], first: int = 0) -> Tensor | None:
+        key = (tuple(ids), first)
         row = self._rows.get(key)
         if row is not None:
             self._rows.move_to_end(key)
             self.hits += 1
         return row
 
-    def put(self, ids: Sequence[int], row: Tensor) -> None:
-        self._rows[tuple(ids)] = row
-        self._rows.move_to_end(tuple(ids))
+    def put(self, ids: Sequence[int], row: Tensor, first: int = 0) -> None:
+        key = (tuple(ids), first)
+        self._rows[key] = row
+        self._rows.move_to_end(key)
         while len(self._rows) > self.max_entries:
             self._rows.popitem(last=False)
 
@@ -80,13 +85,28 @@ class LogprobCache:
         return len(self._rows)
 
 
-class LogprobScorer:
-    """A causal LM with its tokenizer and chat rendering: samples → per-response-token log-probabilities."""
+def first_response_column(encoded: Encoded) -> int:
+    """The `next_token_logprobs` column that predicts the first response token (column t predicts token t + 1;
+    a response starting at token 0 has no prediction for that token and starts at column 0).
 
-    def __init__(self, network, tokenizer, max_length: int, batch_size: int = 8, cache: bool = False):
+    >>> first_response_column(Encoded([5, 6, 7, 8], response_start=2, truncated=False))
+    1
+    """
+    return max(encoded.response_start, 1) - 1
+
+
+class LogprobScorer:
+    """A causal LM with its tokenizer and chat rendering: samples → per-response-token log-probabilities.
+
+    Llama-family LMs (Llama, Qwen2, Mistral, SmolLM2) run the packed forward (models/packed_causal_lm.py) unless
+    `packed=False`: real tokens only, a shared prompt computed once, the LM head on response positions only."""
+
+    def __init__(self, network, tokenizer, max_length: int, batch_size: int = 8, cache: bool = False,
+                 packed: bool = True):
         self.network, self.tokenizer, self.batch_size = network, tokenizer, batch_size
         self.encoder = ChatEncoder(tokenizer, max_length)
         self.cache = LogprobCache() if cache else None
+        self.packed = packed and packable_causal_lm(unwrapped(network))
 
     @property
     def device(self) -> torch.device:
@@ -96,28 +116,41 @@ class LogprobScorer:
         return self.encoder.encode_many(samples)
 
     def response_logprobs(self, encoded: Sequence[Encoded]) -> list[Tensor]:
-        """For each sequence, [lp_s … lp_{L−1}]: the log-probability of every response token."""
-        rows = self.full_logprobs([e.input_ids for e in encoded])
-        return [row[max(e.response_start, 1) - 1:] for row, e in zip(rows, encoded)]
-
-    def full_logprobs(self, sequences: Sequence[Sequence[int]]) -> list[Tensor]:
-        """`next_token_logprobs` row (length L−1) of each sequence, from the cache where possible."""
-        rows: list[Tensor | None] = [self.cache.get(s) if self.cache else None for s in sequences]
+        """For each sequence, [lp_s … lp_{L−1}]: the log-probability of every response token (from the cache
+        where possible)."""
+        firsts = [first_response_column(e) for e in encoded]
+        rows: list[Tensor | None] = [self.cache.get(e.input_ids, f) if self.cache else None
+                                     for e, f in zip(encoded, firsts)]
         todo = [i for i, row in enumerate(rows) if row is None]
-        for chunk in length_sorted_batches([len(sequences[i]) for i in todo], self.batch_size):
+        for chunk, shared in self._batches([encoded[i].input_ids for i in todo]):
             index = [todo[j] for j in chunk]
-            for i, row in zip(index, self._forward([sequences[i] for i in index])):
+            values = self._forward([encoded[i].input_ids for i in index], [firsts[i] for i in index], shared)
+            for i, row in zip(index, values):
                 rows[i] = row
                 if self.cache is not None:
-                    self.cache.put(sequences[i], row)
+                    self.cache.put(encoded[i].input_ids, row, firsts[i])
         return rows  # type: ignore[return-value]
 
+    def _batches(self, sequences: Sequence[Sequence[int]]) -> list[tuple[list[int], list[int] | None]]:
+        """(positions in `sequences`, shared-prefix lengths or None) per forward: packed, neighbours that begin
+        alike (a pair's prompt computed once for both responses); else sorted by length."""
+        if self.packed:
+            return prefix_sharing_batches(sequences, self.batch_size)
+        return [(chunk, None) for chunk in length_sorted_batches([len(s) for s in sequences], self.batch_size)]
+
     @torch.no_grad()
-    def _forward(self, sequences: Sequence[Sequence[int]]) -> list[Tensor]:
+    def _forward(self, sequences: Sequence[Sequence[int]], firsts: Sequence[int],
+                 shared: Sequence[int] | None) -> list[Tensor]:
         was_training = self.network.training
         self.network.eval()
         batch = pad_batch(sequences, self.tokenizer.pad_token_id, "right")
-        values = batch_logprobs(self.network, batch["input_ids"].to(self.device),
-                                batch["attention_mask"].to(self.device)).cpu()
+        ids, mask = batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device)
+        if self.packed:
+            shared_prefix = torch.tensor(shared, device=self.device) if shared is not None else None
+            values = [v.cpu() for v in packed_response_logprobs(unwrapped(self.network), ids, mask, list(firsts),
+                                                                shared_prefix)]
+        else:
+            grid = batch_logprobs(self.network, ids, mask).cpu()
+            values = [grid[row, first: len(seq) - 1].clone() for row, (seq, first) in enumerate(zip(sequences, firsts))]
         self.network.train(was_training)
-        return [values[row, : len(seq) - 1].clone() for row, seq in enumerate(sequences)]
+        return values

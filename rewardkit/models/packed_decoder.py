@@ -41,7 +41,12 @@ RMSNorm → MLP → residual, with unscaled token embeddings and a final RMSNorm
 
 def packable_decoder(network) -> bool:
     """True when `network` is a Llama-family sequence classifier (a `score` head) this forward reproduces."""
-    if network.config.model_type not in DECODER_TYPES or not hasattr(network, "score"):
+    return hasattr(network, "score") and llama_family(network)
+
+
+def llama_family(network) -> bool:
+    """True when `network`'s base model is one of DECODER_TYPES with the modules the packed forward runs."""
+    if network.config.model_type not in DECODER_TYPES:
         return False
     base = network.base_model
     if not all(hasattr(base, name) for name in ("embed_tokens", "layers", "norm", "rotary_emb")):
@@ -57,25 +62,39 @@ def packed_decoder_logits(network, input_ids: torch.Tensor, attention_mask: torc
 
     `shared[b]`: how many leading attended tokens row b has in common with row b − 1 (0 for none; `shared[0]`
     is ignored). Those tokens are computed once, in row b − 1 (data/batching.prefix_sharing_batches finds them)."""
-    base = network.base_model
-    mask = attention_mask.bool()
-    lengths = mask.sum(dim=1)
-    real = mask.flatten().nonzero().squeeze(-1)  # grid cell of each real token, row by row
-    sequence_rows, reused, own = _sequence_rows(lengths, shared)
-    positions = torch.cat([torch.arange(len(rows), device=mask.device) for rows in sequence_rows])
-    kept = real if own is None else real[own]
-    spare = -len(kept) % PACKED_ROWS_MULTIPLE  # rows after the packed tokens, read by no attention
-    hidden = F.pad(base.embed_tokens(input_ids.flatten()[kept]), (0, 0, 0, spare))
-    positions = F.pad(positions if own is None else positions[own], (0, spare))  # restart per sequence
-    cos, sin = base.rotary_emb(hidden, positions[None])
-    rotary = (cos[0], sin[0])
-    groups = _CausalGroups(lengths, sequence_rows, reused, len(hidden))
-    last = torch.stack([rows[-1] for rows in sequence_rows])  # packed row of each sequence's last token
-    layers = base.layers[: network.config.num_hidden_layers]
+    packed = PackedSequences(network.base_model, input_ids, attention_mask, shared)
+    last = torch.stack([rows[-1] for rows in packed.sequence_rows])  # packed row of each sequence's last token
+    layers = packed.layers(network.config)
+    hidden = packed.hidden
     for layer in layers[:-1]:
-        hidden = _layer(layer, hidden, hidden, rotary, groups, last=None)
-    pooled = _layer(layers[-1], hidden, hidden[last], rotary, groups, last=last)
-    return full_precision(pooled, base.norm, network.score)
+        hidden = decoder_layer(layer, hidden, hidden, packed, last=None)
+    pooled = decoder_layer(layers[-1], hidden, hidden[last], packed, last=last)
+    return full_precision(pooled, network.base_model.norm, network.score)
+
+
+class PackedSequences:
+    """A padded batch's attended tokens as packed rows, ready for decoder layers: `hidden` [rows, H] holds their
+    embeddings (a shared prefix once; zero rows after them up to PACKED_ROWS_MULTIPLE), `sequence_rows[b]` the
+    packed row of each of sequence b's tokens in order, `rotary` the (cos, sin) of each row's position (restarting
+    at 0 for every sequence), `groups` the attention grids (_CausalGroups)."""
+
+    def __init__(self, base, input_ids: torch.Tensor, attention_mask: torch.Tensor, shared: torch.Tensor | None):
+        self.base = base
+        mask = attention_mask.bool()
+        lengths = mask.sum(dim=1)
+        real = mask.flatten().nonzero().squeeze(-1)  # grid cell of each real token, row by row
+        self.sequence_rows, reused, own = _sequence_rows(lengths, shared)
+        positions = torch.cat([torch.arange(len(rows), device=mask.device) for rows in self.sequence_rows])
+        kept = real if own is None else real[own]
+        spare = -len(kept) % PACKED_ROWS_MULTIPLE  # rows after the packed tokens, read by no attention
+        self.hidden = F.pad(base.embed_tokens(input_ids.flatten()[kept]), (0, 0, 0, spare))
+        positions = F.pad(positions if own is None else positions[own], (0, spare))
+        cos, sin = base.rotary_emb(self.hidden, positions[None])
+        self.rotary = (cos[0], sin[0])
+        self.groups = _CausalGroups(lengths, self.sequence_rows, reused, len(self.hidden))
+
+    def layers(self, config):
+        return self.base.layers[: config.num_hidden_layers]
 
 
 def _sequence_rows(lengths: torch.Tensor, shared: torch.Tensor | None):
@@ -149,8 +168,8 @@ def _mask(group_mask: torch.Tensor, longest: int, window: int | None, last_only:
     return (offset >= 0) & (offset < window)
 
 
-def _layer(layer, hidden: torch.Tensor, query_input: torch.Tensor, rotary, groups: _CausalGroups,
-           last: torch.Tensor | None) -> torch.Tensor:
+def decoder_layer(layer, hidden: torch.Tensor, query_input: torch.Tensor, packed: PackedSequences,
+                  last: torch.Tensor | None) -> torch.Tensor:
     """One decoder layer on packed tokens. With `last` (each sequence's last packed row), `query_input` holds
     those rows only and only they come out."""
     attention = layer.self_attn
@@ -159,7 +178,7 @@ def _layer(layer, hidden: torch.Tensor, query_input: torch.Tensor, rotary, group
     normed = layer.input_layernorm(hidden)
     keys = attention.k_proj(normed).view(len(normed), heads[1], -1)
     apply_rotary = sys.modules[type(attention).__module__].apply_rotary_pos_emb
-    cos, sin = rotary
+    cos, sin = packed.rotary
     if last is None:
         query = attention.q_proj(normed).view(len(normed), heads[0], -1)
         query, keys = apply_rotary(query, keys, cos, sin)
@@ -170,7 +189,7 @@ def _layer(layer, hidden: torch.Tensor, query_input: torch.Tensor, rotary, group
     values = attention.v_proj(normed)
     dropout = attention.attention_dropout if attention.training else 0.0
     window = getattr(attention, "sliding_window", getattr(config, "sliding_window", None))
-    context = groups.attend(query.flatten(1), keys.flatten(1), values, heads, attention.scaling, dropout, window,
+    context = packed.groups.attend(query.flatten(1), keys.flatten(1), values, heads, attention.scaling, dropout, window,
                             last_only=last is not None)
     attended = query_input + attention.o_proj(context)
     return attended + layer.mlp(layer.post_attention_layernorm(attended))
