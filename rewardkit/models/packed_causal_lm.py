@@ -35,7 +35,8 @@ def packed_response_logprobs(network, input_ids: torch.Tensor, attention_mask: t
                              shared: torch.Tensor | None = None) -> list[torch.Tensor]:
     """Per row b of a padded batch (either side; attended tokens contiguous, length L_b): the log-probability of
     each of its tokens firsts[b] + 1 … L_b − 1 given the tokens before it, i.e. columns firsts[b] … L_b − 2 of
-    `next_token_logprobs` (float32). `shared` as in `packed_decoder_logits`."""
+    `next_token_logprobs` (float32); differentiable (DPO training runs it). `shared` as in
+    `packed_decoder_logits`."""
     packed = PackedSequences(network.base_model, input_ids, attention_mask, shared)
     hidden = packed.hidden
     for layer in packed.layers(network.config):
@@ -44,9 +45,10 @@ def packed_response_logprobs(network, input_ids: torch.Tensor, attention_mask: t
     spans = [range(first, len(rows) - 1) for first, rows in zip(firsts, packed.sequence_rows)]
     rows = torch.cat([rows[span.start: span.stop] for rows, span in zip(packed.sequence_rows, spans)])
     targets = torch.cat([ids[span.start + 1: span.stop + 1] for ids, span in zip(tokens, spans)])
-    values = torch.empty(len(rows), dtype=torch.float32, device=hidden.device)
+    values = []
     for start in range(0, len(rows), LOGIT_CHUNK_ROWS):
         chunk = slice(start, start + LOGIT_CHUNK_ROWS)
         logits = network.lm_head(network.base_model.norm(hidden[rows[chunk]])).float()
-        values[chunk] = logits.gather(-1, targets[chunk, None]).squeeze(-1) - torch.logsumexp(logits, dim=-1)
+        values.append(logits.gather(-1, targets[chunk, None]).squeeze(-1) - torch.logsumexp(logits, dim=-1))
+    values = torch.cat(values) if values else hidden.new_zeros(0, dtype=torch.float32)
     return list(values.split([len(span) for span in spans]))

@@ -16,24 +16,34 @@ from typing import Sequence
 
 import torch
 
-from rewardkit.data.batching import pad_batch
+from rewardkit.data.batching import common_prefix, pad_batch
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError
+from rewardkit.models.logprobs import LogprobScorer, batch_logprobs, first_response_column, response_target_mask
+from rewardkit.models.packed_causal_lm import packable_causal_lm, packed_response_logprobs, unwrapped
 from rewardkit.models.seeding import seeded
-from rewardkit.models.logprobs import LogprobScorer, batch_logprobs, response_target_mask
 
 EVAL_BATCH = 16
 """Sequences per forward when a whole split is scored without gradients."""
 
 
 class ResponseLogprobSum(torch.nn.Module):
-    """The trainable module: a causal LM → Σ of response-token log-probs per row of a right-padded batch."""
+    """The trainable module: a causal LM → Σ of response-token log-probs per row of a right-padded batch, from
+    column `firsts[b]` of `next_token_logprobs` on (models/logprobs.first_response_column). Llama-family LMs run
+    packed (models/packed_causal_lm.py): the `shared[b]` leading tokens row b has in common with row b − 1 (a
+    pair's prompt) are computed once."""
 
     def __init__(self, network):
         super().__init__()
         self.network = network
+        self.packed = packable_causal_lm(unwrapped(network))
 
-    def forward(self, input_ids, attention_mask, target_mask) -> torch.Tensor:
+    def forward(self, input_ids, attention_mask, firsts, shared) -> torch.Tensor:
+        if self.packed:
+            rows = packed_response_logprobs(unwrapped(self.network), input_ids, attention_mask, firsts.tolist(),
+                                            shared)
+            return torch.stack([row.sum() for row in rows])
+        target_mask = response_target_mask(attention_mask, (firsts + 1).tolist())
         return (batch_logprobs(self.network, input_ids, attention_mask) * target_mask).sum(-1)
 
 
@@ -62,11 +72,13 @@ class ReferencedResponses:
 
     def log_ratio_sums(self, module: ResponseLogprobSum, index: Sequence[int]) -> torch.Tensor:
         """Σ_response (log πθ − log πref) of the items `index`, in one (differentiable) forward of `module`."""
-        chosen = [self.items[i] for i in index]
-        batch = pad_batch([e.input_ids for e in chosen], self.policy.tokenizer.pad_token_id, "right")
+        items = [self.items[i] for i in index]
+        batch = pad_batch([e.input_ids for e in items], self.policy.tokenizer.pad_token_id, "right")
         device = self.policy.device
-        mask = response_target_mask(batch["attention_mask"], [max(e.response_start, 1) for e in chosen])
-        sums = module(batch["input_ids"].to(device), batch["attention_mask"].to(device), mask.to(device))
+        firsts = torch.tensor([first_response_column(e) for e in items], device=device)
+        shared = torch.tensor([0] + [common_prefix(a.input_ids, b.input_ids) for a, b in zip(items, items[1:])],
+                              device=device)
+        sums = module(batch["input_ids"].to(device), batch["attention_mask"].to(device), firsts, shared)
         return sums - self.reference[list(index)].to(sums.device)
 
     @torch.no_grad()

@@ -172,3 +172,26 @@ def test_other_models_are_not_packed():
     assert not packable_causal_lm(gpt2)
     assert not packable_causal_lm(tiny_decoder("llama"))  # a sequence classifier has no LM head
     assert not LogprobScorer(gpt2, _Tokenizer(), max_length=64).packed
+
+
+@pytest.mark.parametrize("kind", ["llama-gqa", "mistral"])
+def test_training_sums_and_gradients_equal_the_plain_forward(kind):
+    """ResponseLogprobSum (DPO training's module) packed, with shared prompts, against its plain forward."""
+    from rewardkit.training.log_ratio import ResponseLogprobSum
+
+    packed, plain = ResponseLogprobSum(tiny_causal_lm(kind).train()), ResponseLogprobSum(tiny_causal_lm(kind).train())
+    plain.packed = False
+    assert packed.packed
+    ids, mask, shared, firsts = shared_prefix_batch()
+    firsts = torch.tensor(firsts)
+    weights = torch.linspace(-1.0, 1.0, len(ids))  # a loss that reads every row differently
+    sums = packed(ids, mask, firsts, shared)
+    expected = plain(ids, mask, firsts, torch.zeros_like(shared))
+    torch.testing.assert_close(sums, expected, atol=1e-5, rtol=1e-5)
+    (sums * weights).sum().backward()
+    (expected * weights).sum().backward()
+    compared = 0
+    for (name, a), b in zip(packed.named_parameters(), plain.parameters()):
+        torch.testing.assert_close(a.grad, b.grad, atol=1e-5, rtol=1e-4, msg=name)
+        compared += 1
+    assert compared == 3 * 9 + 3  # every layer's projections, MLP and norms; embeddings, final norm, LM head
