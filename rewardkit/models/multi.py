@@ -12,6 +12,9 @@
 Pooling: `mean` over attended tokens for encoders (what sentence encoders such as MiniLM are trained for), the
 `last` attended token for decoders (as ArmoRM reads Llama-3), `cls` on request; `auto` picks by model type.
 The prompt embedding is the backbone's embedding of the prompt part alone (the tokens before the response).
+Llama-family decoders with `last` pooling run packed (models/packed_causal_lm.py): real tokens only, samples
+that begin alike batched together with their shared prompt computed once, and, the model being causal, the
+prompt embedding read from the same pass (the state at the prompt's last token).
 
 The saved folder: the backbone as a plain transformers `AutoModel` folder (safetensors) with its tokenizer,
 `multi.safetensors` (heads and gate) and `rewardkit.json`.
@@ -27,12 +30,14 @@ from typing import Mapping, Sequence
 import torch
 from torch import nn
 
-from rewardkit.data.batching import length_sorted_batches, pad_batch
+from rewardkit.data.batching import length_sorted_batches, pad_batch, prefix_sharing_batches
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError, ModelLoadError
 from rewardkit.models.base import Scores, distinct_parameters
 from rewardkit.models.hf import MANIFEST, read_manifest
+from rewardkit.models.packed_causal_lm import packed_final_states
+from rewardkit.models.packed_decoder import llama_family
 from rewardkit.models.steering import parse_steering, steer
 
 HEADS_FILE = "multi.safetensors"
@@ -164,9 +169,16 @@ class MultiObjectiveRewardModel:
         self.heads.lambdas.copy_(torch.tensor(lambdas))
 
     # -- embeddings ------------------------------------------------------------------------------------
+    @property
+    def packed(self) -> bool:
+        """Embeddings from the packed decoder forward: a Llama-family decoder read at its last token."""
+        return self.pooling == "last" and llama_family(self.backbone)
+
     @torch.no_grad()
     def embed(self, encoded: Sequence[Encoded], batch_size: int = DEFAULT_BATCH_SIZE) -> torch.Tensor:
         """Pooled backbone embeddings [N, d] of already-encoded samples, in their order, batched by length."""
+        if self.packed:
+            return self.states_at(encoded, [[len(e.input_ids) - 1] for e in encoded], batch_size)[:, 0]
         out = torch.empty((len(encoded), self.backbone.config.hidden_size), dtype=torch.float32)
         for index in length_sorted_batches([len(e.input_ids) for e in encoded], batch_size):
             batch = pad_batch([encoded[i].input_ids for i in index], self.tokenizer.pad_token_id, "right")
@@ -174,9 +186,26 @@ class MultiObjectiveRewardModel:
             out[index] = pooled(hidden.last_hidden_state, batch["attention_mask"], self.pooling).float()
         return out
 
+    @torch.no_grad()
+    def states_at(self, encoded: Sequence[Encoded], positions: Sequence[list[int]], batch_size: int) -> torch.Tensor:
+        """Packed: the backbone's final states [N, k, d] at each sample's token `positions[i]`; samples that begin
+        alike share a pass, their common prefix computed once."""
+        out = torch.empty((len(encoded), len(positions[0]) if positions else 1, self.backbone.config.hidden_size),
+                          dtype=torch.float32)
+        for index, shared in prefix_sharing_batches([e.input_ids for e in encoded], batch_size):
+            batch = pad_batch([encoded[i].input_ids for i in index], self.tokenizer.pad_token_id, "right")
+            out[index] = packed_final_states(self.backbone, batch["input_ids"], batch["attention_mask"],
+                                             [positions[i] for i in index], torch.tensor(shared)).float()
+        return out
+
     def embed_samples(self, samples: Sequence[Sample], batch_size: int = DEFAULT_BATCH_SIZE):
-        """(response embeddings [N, d], prompt embeddings [N, d], encodings); each distinct prompt runs once."""
+        """(response embeddings [N, d], prompt embeddings [N, d], encodings); each distinct prompt runs once (for a
+        packed decoder, in the same pass as its responses: the state at the prompt's last token)."""
         encoded = self.encoder.encode_many(samples)
+        if self.packed:
+            ends = [[len(prompt_part(e).input_ids) - 1, len(e.input_ids) - 1] for e in encoded]
+            states = self.states_at(encoded, ends, batch_size)
+            return states[:, 1], states[:, 0], encoded
         prompts = [prompt_part(e) for e in encoded]
         distinct = list(dict.fromkeys(tuple(p.input_ids) for p in prompts))
         where = {ids: i for i, ids in enumerate(distinct)}

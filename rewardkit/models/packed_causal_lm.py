@@ -1,6 +1,6 @@
-"""Response-token log-probabilities of a Llama-family causal LM (Llama, Qwen2, Mistral; SmolLM2 is a Llama) with
-the packed forward of models/packed_decoder.py: real tokens only, attention per sequence, a shared prefix (a
-pair's prompt before its two responses) computed once.
+"""Response-token log-probabilities of a Llama-family causal LM (Llama, Qwen2, Mistral; SmolLM2 is a Llama), and
+final hidden states of its decoder at chosen tokens, with the packed forward of models/packed_decoder.py: real
+tokens only, attention per sequence, a shared prefix (a pair's prompt before its two responses) computed once.
 
 The plain forward also runs the LM head over every position of the padded grid and keeps the few it needs. The
 head is large (SmolLM2-135M: 576 × 49,152, a fifth of the model's multiply-adds per token), so here the final
@@ -52,3 +52,17 @@ def packed_response_logprobs(network, input_ids: torch.Tensor, attention_mask: t
         values.append(logits.gather(-1, targets[chunk, None]).squeeze(-1) - torch.logsumexp(logits, dim=-1))
     values = torch.cat(values) if values else hidden.new_zeros(0, dtype=torch.float32)
     return list(values.split([len(span) for span in spans]))
+
+
+def packed_final_states(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: list[list[int]],
+                        shared: torch.Tensor | None = None) -> torch.Tensor:
+    """[B, k, H]: the decoder's final hidden state (after its last norm, as `last_hidden_state`) of row b at each
+    of its tokens `positions[b]` (k per row, counted among the row's attended tokens). `model`: a Llama-family
+    decoder (`AutoModel`) or causal LM; `shared` as in `packed_decoder_logits`."""
+    packed = PackedSequences(model.base_model, input_ids, attention_mask, shared)
+    hidden = packed.hidden
+    for layer in packed.layers(model.config):
+        hidden = decoder_layer(layer, hidden, hidden, packed, last=None)
+    rows = torch.stack([sequence[torch.tensor(wanted, device=sequence.device)]
+                        for sequence, wanted in zip(packed.sequence_rows, positions)])
+    return model.base_model.norm(hidden[rows.flatten()]).view(*rows.shape, hidden.shape[-1])

@@ -90,3 +90,20 @@ def test_steering_the_gate_flips_a_preference(tiny_bert, tmp_path):
     assert scaled.weights["helpfulness"][0] == pytest.approx(2 * default.weights["helpfulness"][0])
     with pytest.raises(ConfigError, match="unknown attribute 'honesty'; known: helpfulness, safety, verbosity"):
         rewardkit.load(str(folder), weights={"honesty": 2})
+
+
+def test_a_llama_backbone_runs_packed_with_the_plain_embeddings(tiny_llama, monkeypatch):
+    """Packed (one pass per batch, shared prompts once, prompt embeddings from the same pass) against the plain
+    padded forward with each prompt run on its own."""
+    model = multi.build(tiny_llama, attributes=ATTRIBUTES, max_length=64, seed=0)
+    assert model.packed
+    samples = SAMPLES + [Sample.from_text("How do I bake bread?", "Mix flour, water and yeast; bake for 40 minutes.")]
+    responses, prompts, encoded = model.embed_samples(samples, batch_size=3)
+    embedded = model.embed(encoded, batch_size=2)
+    monkeypatch.setattr(multi.MultiObjectiveRewardModel, "packed", property(lambda self: False))
+    plain_responses, plain_prompts, _ = model.embed_samples(samples, batch_size=3)
+    torch.testing.assert_close(responses, plain_responses, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(prompts, plain_prompts, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(embedded, plain_responses, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(prompts[0], responses[0], atol=1e-3)  # two different tokens' states
+    assert model.embed([], batch_size=2).shape == (0, model.backbone.config.hidden_size)
