@@ -63,6 +63,6 @@ def packed_final_states(model, input_ids: torch.Tensor, attention_mask: torch.Te
     hidden = packed.hidden
     for layer in packed.layers(model.config):
         hidden = decoder_layer(layer, hidden, hidden, packed, last=None)
-    rows = torch.stack([sequence[torch.tensor(wanted, device=sequence.device)]
+    rows = torch.stack([sequence[torch.tensor(wanted, dtype=torch.long, device=sequence.device)]
                         for sequence, wanted in zip(packed.sequence_rows, positions)])
     return model.base_model.norm(hidden[rows.flatten()]).view(*rows.shape, hidden.shape[-1])

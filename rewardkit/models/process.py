@@ -24,7 +24,7 @@ from typing import Sequence
 
 import torch
 
-from rewardkit.data.batching import length_sorted_batches, pad_batch
+from rewardkit.data.batching import length_sorted_batches, pad_batch, prefix_sharing_batches
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError, ModelLoadError
@@ -32,6 +32,8 @@ from rewardkit.models.base import Scores, distinct_parameters
 from rewardkit.models.causal_lm import save_causal_lm_reward
 from rewardkit.models.hf import MANIFEST, read_manifest, save_model_folder
 from rewardkit.models.logprobs import LogprobScorer
+from rewardkit.models.packed_causal_lm import packed_final_states
+from rewardkit.models.packed_decoder import packable_decoder
 from rewardkit.models.steps import aggregate_steps, check_separator_and_aggregation, response_token_steps
 
 
@@ -185,9 +187,18 @@ class StepHeadModel:
         return {k: v.to(device) for k, v in batch.items()}
 
     @staticmethod
-    def token_logits(module, batch: dict) -> torch.Tensor:
-        """[B, T] per-token logits."""
-        return module(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[..., 0]
+    def step_end_logits(module, batch: dict, ends: Sequence[Sequence[int]],
+                        shared: torch.Tensor | None = None) -> torch.Tensor:
+        """[B, S]: the head's logit at each row's step ends (S: the most steps in the batch; a row with fewer
+        repeats its last end, or reads token 0 when it has none). Llama-family backbones run packed
+        (models/packed_causal_lm.py; `shared` as there) and the head reads only those tokens."""
+        width = max((len(e) for e in ends), default=0)
+        padded = [list(e) + [e[-1] if e else 0] * (width - len(e)) for e in ends]
+        if packable_decoder(module):
+            states = packed_final_states(module, batch["input_ids"], batch["attention_mask"], padded, shared)
+            return module.score(module.dropout(states))[..., 0]
+        logits = module(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[..., 0]
+        return logits.gather(1, torch.tensor(padded, dtype=torch.long, device=logits.device).view(len(ends), width))
 
     @torch.no_grad()
     def step_values(self, batch: Sequence[Sample], batch_size: int = ProcessOptions.batch_size
@@ -196,12 +207,22 @@ class StepHeadModel:
         out: list[list[float]] = [[] for _ in items]
         was_training = self.network.training
         self.network.eval()
-        for index in length_sorted_batches([len(e.input_ids) for e, _ in items], batch_size):
-            logits = self.token_logits(self.network, self.collate([items[i][0] for i in index])).float().cpu()
+        for index, shared in self.batches([e for e, _ in items], batch_size):
+            logits = self.step_end_logits(self.network, self.collate([items[i][0] for i in index]),
+                                          [items[i][1] for i in index], shared).float().cpu()
             for row, i in enumerate(index):
-                out[i] = torch.sigmoid(logits[row, items[i][1]]).tolist()
+                out[i] = torch.sigmoid(logits[row, : len(items[i][1])]).tolist()
         self.network.train(was_training)
         return out, [e.truncated for e, _ in items]
+
+    def batches(self, encoded: Sequence[Encoded], batch_size: int):
+        """(indices, shared) per forward: packed, neighbours that begin alike (Best-of-N's candidates after one
+        prompt) with the tokens they share, computed once; else by length."""
+        if packable_decoder(self.network):
+            device = next(self.network.parameters()).device
+            return [(index, torch.tensor(shared, device=device))
+                    for index, shared in prefix_sharing_batches([e.input_ids for e in encoded], batch_size)]
+        return [(index, None) for index in length_sorted_batches([len(e.input_ids) for e in encoded], batch_size)]
 
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
         steps, flags = self.step_values(list(batch), batch_size or self.options.batch_size)

@@ -130,14 +130,12 @@ class StepLabelTask:
 
     def step_logits(self, module, items) -> tuple[torch.Tensor, torch.Tensor]:
         """([B, S] logits at step ends, [B, S] labels with −1 where there is no labelled step)."""
-        logits = self.model.token_logits(module, self.model.collate([e for e, _, _ in items]))
-        width = max(len(ends) for _, ends, _ in items)
-        ends = torch.zeros((len(items), width), dtype=torch.long)
-        labels = torch.full((len(items), width), -1.0)
-        for row, (_, row_ends, row_labels) in enumerate(items):
-            ends[row, : len(row_ends)] = torch.tensor(row_ends)
+        logits = self.model.step_end_logits(module, self.model.collate([e for e, _, _ in items]),
+                                            [ends for _, ends, _ in items])
+        labels = torch.full(logits.shape, -1.0)
+        for row, (_, _, row_labels) in enumerate(items):
             labels[row, : len(row_labels)] = torch.tensor(row_labels, dtype=torch.float32)
-        return logits.gather(1, ends.to(logits.device)), labels.to(logits.device)
+        return logits, labels.to(logits.device)
 
     def loss(self, module, indices):
         logits, labels = self.step_logits(module, [self.train_items[i] for i in indices])

@@ -121,3 +121,37 @@ def test_explicit_step_head_reads_each_step_end(lms, tmp_path):
     assert flat(loaded.score(SAMPLES).steps) == pytest.approx(flat(scores.steps), abs=1e-6)
     alone = [loaded.score([s]).steps[0] for s in SAMPLES]
     assert flat(alone) == pytest.approx(flat(scores.steps), abs=1e-5)
+
+
+def test_the_step_head_runs_packed_with_the_plain_logits_and_gradients(lms, monkeypatch):
+    """A Llama step head reads its step ends from the packed forward (two candidates after one prompt share
+    their prompt); the logits and their gradients are those of transformers' own forward."""
+    import torch
+
+    from rewardkit.data.batching import common_prefix
+    from rewardkit.models import process
+
+    model = build_step_head(lms["chat"], separator="newline")
+    assert process.packable_decoder(model.network)
+    model.network.train()
+    model.network.dropout.p = 0.0  # a deterministic comparison
+    samples = [*SAMPLES, Sample.from_text(SAMPLES[0].prompt[0].content, "Step 1: 3 + 4 = 8\nThe answer is 16.")]
+    items = [model.encode(s) for s in samples]
+    batch = model.collate([e for e, _ in items])
+    ends = [e for _, e in items]
+    order = [1, 2, 3, 0, 4]  # the two candidates for one prompt last, adjacent
+    shared = torch.tensor([0, 0, 0, 0, common_prefix(items[0][0].input_ids, items[4][0].input_ids)])
+    assert shared[4] > 5
+    packed = model.step_end_logits(model.network, {k: v[order] for k, v in batch.items()}, [ends[i] for i in order],
+                                   shared)
+    (packed.sum(dim=1) * torch.linspace(-1, 1, 5)).sum().backward()
+    packed_grads = {n: p.grad.clone() for n, p in model.network.named_parameters() if p.grad is not None}
+    model.network.zero_grad()
+    monkeypatch.setattr(process, "packable_decoder", lambda network: False)
+    plain = model.step_end_logits(model.network, {k: v[order] for k, v in batch.items()}, [ends[i] for i in order])
+    (plain.sum(dim=1) * torch.linspace(-1, 1, 5)).sum().backward()
+    torch.testing.assert_close(packed, plain, atol=1e-5, rtol=1e-5)
+    assert packed.shape == (5, 3)
+    assert len(packed_grads) == len(list(model.network.parameters()))
+    for name, parameter in model.network.named_parameters():
+        torch.testing.assert_close(packed_grads[name], parameter.grad, atol=1e-5, rtol=1e-4, msg=name)
