@@ -22,6 +22,9 @@ eos tokenisers and a sample ending in eos), where `transformers` would read the 
 
 Left out (they run their own forward): Gemma (scaled embeddings, (1 + w) norms), Qwen3 (query/key norms), GPT-2
 (learned positions), and static graphs (ONNX export), which cannot hold the data-dependent shapes.
+
+`PackedSequences` (the packed rows, positions and attention grids of a batch) and `decoder_layer` are also what
+the other decoder readers run: LM log-probabilities and hidden states at chosen tokens (models/packed_causal_lm.py).
 """
 
 from __future__ import annotations
