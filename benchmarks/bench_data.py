@@ -97,3 +97,27 @@ def decoder_reward_model(backbone: str, folder: Path, seed: int = 0) -> Path:
 
     scalar.build(resolve_backbone(backbone), seed=seed).save(model_dir)
     return model_dir
+
+
+def perturbed_policy(backbone: str = "smollm2", scale: float = 0.02, seed: int = 0) -> Path:
+    """A stand-in DPO policy: `backbone`'s causal LM with every weight moved by scale × (its tensor's std) ×
+    N(0, 1), saved once under runs/bench/dpo-policy-<name>. Against the backbone as reference it gives non-zero,
+    varied implicit rewards; scoring speed does not depend on training."""
+    folder = CACHE / f"dpo-policy-{Path(backbone).name}"
+    if (folder / "config.json").is_file():
+        return folder
+    import torch
+
+    from rewardkit.atomic import atomic_dir
+    from rewardkit.models.causal_lm import load_causal_lm_and_tokenizer
+
+    network, tokenizer = load_causal_lm_and_tokenizer(backbone)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for parameter in network.parameters():
+            noise = torch.randn(parameter.shape, generator=generator)
+            parameter.add_(scale * parameter.float().std() * noise if parameter.numel() > 1 else 0 * noise)
+    with atomic_dir(folder) as tmp:
+        network.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+    return folder

@@ -65,3 +65,39 @@ class PipelinePeer:
         out = self.pipe(list(inputs), batch_size=batch_size or self.batch_size, function_to_apply="none", top_k=1,
                         **self.truncation)
         return [row[0]["score"] if isinstance(row, list) else row["score"] for row in out]
+
+
+class ConcatenatedDPOPeer:
+    """The DPO implicit reward β · Σ_response (log πθ − log πref) computed the way DPO trainers and RewardBench's
+    DPO script compute it: each pair's chosen and rejected sequences concatenated into one right-padded batch
+    (`pairs_per_batch` pairs), one plain `transformers` forward of the policy and one of the reference over it,
+    log-softmax over the vocabulary at every position, prompt and padding masked out. It gets rewardkit's token ids
+    (same chat rendering and truncation), so the two must agree; its tokenisation is not timed."""
+
+    def __init__(self, policy, reference, pad_id: int, beta: float, pairs_per_batch: int):
+        self.policy, self.reference, self.pad_id = policy.eval(), reference.eval(), pad_id
+        self.beta, self.pairs_per_batch = beta, pairs_per_batch
+
+    def rewards(self, encoded_pairs) -> list[float]:
+        """encoded_pairs: (chosen, rejected) `Encoded` per pair → [chosen reward, rejected reward, ...]."""
+        import torch
+
+        out: list[float] = []
+        with torch.no_grad():
+            for start in range(0, len(encoded_pairs), self.pairs_per_batch):
+                items = [e for pair in encoded_pairs[start: start + self.pairs_per_batch] for e in pair]
+                width = max(len(e.input_ids) for e in items)
+                ids = torch.tensor([e.input_ids + [self.pad_id] * (width - len(e.input_ids)) for e in items])
+                mask = (torch.arange(width)[None] < torch.tensor([len(e.input_ids) for e in items])[:, None]).long()
+                starts = torch.tensor([max(e.response_start, 1) for e in items])[:, None]
+                labels = (torch.arange(1, width)[None] >= starts) & mask[:, 1:].bool()
+                sums = [self._sums(network, ids, mask, labels) for network in (self.policy, self.reference)]
+                out += (self.beta * (sums[0] - sums[1])).tolist()
+        return out
+
+    @staticmethod
+    def _sums(network, ids, mask, labels):
+        import torch
+
+        logps = torch.log_softmax(network(input_ids=ids, attention_mask=mask).logits[:, :-1].float(), dim=-1)
+        return (logps.gather(-1, ids[:, 1:, None]).squeeze(-1) * labels).sum(-1)
