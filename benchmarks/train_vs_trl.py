@@ -49,13 +49,14 @@ WORKLOADS = {"short": 128, "long": 512}
 
 
 def step_seconds(starts: list[float], warmup: int = 2) -> float:
-    """Median gap between consecutive step starts, skipping the first `warmup` steps.
+    """Median gap between consecutive step starts, skipping the first `warmup` steps (fewer when that would leave
+    none).
 
-    >>> step_seconds([0.0, 5.0, 6.0, 7.0, 8.5, 9.5], warmup=2)
-    1.0
+    >>> step_seconds([0.0, 5.0, 6.0, 7.0, 8.5, 9.5], warmup=2), step_seconds([0.0, 5.0, 6.0], warmup=2)
+    (1.0, 1.0)
     """
-    gaps = [b - a for a, b in zip(starts, starts[1:])][warmup:]
-    return statistics.median(gaps)
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    return statistics.median(gaps[min(warmup, len(gaps) - 1):])
 
 
 def ours_train(train_pairs, settings: dict, out: Path):

@@ -99,7 +99,7 @@ def trl_train(train_pairs, settings: dict, out: Path, order: list[int] | None = 
     model.config.pad_token_id = tokenizer.pad_token_id
     args = RewardConfig(
         output_dir=str(out), max_steps=settings["steps"], per_device_train_batch_size=settings["batch_size"],
-        learning_rate=settings["learning_rate"], warmup_steps=settings["warmup_ratio"],
+        learning_rate=settings["learning_rate"], warmup_steps=int(settings["warmup_ratio"] * settings["steps"]),
         weight_decay=settings["weight_decay"], max_grad_norm=1.0, lr_scheduler_type="linear", seed=settings["seed"],
         max_length=settings["max_length"], use_cpu=True,
         report_to="none", logging_steps=settings["steps"] + 1, save_strategy="no", eval_strategy="no",
