@@ -162,8 +162,10 @@ def _run(task, config, out_dir, accelerator, prepared, step_range, result, show_
     pending: list[dict] = []  # per-step records whose metrics are still device tensors
     with _progress(show_progress, len(step_range)) as (progress, bar):
         for step in step_range:
+            step_started = time.perf_counter()
             metrics = _optimizer_step(task, config, accelerator, module, optimizer, scheduler, batches)
-            pending.append({"step": step + 1, "lr": scheduler.get_last_lr()[0], **metrics})
+            pending.append({"step": step + 1, "lr": scheduler.get_last_lr()[0], **metrics,
+                            "seconds": time.perf_counter() - step_started})
             evaluate = (step + 1) % config.eval_every == 0 or step + 1 == step_range.stop
             if evaluate:
                 result.last_eval = task.evaluate()

@@ -34,6 +34,8 @@ def test_overfits_a_small_batch(tiny_llama, tmp_path):
     assert result.last_eval["eval_accuracy"] == 1.0
     log = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
     assert log[-1]["loss"] < log[0]["loss"] / 4
+    assert all(record["seconds"] > 0 for record in log)
+    assert sum(record["seconds"] for record in log) <= result.train_seconds  # the steps, without evaluations
     assert (tmp_path / "model" / "model.safetensors").is_file()
 
 
