@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from rewardkit.atomic import atomic_dir
-from rewardkit.data.batching import pad_batch
+from rewardkit.data.batching import pad_batch, prefix_sharing_batches
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Message, PreferencePair, Sample
 from rewardkit.errors import ModelLoadError
@@ -30,6 +30,7 @@ from rewardkit.models.base import Scores
 from rewardkit.models.hf import MANIFEST
 from rewardkit.models.judge import Judge, JudgeOptions, PairJudgement, pair_judgement_from_rewards
 from rewardkit.models.judge_prompts import fill, load_template, prompt_text
+from rewardkit.models.packed_causal_lm import packable_causal_lm, packed_final_states
 from rewardkit.models.seeding import seeded
 
 HEAD_FILE = "cloud_head.safetensors"
@@ -51,6 +52,14 @@ class CloudScorer(torch.nn.Module):
         last = attention_mask.sum(-1) - 1
         hidden = out.hidden_states[-1][torch.arange(input_ids.shape[0], device=input_ids.device), last]
         return self.head(hidden).squeeze(-1), out.logits
+
+    def rewards(self, input_ids, attention_mask, shared: torch.Tensor | None = None) -> torch.Tensor:
+        """The rewards [B] alone. A Llama-family LM runs packed (models/packed_causal_lm.py: real tokens only, the
+        `shared` prefixes once, no LM head); others run `forward`."""
+        if not packable_causal_lm(self.network):
+            return self.forward(input_ids, attention_mask)[0]
+        ends = [[int(n) - 1] for n in attention_mask.sum(-1)]
+        return self.head(packed_final_states(self.network, input_ids, attention_mask, ends, shared)[:, 0]).squeeze(-1)
 
 
 def new_head(network, seed: int) -> torch.nn.Linear:
@@ -83,12 +92,16 @@ class CloudRewardModel(Judge):
 
     @torch.no_grad()
     def rewards_for(self, items: Sequence[Encoded], batch_size: int = 8) -> list[float]:
-        rewards: list[float] = []
+        """Head rewards of encoded [prompt, response, critique] chats, in their order; chats that begin alike (the k
+        critiques of one response) share a pass, their common prefix computed once."""
+        rewards = [0.0] * len(items)
         device = next(self.network.parameters()).device
-        for at in range(0, len(items), batch_size):
-            batch = pad_batch([e.input_ids for e in items[at: at + batch_size]], self.tokenizer.pad_token_id)
-            values, _ = self.scorer(batch["input_ids"].to(device), batch["attention_mask"].to(device))
-            rewards += values.float().cpu().tolist()
+        for index, shared in prefix_sharing_batches([e.input_ids for e in items], batch_size):
+            batch = pad_batch([items[i].input_ids for i in index], self.tokenizer.pad_token_id)
+            values = self.scorer.rewards(batch["input_ids"].to(device), batch["attention_mask"].to(device),
+                                         torch.tensor(shared, device=device))
+            for i, value in zip(index, values.float().cpu().tolist()):
+                rewards[i] = value
         return rewards
 
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:

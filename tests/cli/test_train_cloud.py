@@ -70,3 +70,24 @@ def test_cloud_loss_by_hand():
     loss = losses.cloud_loss(torch.tensor([2.0, 0.0]), torch.tensor([0.0, 0.0]), torch.tensor(1.0), 0.25)
     expected = (-torch.log(torch.sigmoid(torch.tensor(2.0))) + torch.log(torch.tensor(2.0))) / 2 + 0.25
     assert loss.item() == pytest.approx(expected.item(), abs=1e-6)
+
+
+def test_packed_rewards_equal_the_scorers_forward(tmp_path):
+    """rewards_for runs the packed forward (the two critiques of one response share their prompt); its rewards
+    are the training forward's."""
+    backbone = save_tiny_causal_lm(tmp_path / "lm", chat_template=SIMPLE_CHAT_TEMPLATE)
+    model = families.build("judge:cloud", policy=backbone)
+    with torch.no_grad():
+        model.scorer.head.weight.normal_(0.0, 1.0)  # a head that reads every hidden unit visibly
+    sample = PreferencePair(as_conversation(ROWS[0]["prompt"]), ROWS[0]["chosen"], ROWS[0]["rejected"]).samples()[0]
+    items = [model.encode(sample, "Correct and direct."), model.encode(sample, "Correct, but terse."),
+             *[model.encode(s, r["chosen_critique"]) for r in ROWS[1:4]
+               for s in PreferencePair(as_conversation(r["prompt"]), r["chosen"], r["rejected"]).samples()[:1]]]
+    packed = model.rewards_for(items, batch_size=3)
+    from rewardkit.data.batching import pad_batch
+
+    batch = pad_batch([e.input_ids for e in items], model.tokenizer.pad_token_id)
+    with torch.no_grad():
+        plain = model.scorer(batch["input_ids"], batch["attention_mask"])[0].tolist()
+    assert packed == pytest.approx(plain, abs=1e-5)
+    assert len(set(round(r, 4) for r in packed)) == len(items)  # distinct chats, distinct rewards
