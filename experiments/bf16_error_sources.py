@@ -1,12 +1,14 @@
-"""Where bf16 scoring's error comes from in a decoder reward model: the matrix products, or attention?
+"""Where bf16 scoring's error comes from in a decoder reward model: attention or the matrix products, and which
+layers?
 
-    python experiments/bf16_error_sources.py [--pairs 120] [--max-length 512]    # ≈ 2 min on 2 cores
+    python experiments/bf16_error_sources.py [--pairs 120] [--max-length 512] [--fp32-layers 5]   # ≈ 4 min, 2 cores
 
 Scores the same long-workload pairs (benchmarks/workloads.py contexts before verifiable pairs) with the SmolLM2
-benchmark BT model (benchmarks/bench_data.trained_model, trained once) three ways: fp32; bf16 (autocast: matrix
-products and attention in bf16); and bf16 with attention alone put back in fp32. Printed for each bf16 variant:
-the root-mean-square change of the pair margins over the standard deviation of the fp32 margins, the verdicts
-that changed, and the seconds taken. If fp32 attention removed most of the error, it would be worth its cost.
+benchmark BT model (benchmarks/bench_data.trained_model, trained once) five ways: fp32; bf16 (autocast: matrix
+products and attention in bf16); bf16 with attention alone put back in fp32; and bf16 with the first, or the
+last, `--fp32-layers` decoder layers run wholly in fp32. Printed for each bf16 variant: the root-mean-square
+change of the pair margins over the standard deviation of the fp32 margins, the verdicts that changed, and the
+seconds taken. A part whose fp32 run removed most of the error would be worth its cost.
 Needs a CPU with native bf16. Results: experiments/results/bf16_error_sources.json.
 """
 
@@ -34,10 +36,25 @@ def fp32_attention(real):
     return attention
 
 
+def fp32_layers(real, chosen: set[int]):
+    """`decoder_layer` (models/packed_decoder.py) that runs the layers whose id is in `chosen` in fp32 with
+    autocast off, the others as they are."""
+    import torch
+
+    def layer_forward(layer, hidden, query_input, packed, last):
+        if id(layer) not in chosen:
+            return real(layer, hidden, query_input, packed, last)
+        with torch.autocast("cpu", enabled=False):
+            return real(layer, hidden.float(), query_input.float(), packed, last)
+
+    return layer_forward
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=120)
     parser.add_argument("--max-length", type=int, default=512)
+    parser.add_argument("--fp32-layers", type=int, default=5, help="layers put back in fp32 at either end")
     args = parser.parse_args(argv)
 
     import torch
@@ -46,6 +63,7 @@ def main(argv: list[str] | None = None) -> dict:
     import rewardkit
     from bench_data import long_context_pairs, trained_model
     from common import machine, quiet
+    from rewardkit.models import packed_decoder
     from rewardkit.models.base import compare
     from score_onnx import verifiable_suite
 
@@ -63,6 +81,12 @@ def main(argv: list[str] | None = None) -> dict:
     variants = {"bf16": margins(bf16)}
     with mock.patch.object(F, "scaled_dot_product_attention", fp32_attention(F.scaled_dot_product_attention)):
         variants["bf16, fp32 attention"] = margins(bf16)
+    layers = list(bf16.network.base_model.layers)
+    for name, chosen in ((f"bf16, first {args.fp32_layers} layers fp32", layers[: args.fp32_layers]),
+                         (f"bf16, last {args.fp32_layers} layers fp32", layers[-args.fp32_layers:])):
+        with mock.patch.object(packed_decoder, "decoder_layer",
+                               fp32_layers(packed_decoder.decoder_layer, {id(layer) for layer in chosen})):
+            variants[name] = margins(bf16)
     figures = {"pairs": len(pairs), "max_length": args.max_length, "fp32_seconds": exact_seconds,
                "machine": machine(), "variants": {}}
     print(f"{len(pairs)} long pairs, fp32 in {exact_seconds:.1f} s")
