@@ -37,10 +37,7 @@ def packed_response_logprobs(network, input_ids: torch.Tensor, attention_mask: t
     each of its tokens firsts[b] + 1 … L_b − 1 given the tokens before it, i.e. columns firsts[b] … L_b − 2 of
     `next_token_logprobs` (float32); differentiable (DPO training runs it). `shared` as in
     `packed_decoder_logits`."""
-    packed = PackedSequences(network.base_model, input_ids, attention_mask, shared)
-    hidden = packed.hidden
-    for layer in packed.layers(network.config):
-        hidden = decoder_layer(layer, hidden, hidden, packed, last=None)
+    packed, hidden = decoded(network, input_ids, attention_mask, shared)
     tokens = input_ids[attention_mask.bool()].split(attention_mask.sum(dim=1).tolist())
     spans = [range(first, len(rows) - 1) for first, rows in zip(firsts, packed.sequence_rows)]
     rows = torch.cat([rows[span.start: span.stop] for rows, span in zip(packed.sequence_rows, spans)])
@@ -59,10 +56,17 @@ def packed_final_states(model, input_ids: torch.Tensor, attention_mask: torch.Te
     """[B, k, H]: the decoder's final hidden state (after its last norm, as `last_hidden_state`) of row b at each
     of its tokens `positions[b]` (k per row, counted among the row's attended tokens). `model`: a Llama-family
     decoder (`AutoModel`) or causal LM; `shared` as in `packed_decoder_logits`."""
+    packed, hidden = decoded(model, input_ids, attention_mask, shared)
+    rows = torch.stack([sequence[torch.tensor(wanted, dtype=torch.long, device=sequence.device)]
+                        for sequence, wanted in zip(packed.sequence_rows, positions)])
+    return model.base_model.norm(hidden[rows.flatten()]).view(*rows.shape, hidden.shape[-1])
+
+
+def decoded(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, shared: torch.Tensor | None
+            ) -> tuple[PackedSequences, torch.Tensor]:
+    """The batch packed, and every packed row's hidden state after the last decoder layer (before the final norm)."""
     packed = PackedSequences(model.base_model, input_ids, attention_mask, shared)
     hidden = packed.hidden
     for layer in packed.layers(model.config):
         hidden = decoder_layer(layer, hidden, hidden, packed, last=None)
-    rows = torch.stack([sequence[torch.tensor(wanted, dtype=torch.long, device=sequence.device)]
-                        for sequence, wanted in zip(packed.sequence_rows, positions)])
-    return model.base_model.norm(hidden[rows.flatten()]).view(*rows.shape, hidden.shape[-1])
+    return packed, hidden
