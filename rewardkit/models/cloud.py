@@ -30,7 +30,10 @@ from rewardkit.models.base import Scores
 from rewardkit.models.hf import MANIFEST
 from rewardkit.models.judge import Judge, JudgeOptions, PairJudgement, pair_judgement_from_rewards
 from rewardkit.models.judge_prompts import fill, load_template, prompt_text
-from rewardkit.models.packed_causal_lm import packable_causal_lm, packed_final_states
+from rewardkit.models.logprobs import next_token_logprobs
+from rewardkit.models.packed_causal_lm import (
+    decoded, logprobs_from, packable_causal_lm, packed_final_states, states_from,
+)
 from rewardkit.models.seeding import seeded
 
 HEAD_FILE = "cloud_head.safetensors"
@@ -39,25 +42,36 @@ TRAINED_MODEL = "."
 
 
 class CloudScorer(torch.nn.Module):
-    """The trainable module: a causal LM plus a linear reward head on the last real token's hidden state."""
+    """The trainable module: a causal LM plus a linear reward head on the last real token's hidden state.
+    Llama-family LMs run packed (models/packed_causal_lm.py): real tokens only, the `shared` prefix each row has in
+    common with the row before it computed once, and the LM head only where a critique token is predicted."""
 
     def __init__(self, network, head: torch.nn.Linear):
         super().__init__()
         self.network, self.head = network, head
+        self.packed = packable_causal_lm(network)
 
-    def forward(self, input_ids, attention_mask) -> tuple[torch.Tensor, torch.Tensor]:
-        """(rewards [B], logits [B, T, V]) of a right-padded batch."""
+    def forward(self, input_ids, attention_mask, firsts: list[int], shared: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(rewards [B], per row the log-probabilities of its tokens after column `firsts[b]`: columns firsts[b] …
+        L_b − 2 of `next_token_logprobs`) of a right-padded batch."""
+        ends = [[int(n) - 1] for n in attention_mask.sum(-1)]
+        if self.packed:
+            packed, hidden = decoded(self.network, input_ids, attention_mask, shared)
+            last = states_from(self.network, packed, hidden, ends)[:, 0]
+            rows = logprobs_from(self.network, packed, hidden, input_ids, attention_mask, firsts)
+            return self.head(last).squeeze(-1), rows
         out = self.network(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True,
                            use_cache=False)
-        last = attention_mask.sum(-1) - 1
-        hidden = out.hidden_states[-1][torch.arange(input_ids.shape[0], device=input_ids.device), last]
-        return self.head(hidden).squeeze(-1), out.logits
+        rows = torch.arange(input_ids.shape[0], device=input_ids.device)
+        last = out.hidden_states[-1][rows, torch.tensor([e[0] for e in ends], device=input_ids.device)]
+        grid = next_token_logprobs(out.logits, input_ids)
+        return self.head(last).squeeze(-1), [grid[b, first: e[0]] for b, (first, e) in enumerate(zip(firsts, ends))]
 
     def rewards(self, input_ids, attention_mask, shared: torch.Tensor | None = None) -> torch.Tensor:
-        """The rewards [B] alone. A Llama-family LM runs packed (models/packed_causal_lm.py: real tokens only, the
-        `shared` prefixes once, no LM head); others run `forward`."""
-        if not packable_causal_lm(self.network):
-            return self.forward(input_ids, attention_mask)[0]
+        """The rewards [B] alone (packed: no LM head at all)."""
+        if not self.packed:
+            return self.forward(input_ids, attention_mask, (attention_mask.sum(-1) - 1).tolist())[0]
         ends = [[int(n) - 1] for n in attention_mask.sum(-1)]
         return self.head(packed_final_states(self.network, input_ids, attention_mask, ends, shared)[:, 0]).squeeze(-1)
 

@@ -38,6 +38,32 @@ def packed_response_logprobs(network, input_ids: torch.Tensor, attention_mask: t
     `next_token_logprobs` (float32); differentiable (DPO training runs it). `shared` as in
     `packed_decoder_logits`."""
     packed, hidden = decoded(network, input_ids, attention_mask, shared)
+    return logprobs_from(network, packed, hidden, input_ids, attention_mask, firsts)
+
+
+def packed_final_states(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: list[list[int]],
+                        shared: torch.Tensor | None = None) -> torch.Tensor:
+    """[B, k, H]: the decoder's final hidden state (after its last norm, as `last_hidden_state`) of row b at each
+    of its tokens `positions[b]` (k per row, counted among the row's attended tokens). `model`: a Llama-family
+    decoder (`AutoModel`) or causal LM; `shared` as in `packed_decoder_logits`."""
+    packed, hidden = decoded(model, input_ids, attention_mask, shared)
+    return states_from(model, packed, hidden, positions)
+
+
+def decoded(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, shared: torch.Tensor | None
+            ) -> tuple[PackedSequences, torch.Tensor]:
+    """The batch packed, and every packed row's hidden state after the last decoder layer (before the final norm)."""
+    packed = PackedSequences(model.base_model, input_ids, attention_mask, shared)
+    hidden = packed.hidden
+    for layer in packed.layers(model.config):
+        hidden = decoder_layer(layer, hidden, hidden, packed, last=None)
+    return packed, hidden
+
+
+def logprobs_from(network, packed: PackedSequences, hidden: torch.Tensor, input_ids: torch.Tensor,
+                  attention_mask: torch.Tensor, firsts: list[int]) -> list[torch.Tensor]:
+    """`packed_response_logprobs` from a `decoded` pass: final norm and LM head on the predicting rows only, in
+    chunks of LOGIT_CHUNK_ROWS."""
     tokens = input_ids[attention_mask.bool()].split(attention_mask.sum(dim=1).tolist())
     spans = [range(first, len(rows) - 1) for first, rows in zip(firsts, packed.sequence_rows)]
     rows = torch.cat([rows[span.start: span.stop] for rows, span in zip(packed.sequence_rows, spans)])
@@ -51,22 +77,8 @@ def packed_response_logprobs(network, input_ids: torch.Tensor, attention_mask: t
     return list(values.split([len(span) for span in spans]))
 
 
-def packed_final_states(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: list[list[int]],
-                        shared: torch.Tensor | None = None) -> torch.Tensor:
-    """[B, k, H]: the decoder's final hidden state (after its last norm, as `last_hidden_state`) of row b at each
-    of its tokens `positions[b]` (k per row, counted among the row's attended tokens). `model`: a Llama-family
-    decoder (`AutoModel`) or causal LM; `shared` as in `packed_decoder_logits`."""
-    packed, hidden = decoded(model, input_ids, attention_mask, shared)
+def states_from(model, packed: PackedSequences, hidden: torch.Tensor, positions: list[list[int]]) -> torch.Tensor:
+    """`packed_final_states` from a `decoded` pass: the final norm on the wanted rows only."""
     rows = torch.stack([sequence[torch.tensor(wanted, dtype=torch.long, device=sequence.device)]
                         for sequence, wanted in zip(packed.sequence_rows, positions)])
     return model.base_model.norm(hidden[rows.flatten()]).view(*rows.shape, hidden.shape[-1])
-
-
-def decoded(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, shared: torch.Tensor | None
-            ) -> tuple[PackedSequences, torch.Tensor]:
-    """The batch packed, and every packed row's hidden state after the last decoder layer (before the final norm)."""
-    packed = PackedSequences(model.base_model, input_ids, attention_mask, shared)
-    hidden = packed.hidden
-    for layer in packed.layers(model.config):
-        hidden = decoder_layer(layer, hidden, hidden, packed, last=None)
-    return packed, hidden

@@ -20,11 +20,11 @@ from typing import Sequence
 
 import torch
 
-from rewardkit.data.batching import pad_batch
+from rewardkit.data.batching import common_prefix, pad_batch
 from rewardkit.data.jsonl import iter_jsonl
 from rewardkit.data.schemas import PreferencePair, as_conversation
 from rewardkit.errors import ConfigError, DataError
-from rewardkit.models.logprobs import response_target_mask
+from rewardkit.models.logprobs import first_response_column
 from rewardkit.training import losses
 from rewardkit.training.log_ratio import causal_backbone
 from rewardkit.training.pair_data import holdout_split
@@ -112,10 +112,10 @@ class CloudTask:
         batch = pad_batch([e.input_ids for e in items], self.model.tokenizer.pad_token_id)
         device = next(module.parameters()).device
         ids, attention = batch["input_ids"].to(device), batch["attention_mask"].to(device)
-        rewards, logits = module(ids, attention)
-        mask = response_target_mask(attention, [max(e.response_start, 1) for e in items])
-        mask = mask * self.train_reference[rows].to(device).unsqueeze(1)
-        nll = losses.masked_token_nll(logits, ids, mask)
+        shared = torch.tensor([0] + [common_prefix(a.input_ids, b.input_ids) for a, b in zip(items, items[1:])],
+                              device=device)  # a pair's two chats share the critique template's head
+        rewards, critiques = module(ids, attention, [first_response_column(e) for e in items], shared)
+        nll = losses.mean_token_nll(critiques, self.train_reference[rows].to(device))
         chosen, rejected = rewards[0::2], rewards[1::2]
         loss = losses.cloud_loss(chosen, rejected, nll, self.weight)
         return loss, {"accuracy": (chosen > rejected).float().mean().detach(), "critique_nll": nll.detach()}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import torch
+from typing import Sequence
+
+import torch  # noqa: F401  (the doctests use it)
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -80,20 +82,18 @@ def masked_step_bce(logits: Tensor, labels: Tensor) -> Tensor:
     return (per_step * mask).sum() / mask.sum()
 
 
-def masked_token_nll(logits: Tensor, input_ids: Tensor, target_mask: Tensor) -> Tensor:
-    """Mean −log p(x_{t+1} | x_≤t) over the positions where `target_mask` [B, T−1] is 1 (column t predicts
-    token t+1); 0 (keeping the graph) when no position is marked. logits [B, T, V], input_ids [B, T].
+def mean_token_nll(logprobs: Sequence[Tensor], counted: Tensor) -> Tensor:
+    """Mean −log p over the tokens of the rows that count: −Σ_b c_b Σ_t lp_bt / Σ_b c_b n_b, where row b holds the
+    log-probabilities lp_bt of its n_b tokens and c_b (`counted`) is 1 or 0; 0 (keeping the graph) when no token
+    counts.
 
-    >>> logits = torch.log(torch.tensor([[[0.5, 0.5], [0.25, 0.75]]]))        # p(x_1 = 1 | x_0) = 0.5
-    >>> round(masked_token_nll(logits, torch.tensor([[0, 1]]), torch.tensor([[1.0]])).item(), 4)   # log 2
-    0.6931
+    >>> rows = [torch.log(torch.tensor([0.5, 0.25])), torch.log(torch.tensor([0.1]))]
+    >>> round(mean_token_nll(rows, torch.tensor([1.0, 0.0])).item(), 4)   # (log 2 + log 4) / 2
+    1.0397
     """
-    mask = target_mask.to(logits.dtype)
-    if mask.sum() == 0:
-        return logits.sum() * 0.0
-    logprobs = torch.log_softmax(logits[:, :-1].float(), dim=-1)
-    taken = logprobs.gather(-1, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-    return -(taken * mask).sum() / mask.sum()
+    total = sum(weight * row.sum() for row, weight in zip(logprobs, counted))
+    tokens = sum(float(weight) * len(row) for row, weight in zip(logprobs, counted))
+    return -total / tokens if tokens else total * 0.0
 
 
 def cloud_loss(r_chosen: Tensor, r_rejected: Tensor, critique_nll: Tensor, critique_weight: float) -> Tensor:

@@ -5,6 +5,7 @@ its reward moves in the labelled direction."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -64,17 +65,21 @@ def test_bad_critique_rows_name_file_line_and_field(tmp_path, monkeypatch, capsy
 
 
 def test_cloud_loss_by_hand():
-    nll = losses.masked_token_nll(torch.log(torch.tensor([[[0.5, 0.5], [0.1, 0.9]]])), torch.tensor([[0, 1]]),
-                                  torch.tensor([[1.0]]))
-    assert nll.item() == pytest.approx(0.693147, abs=1e-5)
+    rows = [torch.log(torch.tensor([0.5, 0.25])), torch.log(torch.tensor([0.1])), torch.log(torch.tensor([0.9]))]
+    nll = losses.mean_token_nll(rows, torch.tensor([1.0, 0.0, 1.0]))  # the second row has no reference critique
+    assert nll.item() == pytest.approx((math.log(2) + math.log(4) - math.log(0.9)) / 3, abs=1e-6)
+    assert losses.mean_token_nll(rows, torch.zeros(3)).item() == 0.0
     loss = losses.cloud_loss(torch.tensor([2.0, 0.0]), torch.tensor([0.0, 0.0]), torch.tensor(1.0), 0.25)
     expected = (-torch.log(torch.sigmoid(torch.tensor(2.0))) + torch.log(torch.tensor(2.0))) / 2 + 0.25
     assert loss.item() == pytest.approx(expected.item(), abs=1e-6)
 
 
-def test_packed_rewards_equal_the_scorers_forward(tmp_path):
-    """rewards_for runs the packed forward (the two critiques of one response share their prompt); its rewards
-    are the training forward's."""
+def test_packed_scorer_equals_its_plain_forward(tmp_path):
+    """The packed CloudScorer (the two critiques of one response share their prompt) gives the plain forward's
+    rewards, critique log-probabilities and gradients; rewards_for (scoring, no LM head) the same rewards."""
+    from rewardkit.data.batching import common_prefix, pad_batch
+    from rewardkit.models.logprobs import first_response_column
+
     backbone = save_tiny_causal_lm(tmp_path / "lm", chat_template=SIMPLE_CHAT_TEMPLATE)
     model = families.build("judge:cloud", policy=backbone)
     with torch.no_grad():
@@ -83,11 +88,28 @@ def test_packed_rewards_equal_the_scorers_forward(tmp_path):
     items = [model.encode(sample, "Correct and direct."), model.encode(sample, "Correct, but terse."),
              *[model.encode(s, r["chosen_critique"]) for r in ROWS[1:4]
                for s in PreferencePair(as_conversation(r["prompt"]), r["chosen"], r["rejected"]).samples()[:1]]]
-    packed = model.rewards_for(items, batch_size=3)
-    from rewardkit.data.batching import pad_batch
-
     batch = pad_batch([e.input_ids for e in items], model.tokenizer.pad_token_id)
-    with torch.no_grad():
-        plain = model.scorer(batch["input_ids"], batch["attention_mask"])[0].tolist()
-    assert packed == pytest.approx(plain, abs=1e-5)
-    assert len(set(round(r, 4) for r in packed)) == len(items)  # distinct chats, distinct rewards
+    firsts = [first_response_column(e) for e in items]
+    shared = torch.tensor([0] + [common_prefix(a.input_ids, b.input_ids) for a, b in zip(items, items[1:])])
+    assert model.scorer.packed and shared[1] > 10
+    weights = torch.linspace(-1.0, 1.0, len(items))
+
+    def run(packed: bool):
+        model.scorer.packed = packed
+        model.scorer.zero_grad()
+        rewards, rows = model.scorer(batch["input_ids"], batch["attention_mask"], firsts, shared if packed else None)
+        ((rewards * weights).sum() + losses.mean_token_nll(rows, torch.ones(len(items)))).backward()
+        grads = {name: p.grad.clone() for name, p in model.scorer.named_parameters() if p.grad is not None}
+        return rewards.detach(), [r.detach() for r in rows], grads
+
+    packed, plain = run(True), run(False)
+    torch.testing.assert_close(packed[0], plain[0], atol=1e-5, rtol=1e-5)
+    assert [len(r) for r in packed[1]] == [len(e.input_ids) - e.response_start for e in items]
+    for a, b in zip(packed[1], plain[1]):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    assert packed[2].keys() == plain[2].keys() and len(packed[2]) == len(list(model.scorer.parameters()))
+    for name in plain[2]:
+        torch.testing.assert_close(packed[2][name], plain[2][name], atol=1e-5, rtol=1e-4, msg=name)
+    model.scorer.packed = True
+    assert model.rewards_for(items, batch_size=3) == pytest.approx(plain[0].tolist(), abs=1e-5)
+    assert len(set(round(r, 4) for r in plain[0].tolist())) == len(items)  # distinct chats, distinct rewards
