@@ -15,7 +15,8 @@ applied; see rewardkit.models.logprobs):
             Verifiers"), whose debiasing removes what the prompt alone already says about the answer, so
             only what the response's reasoning adds is rewarded
 
-Each model runs one forward per batch; a reference / weak model caches its log-probabilities by token ids.
+Each model runs one forward per batch (Llama-family LMs packed, a pair's shared prompt once: models/logprobs.py);
+a reference / weak model caches its log-probabilities by token ids.
 A saved `implicit` model is a folder with only rewardkit.json, naming the policy and reference it reads; a
 policy trained by rewardkit (rewardkit.training.implicit_tasks) is saved in that folder and named '.'.
 """
