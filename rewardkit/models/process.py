@@ -190,11 +190,12 @@ class StepHeadModel:
     def step_end_logits(module, batch: dict, ends: Sequence[Sequence[int]],
                         shared: torch.Tensor | None = None) -> torch.Tensor:
         """[B, S]: the head's logit at each row's step ends (S: the most steps in the batch; a row with fewer
-        repeats its last end, or reads token 0 when it has none). Llama-family backbones run packed
-        (models/packed_causal_lm.py; `shared` as there) and the head reads only those tokens."""
+        repeats its last end, or reads token 0 when it has none). A Llama-family network runs packed
+        (models/packed_causal_lm.py; `shared` as there) and the head reads only those tokens; a wrapped one (e.g.
+        by DistributedDataParallel, whose forward must run) runs its own forward."""
         width = max((len(e) for e in ends), default=0)
         padded = [list(e) + [e[-1] if e else 0] * (width - len(e)) for e in ends]
-        if packable_decoder(module):
+        if hasattr(module, "config") and packable_decoder(module):
             states = packed_final_states(module, batch["input_ids"], batch["attention_mask"], padded, shared)
             return module.score(module.dropout(states))[..., 0]
         logits = module(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[..., 0]

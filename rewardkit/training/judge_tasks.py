@@ -115,7 +115,7 @@ class CloudTask:
         shared = torch.tensor([0] + [common_prefix(a.input_ids, b.input_ids) for a, b in zip(items, items[1:])],
                               device=device)  # a pair's two chats share the critique template's head
         rewards, critiques = module(ids, attention, [first_response_column(e) for e in items], shared)
-        nll = losses.mean_token_nll(critiques, self.train_reference[rows].to(device))
+        nll = losses.mean_token_nll(critiques, self.train_reference[rows])  # host weights: no device sync
         chosen, rejected = rewards[0::2], rewards[1::2]
         loss = losses.cloud_loss(chosen, rejected, nll, self.weight)
         return loss, {"accuracy": (chosen > rejected).float().mean().detach(), "critique_nll": nll.detach()}

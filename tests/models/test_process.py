@@ -155,3 +155,29 @@ def test_the_step_head_runs_packed_with_the_plain_logits_and_gradients(lms, monk
     assert len(packed_grads) == len(list(model.network.parameters()))
     for name, parameter in model.network.named_parameters():
         torch.testing.assert_close(packed_grads[name], parameter.grad, atol=1e-5, rtol=1e-4, msg=name)
+
+
+def test_a_wrapped_step_head_runs_its_wrappers_forward(lms):
+    """A network inside a wrapper (as DistributedDataParallel wraps it) is not packed behind the wrapper's back:
+    its forward runs, and gives the packed logits."""
+    import torch
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner, self.calls = inner, 0
+
+        def forward(self, **kwargs):
+            self.calls += 1
+            return self.inner(**kwargs)
+
+    head = build_step_head(lms["chat"], separator="newline")
+    model = head.network.eval()
+    items = [head.encode(s) for s in SAMPLES]
+    batch, ends = head.collate([e for e, _ in items]), [e for _, e in items]
+    wrapped = Wrapper(model)
+    with torch.no_grad():
+        through_wrapper = head.step_end_logits(wrapped, batch, ends)
+        packed = head.step_end_logits(model, batch, ends)
+    assert wrapped.calls == 1
+    torch.testing.assert_close(through_wrapper, packed, atol=1e-5, rtol=1e-5)
