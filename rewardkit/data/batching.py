@@ -55,9 +55,31 @@ def prefix_sharing_batches(sequences: Sequence[Sequence[int]], batch_size: int) 
     batches = []
     for start in range(0, len(order), batch_size):
         members = order[start : start + batch_size]
-        shared = [0] + [common_prefix(sequences[a], sequences[b]) for a, b in zip(members, members[1:])]
-        batches.append((members, shared))
+        batches.append((members, neighbour_prefixes([sequences[i] for i in members])))
     return batches
+
+
+def neighbour_prefixes(sequences: Sequence[Sequence[int]]) -> list[int]:
+    """Per sequence, the leading items it has in common with the one before it (0 for the first): what a packed
+    causal forward computes once (models/packed_decoder.py).
+
+    >>> neighbour_prefixes([[1, 2, 3], [1, 2, 9], [5]])
+    [0, 2, 0]
+    """
+    return [0] + [common_prefix(a, b) for a, b in zip(sequences, sequences[1:])]
+
+
+def inference_batches(sequences: Sequence[Sequence[int]], batch_size: int,
+                      share_prefixes: bool) -> list[tuple[list[int], list[int] | None]]:
+    """(indices, shared prefixes) per forward: `prefix_sharing_batches` for a packed causal forward, else
+    `length_sorted_batches` with None.
+
+    >>> inference_batches([[1, 2, 3], [7], [1, 2, 9, 9]], 2, share_prefixes=False)
+    [([2, 0], None), ([1], None)]
+    """
+    if share_prefixes:
+        return prefix_sharing_batches(sequences, batch_size)
+    return [(index, None) for index in length_sorted_batches([len(s) for s in sequences], batch_size)]
 
 
 def shuffled_batches(n: int, batch_size: int, seed: int) -> list[list[int]]:

@@ -55,7 +55,7 @@ class CloudScorer(torch.nn.Module):
                 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """(rewards [B], per row the log-probabilities of its tokens after column `firsts[b]`: columns firsts[b] …
         L_b − 2 of `next_token_logprobs`) of a right-padded batch."""
-        ends = [[int(n) - 1] for n in attention_mask.sum(-1)]
+        ends = [[n - 1] for n in attention_mask.sum(-1).tolist()]
         if self.packed:
             packed, hidden = decoded(self.network, input_ids, attention_mask, shared)
             last = states_from(self.network, packed, hidden, ends)[:, 0]
@@ -72,7 +72,7 @@ class CloudScorer(torch.nn.Module):
         """The rewards [B] alone (packed: no LM head at all)."""
         if not self.packed:
             return self.forward(input_ids, attention_mask, (attention_mask.sum(-1) - 1).tolist())[0]
-        ends = [[int(n) - 1] for n in attention_mask.sum(-1)]
+        ends = [[n - 1] for n in attention_mask.sum(-1).tolist()]
         return self.head(packed_final_states(self.network, input_ids, attention_mask, ends, shared)[:, 0]).squeeze(-1)
 
 

@@ -20,7 +20,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from rewardkit.data.batching import length_sorted_batches, pad_batch, prefix_sharing_batches
+from rewardkit.data.batching import inference_batches, pad_batch
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.models.packed_causal_lm import packable_causal_lm, packed_response_logprobs, unwrapped
@@ -122,7 +122,7 @@ class LogprobScorer:
         rows: list[Tensor | None] = [self.cache.get(e.input_ids, f) if self.cache else None
                                      for e, f in zip(encoded, firsts)]
         todo = [i for i, row in enumerate(rows) if row is None]
-        for chunk, shared in self._batches([encoded[i].input_ids for i in todo]):
+        for chunk, shared in inference_batches([encoded[i].input_ids for i in todo], self.batch_size, self.packed):
             index = [todo[j] for j in chunk]
             values = self._forward([encoded[i].input_ids for i in index], [firsts[i] for i in index], shared)
             for i, row in zip(index, values):
@@ -130,13 +130,6 @@ class LogprobScorer:
                 if self.cache is not None:
                     self.cache.put(encoded[i].input_ids, row, firsts[i])
         return rows  # type: ignore[return-value]
-
-    def _batches(self, sequences: Sequence[Sequence[int]]) -> list[tuple[list[int], list[int] | None]]:
-        """(positions in `sequences`, shared-prefix lengths or None) per forward: packed, neighbours that begin
-        alike (a pair's prompt computed once for both responses); else sorted by length."""
-        if self.packed:
-            return prefix_sharing_batches(sequences, self.batch_size)
-        return [(chunk, None) for chunk in length_sorted_batches([len(s) for s in sequences], self.batch_size)]
 
     @torch.no_grad()
     def _forward(self, sequences: Sequence[Sequence[int]], firsts: Sequence[int],

@@ -192,7 +192,7 @@ def decoder_layer(layer, hidden: torch.Tensor, query_input: torch.Tensor, packed
     values = attention.v_proj(normed)
     dropout = attention.attention_dropout if attention.training else 0.0
     window = getattr(attention, "sliding_window", getattr(config, "sliding_window", None))
-    context = packed.groups.attend(query.flatten(1), keys.flatten(1), values, heads, attention.scaling, dropout, window,
-                            last_only=last is not None)
+    context = packed.groups.attend(query.flatten(1), keys.flatten(1), values, heads, attention.scaling, dropout,
+                                   window, last_only=last is not None)
     attended = query_input + attention.o_proj(context)
     return attended + layer.mlp(layer.post_attention_layernorm(attended))

@@ -24,7 +24,7 @@ from typing import Sequence
 
 import torch
 
-from rewardkit.data.batching import length_sorted_batches, pad_batch, prefix_sharing_batches
+from rewardkit.data.batching import inference_batches, pad_batch
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError, ModelLoadError
@@ -219,11 +219,9 @@ class StepHeadModel:
     def batches(self, encoded: Sequence[Encoded], batch_size: int):
         """(indices, shared) per forward: packed, neighbours that begin alike (Best-of-N's candidates after one
         prompt) with the tokens they share, computed once; else by length."""
-        if packable_decoder(self.network):
-            device = next(self.network.parameters()).device
-            return [(index, torch.tensor(shared, device=device))
-                    for index, shared in prefix_sharing_batches([e.input_ids for e in encoded], batch_size)]
-        return [(index, None) for index in length_sorted_batches([len(e.input_ids) for e in encoded], batch_size)]
+        device = next(self.network.parameters()).device
+        return [(index, None if shared is None else torch.tensor(shared, device=device)) for index, shared
+                in inference_batches([e.input_ids for e in encoded], batch_size, packable_decoder(self.network))]
 
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
         steps, flags = self.step_values(list(batch), batch_size or self.options.batch_size)

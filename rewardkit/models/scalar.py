@@ -23,7 +23,7 @@ from typing import Sequence
 
 import torch
 
-from rewardkit.data.batching import length_sorted_batches, pad_batch, prefix_sharing_batches
+from rewardkit.data.batching import inference_batches, pad_batch
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ModelLoadError
@@ -197,10 +197,8 @@ class ScalarRewardModel:
     def batches(self, encoded: Sequence[Encoded], batch_size: int):
         """(indices, shared) per forward pass: for a packed decoder, neighbours that begin alike with the tokens
         they share (computed once: a pair's prompt is computed once for both responses); else by length."""
-        if self.scorer.packed_decoder:
-            return [(index, torch.tensor(shared, device=self.device))
-                    for index, shared in prefix_sharing_batches([e.input_ids for e in encoded], batch_size)]
-        return [(index, None) for index in length_sorted_batches([len(e.input_ids) for e in encoded], batch_size)]
+        return [(index, None if shared is None else torch.tensor(shared, device=self.device)) for index, shared
+                in inference_batches([e.input_ids for e in encoded], batch_size, self.scorer.packed_decoder)]
 
     # -- persistence ------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:

@@ -20,7 +20,7 @@ from typing import Sequence
 
 import torch
 
-from rewardkit.data.batching import common_prefix, pad_batch
+from rewardkit.data.batching import neighbour_prefixes, pad_batch
 from rewardkit.data.jsonl import iter_jsonl
 from rewardkit.data.schemas import PreferencePair, as_conversation
 from rewardkit.errors import ConfigError, DataError
@@ -112,8 +112,7 @@ class CloudTask:
         batch = pad_batch([e.input_ids for e in items], self.model.tokenizer.pad_token_id)
         device = next(module.parameters()).device
         ids, attention = batch["input_ids"].to(device), batch["attention_mask"].to(device)
-        shared = torch.tensor([0] + [common_prefix(a.input_ids, b.input_ids) for a, b in zip(items, items[1:])],
-                              device=device)  # a pair's two chats share the critique template's head
+        shared = torch.tensor(neighbour_prefixes([e.input_ids for e in items]), device=device)  # a pair's chats
         rewards, critiques = module(ids, attention, [first_response_column(e) for e in items], shared)
         nll = losses.mean_token_nll(critiques, self.train_reference[rows])  # host weights: no device sync
         chosen, rejected = rewards[0::2], rewards[1::2]

@@ -16,7 +16,7 @@ from typing import Sequence
 
 import torch
 
-from rewardkit.data.batching import common_prefix, pad_batch
+from rewardkit.data.batching import neighbour_prefixes, pad_batch
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError
 from rewardkit.models.logprobs import LogprobScorer, batch_logprobs, first_response_column, response_target_mask
@@ -76,8 +76,7 @@ class ReferencedResponses:
         batch = pad_batch([e.input_ids for e in items], self.policy.tokenizer.pad_token_id, "right")
         device = self.policy.device
         firsts = torch.tensor([first_response_column(e) for e in items], device=device)
-        shared = torch.tensor([0] + [common_prefix(a.input_ids, b.input_ids) for a, b in zip(items, items[1:])],
-                              device=device)
+        shared = torch.tensor(neighbour_prefixes([e.input_ids for e in items]), device=device)
         sums = module(batch["input_ids"].to(device), batch["attention_mask"].to(device), firsts, shared)
         return sums - self.reference[list(index)].to(sums.device)
 
