@@ -73,27 +73,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_data import long_context_pairs, synth_splits  # noqa: E402
 from common import machine_line, quiet, ratio_line, save_results  # noqa: E402
-from train_vs_trl import batch_order  # noqa: E402
-from trl_peer import fitting_pairs, trl_rows, trl_tokenizer  # noqa: E402
+from train_vs_trl import batch_order, step_seconds  # noqa: E402
+from trl_peer import fitting_pairs, step_timer, trl_rows, trl_tokenizer  # noqa: E402
+from workloads import WORKLOADS  # noqa: E402
 
-WORKLOADS = {"short": 128, "long": 512}
-"""workload → default max_length."""
 BETA = 0.1
 PROBE = "layers.0.self_attn.q_proj.weight"
 """The weight whose change shows that a side trained."""
-
-
-def step_seconds(starts: list[float], end: float, warmup: int = 2) -> float:
-    """Median step duration (each step from its start to the next one's, the last to `end`), skipping the first
-    `warmup` steps while at least one is left.
-
-    >>> step_seconds([0.0, 5.0, 6.0, 7.0], 8.5)
-    1.25
-    >>> step_seconds([0.0, 5.0], 6.0)
-    1.0
-    """
-    durations = [b - a for a, b in zip(starts, [*starts[1:], end])]
-    return statistics.median(durations[min(warmup, len(durations) - 1):])
 
 
 def probe(network):
@@ -110,14 +96,14 @@ def token_counts(items, order: list[int], batch_size: int) -> dict:
     """Tokens per step (mean over the steps) on the rewardkit-encoded samples (pair i at rows 2i, 2i + 1): real
     tokens; TRL's padded grid (2 × batch rows × the longest, per forward); rewardkit's packed forward (real tokens,
     a row's leading tokens shared with the row before it computed once)."""
-    from rewardkit.data.batching import common_prefix
+    from rewardkit.data.batching import neighbour_prefixes
 
     real, grid, packed = [], [], []
     for start in range(0, len(order), batch_size):
         rows = [items[r].input_ids for i in order[start:start + batch_size] for r in (2 * i, 2 * i + 1)]
         real.append(sum(map(len, rows)))
         grid.append(len(rows) * max(map(len, rows)))
-        packed.append(real[-1] - sum(common_prefix(a, b) for a, b in zip(rows, rows[1:])))
+        packed.append(real[-1] - sum(neighbour_prefixes(rows)))
     return {"real": statistics.fmean(real), "peer_grid": statistics.fmean(grid),
             "ours_packed": statistics.fmean(packed)}
 
@@ -186,24 +172,6 @@ def ours_train(train_pairs, settings: dict, out: Path, order: list[int]) -> dict
             "weight_moved": moved(task.policy.network, before)}
 
 
-def timer():
-    """A TrainerCallback recording the wall time at the start and the end of every optimizer step."""
-    from transformers import TrainerCallback
-
-    class StepTimes(TrainerCallback):
-        def __init__(self):
-            self.starts: list[float] = []
-            self.ends: list[float] = []
-
-        def on_step_begin(self, args, state, control, **kwargs):
-            self.starts.append(time.perf_counter())
-
-        def on_step_end(self, args, state, control, **kwargs):
-            self.ends.append(time.perf_counter())
-
-    return StepTimes()
-
-
 def peer_train(train_pairs, settings: dict, out: Path, order: list[int]) -> dict:
     """TRL's DPOTrainer on the rows in `order` (sequential sampler); returns its timings, losses, trained network
     and tokenized dataset."""
@@ -228,7 +196,7 @@ def peer_train(train_pairs, settings: dict, out: Path, order: list[int]) -> dict
         train_sampling_strategy="sequential",
     )
     rows = trl_rows(train_pairs, conversational=True)
-    times = timer()
+    times = step_timer()
     started = time.perf_counter()
     trainer = DPOTrainer(model=path, args=args, train_dataset=Dataset.from_list([rows[i] for i in order]),
                          processing_class=tokenizer, callbacks=[times])

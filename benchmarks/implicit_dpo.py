@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_data import perturbed_policy  # noqa: E402
 from common import interleaved, machine_line, peer_batch_size, quiet, ratio_line, save_results  # noqa: E402
 from peers import ConcatenatedDPOPeer  # noqa: E402
-from score_vs_pipeline import WORKLOADS, benchmark_pairs  # noqa: E402
+from score_vs_pipeline import benchmark_pairs  # noqa: E402
+from workloads import WORKLOADS  # noqa: E402
 
 TOLERANCE = 1e-3
 PEER_PAIRS_PER_BATCH = (1, 2, 4, 8)

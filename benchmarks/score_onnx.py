@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_data import long_context_pairs, model_argument, synth_splits, write_pairs_jsonl  # noqa: E402
 from common import interleaved, machine_line, quiet, ratio_line, save_results, scoring_parser  # noqa: E402
 from peers import PipelinePeer, pipeline_inputs  # noqa: E402
-from score_vs_pipeline import WORKLOADS, benchmark_pairs, scored_rewards  # noqa: E402
+from score_vs_pipeline import benchmark_pairs, scored_rewards  # noqa: E402
+from workloads import WORKLOADS  # noqa: E402
 
 
 def exported(model_dir: Path, out: Path, int8_scheme: str | None) -> tuple[Path, float]:

@@ -34,10 +34,9 @@ from bench_data import (decoder_reward_model, long_context_pairs, model_argument
                         write_pairs_jsonl)
 from common import interleaved, machine_line, quiet, ratio_line, save_results, scoring_parser  # noqa: E402
 from peers import PipelinePeer, pipeline_inputs  # noqa: E402
+from workloads import WORKLOADS  # noqa: E402
 
 TOLERANCE = 1e-4
-WORKLOADS = {"short": 128, "long": 512}
-"""workload → default max_length."""
 
 
 def scored_rewards(path: Path) -> list[float]:

@@ -28,10 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_data import model_argument, synth_splits  # noqa: E402
 from common import ROOT, quiet, ratio_line, save_results  # noqa: E402
-from workloads import long_conversations  # noqa: E402
+from workloads import WORKLOADS, long_conversations  # noqa: E402
 
-WORKLOADS = {"short": 128, "long": 512}
-"""workload → max_length."""
 
 
 def workload_samples(name: str, n: int) -> list:

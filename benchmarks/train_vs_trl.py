@@ -43,20 +43,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_data import long_context_pairs, synth_splits  # noqa: E402
 from common import machine_line, quiet, ratio_line, save_results  # noqa: E402
 from trl_peer import fitting_pairs, trl_accuracy, trl_train  # noqa: E402
-
-WORKLOADS = {"short": 128, "long": 512}
-"""workload → default max_length."""
+from workloads import WORKLOADS  # noqa: E402
 
 
-def step_seconds(starts: list[float], warmup: int = 2) -> float:
-    """Median gap between consecutive step starts, skipping the first `warmup` steps (fewer when that would leave
-    none).
+
+def step_seconds(starts: list[float], end: float | None = None, warmup: int = 2) -> float:
+    """Median step duration, each step from its start to the next one's (the last to `end`; without `end` the
+    last step is not timed), skipping the first `warmup` steps (fewer when that would leave none).
 
     >>> step_seconds([0.0, 5.0, 6.0, 7.0, 8.5, 9.5], warmup=2), step_seconds([0.0, 5.0, 6.0], warmup=2)
     (1.0, 1.0)
+    >>> step_seconds([0.0, 5.0, 6.0, 7.0], 8.5), step_seconds([0.0, 5.0], 6.0)
+    (1.25, 1.0)
     """
-    gaps = [b - a for a, b in zip(starts, starts[1:])]
-    return statistics.median(gaps[min(warmup, len(gaps) - 1):])
+    durations = [b - a for a, b in zip(starts, [*starts[1:], end] if end is not None else starts[1:])]
+    return statistics.median(durations[min(warmup, len(durations) - 1):])
 
 
 def ours_train(train_pairs, settings: dict, out: Path):

@@ -59,15 +59,19 @@ def fitting_pairs(synth_pairs, backbone: str, max_length: int) -> list:
 
 
 def step_timer():
-    """A TrainerCallback recording the wall time at the start of every optimizer step."""
+    """A TrainerCallback recording the wall time at the start and at the end of every optimizer step."""
     from transformers import TrainerCallback
 
     class StepTimer(TrainerCallback):
         def __init__(self):
             self.starts: list[float] = []
+            self.ends: list[float] = []
 
         def on_step_begin(self, args, state, control, **kwargs):
             self.starts.append(time.perf_counter())
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.ends.append(time.perf_counter())
 
     return StepTimer()
 

@@ -31,8 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_data import long_context_pairs, synth_splits  # noqa: E402
 from common import machine_line, quiet  # noqa: E402
-from train_vs_trl import WORKLOADS, batch_order  # noqa: E402
+from train_vs_trl import batch_order  # noqa: E402
 from trl_peer import fitting_pairs, trl_rows, trl_token_ids, trl_tokenizer, trl_train  # noqa: E402
+from workloads import WORKLOADS  # noqa: E402
 
 CONFIGS = {"peer": {}, "trl-defaults": {"gradient_checkpointing": True, "bf16": True}}
 """RewardConfig fields over train_vs_trl's peer settings (trl_peer.PEER_SETTINGS)."""

@@ -18,6 +18,10 @@ import math
 import random
 import statistics
 
+WORKLOADS = {"short": 128, "long": 512}
+"""workload → default max_length: `short`, the verifiable suite's own pairs; `long`, the same pairs after a
+conversation drawn from this module."""
+
 MEDIAN_TOKENS, P90_TOKENS = 130, 330
 SIGMA = math.log(P90_TOKENS / MEDIAN_TOKENS) / 1.2816
 TOKENS_PER_WORD = 1.4
