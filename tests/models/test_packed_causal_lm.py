@@ -11,31 +11,13 @@ from rewardkit.data.chat import Encoded
 from rewardkit.models import packed_causal_lm
 from rewardkit.models.logprobs import LogprobScorer, next_token_logprobs
 from rewardkit.models.packed_causal_lm import packable_causal_lm, packed_response_logprobs
-from tests.models.test_packed_decoder import MANY, PAD, SPREAD, padded_batch
+from tests.models.test_packed_decoder import MANY, PAD, SPREAD, padded_batch, tiny_decoder
 
 KINDS = ["llama", "llama-gqa", "qwen2", "mistral"]
 
 
-def tiny_causal_lm(kind: str, vocab: int = 100, seed: int = 0):
-    from transformers import (LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM, Qwen2Config,
-                              Qwen2ForCausalLM)
-
-    torch.manual_seed(seed)
-    shape = dict(vocab_size=vocab, hidden_size=32, num_hidden_layers=3, num_attention_heads=4, intermediate_size=48,
-                 max_position_embeddings=128, pad_token_id=PAD, tie_word_embeddings=False)
-    if kind == "llama":
-        network = LlamaForCausalLM(LlamaConfig(num_key_value_heads=4, **shape))
-    elif kind == "llama-gqa":
-        network = LlamaForCausalLM(LlamaConfig(num_key_value_heads=2, rope_theta=500.0, **shape))
-    elif kind == "qwen2":
-        network = Qwen2ForCausalLM(Qwen2Config(num_key_value_heads=2, **shape))
-    elif kind == "mistral":  # a window of 5 tokens: most sequences below are longer
-        network = MistralForCausalLM(MistralConfig(num_key_value_heads=1, sliding_window=5, **shape))
-    else:
-        raise ValueError(kind)
-    with torch.no_grad():  # sharper than the default init, so log-probabilities are far from uniform
-        network.lm_head.weight.normal_(0.0, 0.5)
-    return network.eval()
+def tiny_causal_lm(kind: str):
+    return tiny_decoder(kind, causal_lm=True).eval()
 
 
 def plain_columns(network, ids, mask, firsts):
@@ -165,8 +147,6 @@ def test_a_peft_wrapped_lm_runs_packed_with_its_adapters():
 
 def test_other_models_are_not_packed():
     from transformers import GPT2Config, GPT2LMHeadModel
-
-    from tests.models.test_packed_decoder import tiny_decoder
 
     gpt2 = GPT2LMHeadModel(GPT2Config(vocab_size=100, n_embd=32, n_layer=1, n_head=2))
     assert not packable_causal_lm(gpt2)

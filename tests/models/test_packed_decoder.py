@@ -12,22 +12,27 @@ PAD = 1
 """The pad id; never a real token here, so plain transformers pools the last real token too."""
 
 
-def tiny_decoder(kind: str, vocab: int = 100, seed: int = 0):
-    from transformers import (LlamaConfig, LlamaForSequenceClassification, MistralConfig,
-                              MistralForSequenceClassification, Qwen2Config, Qwen2ForSequenceClassification)
+def tiny_decoder(kind: str, vocab: int = 100, seed: int = 0, causal_lm: bool = False):
+    """A 3-layer, 32-wide random decoder of `kind`: a 2-label sequence classifier, or (`causal_lm`) a causal LM
+    with its own LM head drawn sharper than the default init, so log-probabilities are far from uniform."""
+    import transformers
 
     torch.manual_seed(seed)
+    head = {"tie_word_embeddings": False} if causal_lm else {"num_labels": 2}
     shape = dict(vocab_size=vocab, hidden_size=32, num_hidden_layers=3, num_attention_heads=4, intermediate_size=48,
-                 max_position_embeddings=128, num_labels=2, pad_token_id=PAD)
-    if kind == "llama":
-        return LlamaForSequenceClassification(LlamaConfig(num_key_value_heads=4, **shape))
-    if kind == "llama-gqa":
-        return LlamaForSequenceClassification(LlamaConfig(num_key_value_heads=2, rope_theta=500.0, **shape))
-    if kind == "qwen2":
-        return Qwen2ForSequenceClassification(Qwen2Config(num_key_value_heads=2, **shape))
-    if kind == "mistral":  # a window of 5 tokens: most sequences below are longer
-        return MistralForSequenceClassification(MistralConfig(num_key_value_heads=1, sliding_window=5, **shape))
-    raise ValueError(kind)
+                 max_position_embeddings=128, pad_token_id=PAD, **head)
+    family, config = {
+        "llama": ("Llama", dict(num_key_value_heads=4)),
+        "llama-gqa": ("Llama", dict(num_key_value_heads=2, rope_theta=500.0)),
+        "qwen2": ("Qwen2", dict(num_key_value_heads=2)),
+        "mistral": ("Mistral", dict(num_key_value_heads=1, sliding_window=5)),  # most sequences below are longer
+    }[kind]
+    model_class = getattr(transformers, family + ("ForCausalLM" if causal_lm else "ForSequenceClassification"))
+    network = model_class(getattr(transformers, family + "Config")(**config, **shape))
+    if causal_lm:
+        with torch.no_grad():
+            network.lm_head.weight.normal_(0.0, 0.5)
+    return network
 
 
 def padded_batch(lengths: list[int], side: str = "right", vocab: int = 100, seed: int = 1):
