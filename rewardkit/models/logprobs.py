@@ -117,19 +117,18 @@ class LogprobScorer:
 
     def response_logprobs(self, encoded: Sequence[Encoded]) -> list[Tensor]:
         """For each sequence, [lp_s … lp_{L−1}]: the log-probability of every response token (from the cache
-        where possible)."""
-        firsts = [first_response_column(e) for e in encoded]
-        rows: list[Tensor | None] = [self.cache.get(e.input_ids, f) if self.cache else None
-                                     for e, f in zip(encoded, firsts)]
-        todo = [i for i, row in enumerate(rows) if row is None]
-        for chunk, shared in inference_batches([encoded[i].input_ids for i in todo], self.batch_size, self.packed):
-            index = [todo[j] for j in chunk]
-            values = self._forward([encoded[i].input_ids for i in index], [firsts[i] for i in index], shared)
-            for i, row in zip(index, values):
-                rows[i] = row
+        where possible; a sequence that appears more than once is computed once)."""
+        keys = [(tuple(e.input_ids), first_response_column(e)) for e in encoded]
+        rows: list[Tensor | None] = [self.cache.get(*key) if self.cache else None for key in keys]
+        todo = list(dict.fromkeys(key for key, row in zip(keys, rows) if row is None))
+        computed: dict[tuple[tuple[int, ...], int], Tensor] = {}
+        for chunk, shared in inference_batches([ids for ids, _ in todo], self.batch_size, self.packed):
+            values = self._forward([todo[j][0] for j in chunk], [todo[j][1] for j in chunk], shared)
+            for j, row in zip(chunk, values):
+                computed[todo[j]] = row
                 if self.cache is not None:
-                    self.cache.put(encoded[i].input_ids, row, firsts[i])
-        return rows  # type: ignore[return-value]
+                    self.cache.put(todo[j][0], row, todo[j][1])
+        return [row if row is not None else computed[key] for key, row in zip(keys, rows)]
 
     @torch.no_grad()
     def _forward(self, sequences: Sequence[Sequence[int]], firsts: Sequence[int],

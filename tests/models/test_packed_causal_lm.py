@@ -123,6 +123,7 @@ def test_the_scorer_runs_packed_and_agrees_with_its_plain_forward():
     for g, e in zip(got, expected):
         torch.testing.assert_close(g, e, atol=1e-5, rtol=1e-5)
     assert len(packed.cache) == len(encoded) - 1  # the repeated sequence is one entry
+    assert got[-1] is got[0]  # and computed once
     again = packed.response_logprobs(encoded)
     assert packed.cache.hits == len(encoded) and all(torch.equal(a, g) for a, g in zip(again, got))
 
