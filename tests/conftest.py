@@ -54,3 +54,45 @@ def tiny_llama(tmp_path_factory, minilm_tokenizer):
 @pytest.fixture(scope="session")
 def tiny_llama_pad_eos(tmp_path_factory, minilm_tokenizer):
     return make_tiny_llama(tmp_path_factory.mktemp("tiny_llama_pad_eos"), minilm_tokenizer, pad_is_eos=True)
+
+
+def graph_key(model, with_token_types: bool) -> str:
+    """What an ONNX trace of a ScalarRewardModel depends on: its weights, network config, options and inputs."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    digest = hashlib.sha256(f"{with_token_types}{model.network.config.to_json_string()}".encode())
+    digest.update(json.dumps(asdict(model.options), sort_keys=True, default=str).encode())
+    for name, tensor in model.network.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def each_graph_traced_once(tmp_path_factory):
+    """torch.export takes 3-6 s to trace even the tiny models to ONNX, and the export, benchmark and emulated-CPU
+    tests export the same few (15 traces, 62 s, measured): each distinct model is traced once per session and its
+    file copied for every later export. Everything after the trace (fusion, int8, probe) still runs each time."""
+    import shutil
+
+    try:
+        from rewardkit.export import onnx_graph
+    except ImportError:  # the export extra is not installed: nothing to cache
+        yield
+        return
+    cache, input_names = tmp_path_factory.mktemp("onnx_graphs"), {}
+    trace = onnx_graph.export_graph
+
+    def export_graph_once(model, path, with_token_types):
+        key = graph_key(model, with_token_types)
+        if key not in input_names:
+            input_names[key] = trace(model, cache / f"{key}.onnx", with_token_types)
+        onnx_graph.eager_attention(model.network)  # as the trace leaves the model
+        shutil.copyfile(cache / f"{key}.onnx", path)
+        return list(input_names[key])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(onnx_graph, "export_graph", export_graph_once)
+        yield
