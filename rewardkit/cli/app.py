@@ -3,6 +3,7 @@ bodies, so `rewardkit --help` answers quickly."""
 
 from __future__ import annotations
 
+import inspect
 import sys
 
 import typer
@@ -24,17 +25,18 @@ def _options(debug: bool = typer.Option(False, "--debug", help="Show full traceb
     _state["debug"] = debug
 
 
-app.command("quickstart")(quickstart.quickstart)
-app.command("train")(train.train)
-app.command("score")(score.score)
-app.command("export")(export.export)
-app.command("eval")(eval_.eval_)
-app.command("suite")(suite.suite)
-app.command("serve")(serve.serve)
-app.command("rerank")(rerank.rerank)
-app.command("annotate")(annotate.annotate)
-app.command("critique")(critique.critique)
-app.command("explain")(explain.explain)
+def command_help(function) -> str:
+    """The docstring with its first paragraph on one line: typer's command list (rich mode) keeps the docstring's
+    line breaks, which broke summaries mid-sentence in `rewardkit --help`."""
+    first, gap, rest = inspect.cleandoc(function.__doc__ or "").partition("\n\n")
+    return " ".join(first.split()) + gap + rest
+
+
+for name, function in [("quickstart", quickstart.quickstart), ("train", train.train), ("score", score.score),
+                       ("export", export.export), ("eval", eval_.eval_), ("suite", suite.suite),
+                       ("serve", serve.serve), ("rerank", rerank.rerank), ("annotate", annotate.annotate),
+                       ("critique", critique.critique), ("explain", explain.explain)]:
+    app.command(name, help=command_help(function))(function)
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """The CLI end to end on tiny models: outputs, resume, and one clear error line per kind of bad input."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -145,6 +146,22 @@ def test_help_does_not_import_torch():
             "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "quickstart" in out and out.strip().endswith("NO-TORCH")
+
+
+def test_the_command_list_gives_each_summary_unbroken():
+    """Typer's command list kept the docstrings' line breaks ("...on the shipped MiniLM" / "encoder, and..."): on
+    a terminal wide enough, each command's whole first paragraph is on its line."""
+    import inspect
+
+    from rewardkit.cli.app import app
+
+    env = {**os.environ, "COLUMNS": "400"}
+    code = "import sys; sys.argv = ['rewardkit', '--help']\nfrom rewardkit.cli.app import main\nmain()"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout
+    lines = {line.split()[1]: line for line in out.splitlines() if len(line.split()) > 2 and line.split()[0] == "│"}
+    for command in app.registered_commands:
+        summary = " ".join(inspect.cleandoc(command.callback.__doc__).split("\n\n")[0].split())
+        assert summary in lines[command.name], (command.name, out)
 
 
 def test_suite_writes_each_subset_with_its_checks(tmp_path, monkeypatch, capsys):
