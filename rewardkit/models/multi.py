@@ -181,9 +181,9 @@ class MultiObjectiveRewardModel:
             return self.states_at(encoded, [[len(e.input_ids) - 1] for e in encoded], batch_size)[:, 0]
         out = torch.empty((len(encoded), self.backbone.config.hidden_size), dtype=torch.float32)
         for index in length_sorted_batches([len(e.input_ids) for e in encoded], batch_size):
-            batch = pad_batch([encoded[i].input_ids for i in index], self.tokenizer.pad_token_id, "right")
+            batch = self.collate([encoded[i] for i in index])
             hidden = self.backbone(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
-            out[index] = pooled(hidden.last_hidden_state, batch["attention_mask"], self.pooling).float()
+            out[index] = pooled(hidden.last_hidden_state, batch["attention_mask"], self.pooling).float().cpu()
         return out
 
     @torch.no_grad()
@@ -193,10 +193,21 @@ class MultiObjectiveRewardModel:
         out = torch.empty((len(encoded), len(positions[0]) if positions else 1, self.backbone.config.hidden_size),
                           dtype=torch.float32)
         for index, shared in prefix_sharing_batches([e.input_ids for e in encoded], batch_size):
-            batch = pad_batch([encoded[i].input_ids for i in index], self.tokenizer.pad_token_id, "right")
+            batch = self.collate([encoded[i] for i in index])
             out[index] = packed_final_states(self.backbone, batch["input_ids"], batch["attention_mask"],
-                                             [positions[i] for i in index], torch.tensor(shared)).float()
+                                             [positions[i] for i in index],
+                                             torch.tensor(shared, device=self.device)).float().cpu()
         return out
+
+    @property
+    def device(self) -> torch.device:
+        """Where the backbone is: batches go there, embeddings come back to the CPU (where the heads and the
+        embedding cache are)."""
+        return next(self.backbone.parameters()).device
+
+    def collate(self, encoded: Sequence[Encoded]) -> dict[str, torch.Tensor]:
+        batch = pad_batch([e.input_ids for e in encoded], self.tokenizer.pad_token_id, "right")
+        return {k: v.to(self.device) for k, v in batch.items()}
 
     def embed_samples(self, samples: Sequence[Sample], batch_size: int = DEFAULT_BATCH_SIZE):
         """(response embeddings [N, d], prompt embeddings [N, d], encodings); each distinct prompt runs once (for a
