@@ -59,5 +59,6 @@ def train(
     with atomic_file(out / "train_config.json") as handle:
         json.dump(cfg.to_dict(), handle, indent=2)
     result = run_training(task, cfg, out, resume=resume)
-    console.print(f"done: {result.steps} steps in {result.train_seconds:.1f}s; {result.last_eval}; model → {out / 'model'}")
+    console.print(f"done: {result.steps} steps in {result.train_seconds:.1f}s; {result.last_eval}; "
+                  f"model → {out / 'model'}")
 

@@ -60,7 +60,8 @@ def load_rewardbench_v1(source: str | None = None, split: str = V1_SPLIT) -> lis
     name, rows = _rows(source, V1_HUB_ID, split)
     pairs = []
     for line, row in rows:
-        prompt, chosen, rejected, subset = (_field(row, k, name, line) for k in ("prompt", "chosen", "rejected", "subset"))
+        prompt, chosen, rejected, subset = (_field(row, k, name, line)
+                                            for k in ("prompt", "chosen", "rejected", "subset"))
         pairs.append(PreferencePair(as_conversation(prompt), str(chosen), str(rejected), subset=str(subset),
                                     id=str(row.get("id", line))))
     if not pairs:

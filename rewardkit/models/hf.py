@@ -52,7 +52,8 @@ def check_local_folder(path: str) -> None:
         raise ModelLoadError(f"model folder {path} has no config.json")
     if not any(folder.glob("*.safetensors")):
         pickled = [p.name for p in folder.glob("*.bin")] + [p.name for p in folder.glob("*.pt")]
-        hint = f" (found {', '.join(pickled)}: pickled weights are not loaded; convert to safetensors)" if pickled else ""
+        hint = (f" (found {', '.join(pickled)}: pickled weights are not loaded; convert to safetensors)"
+                if pickled else "")
         raise ModelLoadError(f"model folder {path} has no *.safetensors weights{hint}")
 
 

@@ -34,7 +34,8 @@ WORLD = (
 
 _QUESTIONS = {
     "capital": ("What is the capital of {c}?", "Which city is the capital of {c}?", "Name the capital city of {c}."),
-    "currency": ("What currency is used in {c}?", "What is the currency of {c}?", "What money do people pay with in {c}?"),
+    "currency": ("What currency is used in {c}?", "What is the currency of {c}?",
+                 "What money do people pay with in {c}?"),
     "population": ("What is the population of {c}?", "How many people live in {c}?", "Roughly how populous is {c}?"),
 }
 _ANSWERS = {
