@@ -104,6 +104,10 @@ def test_model_folder_without_weights(tiny_bert, tmp_path, monkeypatch, capsys):
     code, _, err = run(["score", "--model", str(folder), "--input", str(source), "--output", str(tmp_path / "o.jsonl")],
                        monkeypatch, capsys)
     assert code == 2 and "noweights has no *.safetensors weights" in err
+    (folder / "pytorch_model.bin").write_bytes(b"not unpickled")  # named, never opened
+    code, _, err = run(["score", "--model", str(folder), "--input", str(source), "--output", str(tmp_path / "o.jsonl")],
+                       monkeypatch, capsys)
+    assert code == 2 and "found pytorch_model.bin: pickled weights are not loaded; convert to safetensors" in err
 
 
 def test_debug_shows_the_traceback(tiny_bert, tmp_path, monkeypatch, capsys):
