@@ -21,7 +21,7 @@ from rewardkit.evaluation import rewardbench
 from rewardkit.evaluation.pairwise import bootstrap_ci
 from rewardkit.evaluation.rewardbench_data import BenchItem, load_rewardbench_v1, load_rewardbench_v2, ties_kind
 from rewardkit.evaluation.suite_eval import EvalResult, OnProgress, evaluate_pairs, score_samples
-from rewardkit.models.base import RewardModel
+from rewardkit.models.base import RewardModel, Scores
 
 _V1_SECTION_OF = {s: name for name, subsets in rewardbench.V1_SECTIONS.items() for s in subsets}
 
@@ -128,4 +128,31 @@ def evaluate_rewardbench_v2(model: RewardModel, source: str | None = None, *, ba
                    truncated=scored.truncated)
     metrics["suite"] = {"name": "rewardbench2", "version": "v2", "source": source or "allenai/reward-bench-2",
                         "split": "test", "items": len(items), "seed": seed}
+    if scored.gated is not None:  # a multi model: what each attribute contributed, per domain, from the same scores
+        from rewardkit.evaluation.attributes import gated_pair_metrics
+
+        pair_scores, domains = v2_pairs_of(items, scored.gated)
+        metrics["attributes"] = gated_pair_metrics(model, pair_scores, domains, seed)
     return EvalResult(metrics)
+
+
+def v2_pairs_of(items: list[BenchItem], scores: Scores) -> tuple[Scores, list[str]]:
+    """RewardBench 2 items as pairs for attribute figures: every correct completion of an item against each of its
+    incorrect ones (Ties rows too), their `scores` rows reordered chosen, rejected, chosen, ...; and each pair's
+    domain. (Pairs, not the item credit: an attribute's "accuracy" there is how often the correct completion
+    outscores an incorrect one on that attribute.)"""
+    order, domains, at = [], [], 0
+    for item in items:
+        correct = range(at, at + len(item.chosen))
+        incorrect = range(at + len(item.chosen), at + len(item.responses()))
+        for c in correct:
+            for r in incorrect:
+                order += [c, r]
+                domains.append(item.subset)
+        at += len(item.responses())
+
+    def rows(columns):
+        return {name: [values[i] for i in order] for name, values in columns.items()}
+
+    return Scores([scores.rewards[i] for i in order], attributes=rows(scores.attributes),
+                  weights=rows(scores.weights)), domains

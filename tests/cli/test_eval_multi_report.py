@@ -112,3 +112,53 @@ def test_every_multi_model_compared_gets_its_attribute_tables(tiny_bert, tmp_pat
         helpfulness = by_model[folder]["attributes"]["pairs"]["contributions"]["sections"]["chat"]["attributes"][
             "helpfulness"]
         assert f"<td>{helpfulness['value']:.3f}</td>" in page  # each model's own numbers
+
+
+RB2_ROWS = [
+    {"prompt": "What is 12 times 3?", "chosen": ["12 times 3 is 36."], "subset": "Math", "id": "0",
+     "rejected": ["12 times 3 is 38.", "It is 15.", "I would rather not say."]},
+    {"prompt": "Name a prime number.", "chosen": ["7 is prime."], "subset": "Math", "id": "1",
+     "rejected": ["9 is prime.", "Primes do not exist.", "1."]},
+    {"prompt": "Write one sentence about tea.", "chosen": ["Tea is brewed from the leaves of a shrub."],
+     "rejected": ["Coffee is great.", "no", "Tea tea tea tea tea."], "subset": "Focus", "id": "2"},
+    {"prompt": "Name a colour.", "chosen": ["Blue.", "Red."], "rejected": ["Seven."], "subset": "Ties",
+     "num_correct": 2, "id": "tied:3"},
+]
+
+
+def test_rewardbench2_reports_attribute_contributions_per_domain(tiny_bert, tmp_path, monkeypatch, capsys):
+    """A multi model on a local RewardBench 2 copy: each correct completion against each incorrect one of its item
+    (Ties too), the contributions per domain equal to the model's own scores of those responses summed by hand."""
+    from rewardkit.data.schemas import PreferencePair, as_conversation
+    from tests.helpers import write_jsonl
+
+    model = multi.build(tiny_bert, attributes=ATTRIBUTES, max_length=64, seed=0)
+    with torch.no_grad():
+        model.heads.gate.layers[2].weight.mul_(50.0)
+    folder = model.save(tmp_path / "model")
+    data, out = write_jsonl(tmp_path / "rb2.jsonl", RB2_ROWS), tmp_path / "eval"
+    code, stdout, err = run_cli(["eval", "--model", str(folder), "--suite", "rewardbench2", "--data", str(data),
+                                 "--out", str(out)], monkeypatch, capsys)
+    assert code == 0, err
+
+    pairs = [PreferencePair(as_conversation(row["prompt"]), good, bad, subset=row["subset"])
+             for row in RB2_ROWS for good in row["chosen"] for bad in row["rejected"]]
+    domains = [p.subset for p in pairs]
+    assert domains.count("Math") == 6 and domains.count("Focus") == 3 and domains.count("Ties") == 2
+    expected = expected_means(model, pairs, domains)
+    metrics = json.loads((out / "metrics.json").read_text())
+    reported = metrics["attributes"]["pairs"]["contributions"]["sections"]
+    assert set(reported) == {"Math", "Focus", "Ties"}
+    for domain, by_attribute in expected.items():
+        assert reported[domain]["n"] == domains.count(domain)
+        for name, (value, weight, contribution) in by_attribute.items():
+            entry = reported[domain]["attributes"][name]
+            assert (entry["value"], entry["weight"], entry["contribution"]) == pytest.approx(
+                (value, weight, contribution), abs=1e-5)
+    scores = model.score([s for p in pairs for s in p.samples()])
+    gated_wins = sum(c > r for c, r in zip(scores.rewards[0::2], scores.rewards[1::2])) / len(pairs)
+    assert metrics["attributes"]["pairs"]["gated"]["accuracy"] == pytest.approx(gated_wins)
+    assert metrics["sections"]["Math"]["n"] == 2  # RewardBench 2's own figures stay per item
+    assert "attribute contributions by section" in stdout
+    page = (out / "report.html").read_text()
+    assert "<figcaption>Attribute weights and contributions by section</figcaption>" in page
