@@ -34,11 +34,26 @@ def expected_means(model, pairs, sections):
             for section in sums}
 
 
-def test_eval_reports_attribute_contributions_per_section(tiny_bert, tmp_path, monkeypatch, capsys):
+def spread_gate_model(tiny_bert, folder):
+    """A multi model whose gate output is spread, so that the weights differ between prompts and sections; saved."""
     model = multi.build(tiny_bert, attributes=ATTRIBUTES, max_length=64, seed=0)
-    with torch.no_grad():  # spread the gate's output, so that the weights differ between prompts and sections
+    with torch.no_grad():
         model.heads.gate.layers[2].weight.mul_(50.0)
-    folder = model.save(tmp_path / "model")
+    return model, model.save(folder)
+
+
+def assert_contributions_match(reported, expected, labels):
+    """Each group's pair count and each attribute's mean value, weight and contribution as summed by hand."""
+    for group, by_attribute in expected.items():
+        assert reported[group]["n"] == labels.count(group)
+        for name, (value, weight, contribution) in by_attribute.items():
+            entry = reported[group]["attributes"][name]
+            assert (entry["value"], entry["weight"], entry["contribution"]) == pytest.approx(
+                (value, weight, contribution), abs=1e-5)
+
+
+def test_eval_reports_attribute_contributions_per_section(tiny_bert, tmp_path, monkeypatch, capsys):
+    model, folder = spread_gate_model(tiny_bert, tmp_path / "model")
     out = tmp_path / "eval"
     code, stdout, err = run_cli(["eval", "--model", str(folder), "--suite", "verifiable", "--n", "2", "--out",
                                  str(out)], monkeypatch, capsys)
@@ -49,18 +64,16 @@ def test_eval_reports_attribute_contributions_per_section(tiny_bert, tmp_path, m
     expected = expected_means(model, pairs, sections)
     reported = json.loads((out / "metrics.json").read_text())["attributes"]["pairs"]["contributions"]["sections"]
     assert set(reported) == set(expected) == {"chat", "chat-hard", "length-adversarial", "reasoning", "safety"}
+    assert_contributions_match(reported, expected, sections)
     weights_seen = set()
     page = (out / "report.html").read_text()
     for section, by_attribute in expected.items():
-        assert reported[section]["n"] == sections.count(section)
-        for name, (value, weight, contribution) in by_attribute.items():
+        for name in by_attribute:
             entry = reported[section]["attributes"][name]
-            assert (entry["value"], entry["weight"], entry["contribution"]) == pytest.approx(
-                (value, weight, contribution), abs=1e-5)
             row = entry["value"], entry["weight"], entry["contribution"], entry["margin"]
             cells = "".join(f"<td>{number:.3f}</td>" for number in row)
             assert f"<tr><td>{section}</td><td>{sections.count(section)}</td><td>{name}</td>{cells}</tr>" in page
-            weights_seen.add(round(weight, 3))
+            weights_seen.add(round(entry["weight"], 3))
     assert len(weights_seen) > 3  # the weights differ by section: the table is not one row repeated
     assert "<figcaption>Attribute weights and contributions by section</figcaption>" in page
     assert "attribute contributions by section" in stdout
@@ -132,10 +145,7 @@ def test_rewardbench2_reports_attribute_contributions_per_domain(tiny_bert, tmp_
     from rewardkit.data.schemas import PreferencePair, as_conversation
     from tests.helpers import write_jsonl
 
-    model = multi.build(tiny_bert, attributes=ATTRIBUTES, max_length=64, seed=0)
-    with torch.no_grad():
-        model.heads.gate.layers[2].weight.mul_(50.0)
-    folder = model.save(tmp_path / "model")
+    model, folder = spread_gate_model(tiny_bert, tmp_path / "model")
     data, out = write_jsonl(tmp_path / "rb2.jsonl", RB2_ROWS), tmp_path / "eval"
     code, stdout, err = run_cli(["eval", "--model", str(folder), "--suite", "rewardbench2", "--data", str(data),
                                  "--out", str(out)], monkeypatch, capsys)
@@ -149,12 +159,7 @@ def test_rewardbench2_reports_attribute_contributions_per_domain(tiny_bert, tmp_
     metrics = json.loads((out / "metrics.json").read_text())
     reported = metrics["attributes"]["pairs"]["contributions"]["sections"]
     assert set(reported) == {"Math", "Focus", "Ties"}
-    for domain, by_attribute in expected.items():
-        assert reported[domain]["n"] == domains.count(domain)
-        for name, (value, weight, contribution) in by_attribute.items():
-            entry = reported[domain]["attributes"][name]
-            assert (entry["value"], entry["weight"], entry["contribution"]) == pytest.approx(
-                (value, weight, contribution), abs=1e-5)
+    assert_contributions_match(reported, expected, domains)
     scores = model.score([s for p in pairs for s in p.samples()])
     gated_wins = sum(c > r for c, r in zip(scores.rewards[0::2], scores.rewards[1::2])) / len(pairs)
     assert metrics["attributes"]["pairs"]["gated"]["accuracy"] == pytest.approx(gated_wins)
