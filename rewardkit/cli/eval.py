@@ -199,9 +199,9 @@ def _print_rows(rows: Optional[dict], bad_rows: list, out: Path, console) -> Non
     """A pairs file's row counts, and OUT/skipped_rows.jsonl for rows skipped under --on-bad-rows skip."""
     if rows is None:
         return
-    console.print(f"data: {rows['rows']} rows read, {rows['kept']} pairs evaluated, {sum(rows['skipped'].values())}"
-                  f" skipped {rows['skipped'] or ''}; {rows['diverged']} pairs with conversations diverging "
-                  "before the last turn (shared turns as prompt)")
     from rewardkit.cli.summary import write_skipped_rows
+    from rewardkit.data.loaders import skipped_phrase
 
+    console.print(f"data: {rows['rows']} rows read, {rows['kept']} pairs evaluated, {skipped_phrase(rows['skipped'])};"
+                  f" {rows['diverged']} with conversations diverging before the last turn (shared turns as prompt)")
     write_skipped_rows(out, bad_rows, console)

@@ -57,9 +57,8 @@ class LoadStats:
         return sum(self.skipped.values())
 
     def __str__(self) -> str:
-        reasons = "".join(f"; {count} {reason}" for reason, count in sorted(self.skipped.items()))
         diverged = f"; {self.diverged} kept with conversations diverging before the last turn" if self.diverged else ""
-        return f"{self.rows} rows read, {self.kept} kept, {self.skipped_total} skipped{reasons}{diverged}"
+        return f"{self.rows} rows read, {self.kept} kept, {skipped_phrase(self.skipped)}{diverged}"
 
     def summary(self) -> dict:
         """The counts as JSON (train summaries, metrics.json)."""
@@ -73,12 +72,18 @@ class LoadStats:
                          self.bad_rows + other.bad_rows, self.complete and other.complete)
 
 
+def skipped_phrase(skipped: Mapping[str, int]) -> str:
+    """'3 skipped (bad row: 1, tie (preference_strength 0): 2)': the count, then each reason with its count."""
+    reasons = ", ".join(f"{reason}: {count}" for reason, count in sorted(skipped.items()))
+    return f"{sum(skipped.values())} skipped" + (f" ({reasons})" if reasons else "")
+
+
 class RecordSource(Generic[T]):
     """A re-iterable stream of records from one source; `stats` describes the current or last pass.
 
     >>> pairs = load_pairs("prefs.jsonl")          # doctest: +SKIP
     >>> batch = list(pairs); print(pairs.stats)    # doctest: +SKIP
-    3 rows read, 2 kept, 1 skipped; 1 tie (preference_strength 0)
+    3 rows read, 2 kept, 1 skipped (tie (preference_strength 0): 1)
     """
 
     def __init__(self, name: str, format: str, rows: Rows, parse: Parser, on_bad_rows: str = "error"):

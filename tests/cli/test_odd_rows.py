@@ -52,7 +52,7 @@ def test_train_keeps_and_counts_diverging_rows_and_skips_broken_ones_only_when_a
 
     code, _, err = run(train_args(data, tiny_llama, tmp_path / "run", "on_bad_rows=skip"), monkeypatch, capsys)
     assert code == 0, err
-    assert "9 rows read, 7 kept, 2 skipped; 2 bad row; 1 kept with conversations diverging" in flat(err)
+    assert "9 rows read, 7 kept, 2 skipped (bad row: 2); 1 kept with conversations diverging" in flat(err)
     skipped = [json.loads(line) for line in (tmp_path / "run" / "skipped_rows.jsonl").read_text().splitlines()]
     assert [(row["line"], row["file"]) for row in skipped] == [(8, str(data)), (9, str(data))]
     assert "malformed JSON" in skipped[0]["reason"] and skipped[0]["text"] == BROKEN_LINE
@@ -130,7 +130,7 @@ def test_eval_on_a_pairs_file_reports_rows_and_writes_skipped_ones(tiny_bert, tm
     assert code == 0, err
     rows = json.loads((out / "metrics.json").read_text())["suite"]["rows"]
     assert rows == {"rows": 8, "kept": 7, "skipped": {"bad row": 1}, "diverged": 1, "bad_rows": 1}
-    assert "7 pairs evaluated" in flat(err) and "1 pairs with conversations diverging" in flat(err)
+    assert "8 rows read, 7 pairs evaluated, 1 skipped (bad row: 1); 1 with conversations diverging" in flat(err)
     assert json.loads((out / "skipped_rows.jsonl").read_text())["line"] == 8
     code, _, err = run(["eval", "--model", tiny_bert, "--suite", "verifiable", "--out", str(tmp_path / "v"),
                         "--strict-rows"], monkeypatch, capsys)

@@ -120,7 +120,7 @@ def test_ties_are_counted_not_dropped_silently(write_jsonl):
     assert pairs.stats == LoadStats()  # nothing read until iterated
     assert len(list(pairs)) == 2
     assert pairs.stats == LoadStats(rows=3, kept=2, skipped={"tie (preference_strength 0)": 1}, complete=True)
-    assert str(pairs.stats) == "3 rows read, 2 kept, 1 skipped; 1 tie (preference_strength 0)"
+    assert str(pairs.stats) == "3 rows read, 2 kept, 1 skipped (tie (preference_strength 0): 1)"
 
 
 def test_each_pass_rereads_the_source_and_restarts_the_counts(write_jsonl):
