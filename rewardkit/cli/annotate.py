@@ -11,7 +11,7 @@ import typer
 def annotate(
     model: str = typer.Option(..., "--model", help="Saved rewardkit model folder, or any HF sequence-classification "
                               "RM."),
-    input: Path = typer.Option(..., "--input", help='JSONL rows {"prompt": str | messages, "responses": [str, ...]} '
+    input: Path = typer.Option(..., "--input", help='JSONL rows {"prompt": str | messages, "responses": list of str} '
                                "(two or more); other fields are kept."),
     output: Path = typer.Option(..., "--output", help="JSONL of prompt/chosen/rejected pairs with score_chosen, "
                                 "score_rejected and margin (written atomically, on completion)."),

@@ -11,7 +11,7 @@ import typer
 def rerank(
     model: str = typer.Option(..., "--model", help="Saved rewardkit model folder, or any HF sequence-classification "
                               "RM."),
-    input: Path = typer.Option(..., "--input", help='JSONL rows {"prompt": str | messages, "candidates": [str, ...]}; '
+    input: Path = typer.Option(..., "--input", help='JSONL rows {"prompt": str | messages, "candidates": list of str}; '
                                "other fields are kept."),
     output: Path = typer.Option(..., "--output", help="JSONL of the input rows with response, reward, index and "
                                 "rewards (written atomically, on completion)."),

@@ -223,3 +223,22 @@ def test_score_shapes_then_combines_and_names_a_bad_spec(tiny_bert, tmp_path, mo
     code, _, err = run(["score", "--model", tiny_bert, "--input", str(source), "--output", str(shaped), "--shaping",
                         "par"], monkeypatch, capsys)
     assert code == 2 and "reference responses for every sample" in err
+
+
+def test_every_option_help_is_shown_whole():
+    """Typer renders help as rich markup, which swallowed `[str, ...]` in `rerank --input`'s help ("candidates":
+    followed by nothing): every option's help text must appear in its command's --help as written."""
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    from rewardkit.cli.app import app
+
+    checked = 0
+    for name, command in get_command(app).commands.items():
+        shown = CliRunner().invoke(app, [name, "--help"], env={"COLUMNS": "400"}).output
+        shown = " ".join(shown.translate({ord(c): " " for c in "│╭╮╰╯─"}).split())
+        texts = [command.help] + [param.help for param in command.params if getattr(param, "help", None)]
+        for text in texts:
+            assert " ".join(text.split()) in shown, (name, text)
+        checked += len(texts)
+    assert checked > 60
