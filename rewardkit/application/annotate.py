@@ -80,16 +80,21 @@ def row_line(item: CandidateRow, rewards: list[float], mode: str, margin: float)
     return json.dumps({_PAIRS: pairs, "tie": max(rewards) == min(rewards)}, ensure_ascii=False) + "\n"
 
 
-def annotate_jsonl(model: RewardModel, input_path: str, output_path: str, *, mode: str = "best-worst",
-                   margin: float | None = None, batch_size: int = 32, block_rows: int = 512, resume: bool = False,
-                   on_bad_rows: str = "error", on_rows=None) -> AnnotateReport:
-    """Stream `input_path` into pairs in `output_path` (see the module docstring)."""
+def check_annotate_options(mode: str, margin: float | None) -> None:
+    """--mode and --margin make sense together (the CLI checks them before it loads the model)."""
     if mode not in MODES:
         raise ConfigError(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
     if (mode == "margin") != (margin is not None):
         raise ConfigError("--margin X goes with --mode margin (and only with it)")
     if margin is not None and not margin >= 0:
         raise ConfigError(f"--margin must be a number ≥ 0, got {margin}")
+
+
+def annotate_jsonl(model: RewardModel, input_path: str, output_path: str, *, mode: str = "best-worst",
+                   margin: float | None = None, batch_size: int = 32, block_rows: int = 512, resume: bool = False,
+                   on_bad_rows: str = "error", on_rows=None) -> AnnotateReport:
+    """Stream `input_path` into pairs in `output_path` (see the module docstring)."""
+    check_annotate_options(mode, margin)
     report = AnnotateReport()
 
     def lines_of(rows: list[CandidateRow]) -> list[str]:

@@ -66,17 +66,22 @@ def rerank_rows(model: RewardModel, rows: list[CandidateRow], report: RerankRepo
     return [best_row(item, values) for item, values in zip(rows, rewards)]
 
 
-def rerank_jsonl(model: RewardModel, input_path: str, output_path: str, *, n: int | None = None,
-                 adaptive: str | None = None, batch_size: int = 32, block_rows: int = 512, resume: bool = False,
-                 on_bad_rows: str = "error", on_rows=None) -> RerankReport:
-    """Stream `input_path` into `output_path`, one best candidate per row (see the module docstring);
-    `adaptive`: None for fixed Best-of-N, else the adaptive rule's name (rewardkit.application.adaptive.RULES)."""
+def check_rerank_options(n: int | None, adaptive: str | None) -> None:
+    """--n and --adaptive make sense together (the CLI checks them before it loads the model)."""
     if n is not None and n < 1:
         raise ConfigError(f"--n must be at least 1, got {n}")
     if adaptive and n is None:
         raise ConfigError("--adaptive needs --n: the average number of candidates to score per prompt")
     if adaptive and adaptive not in RULES:
         raise ConfigError(f"unknown adaptive rule {adaptive!r}; choose from {', '.join(RULES)}")
+
+
+def rerank_jsonl(model: RewardModel, input_path: str, output_path: str, *, n: int | None = None,
+                 adaptive: str | None = None, batch_size: int = 32, block_rows: int = 512, resume: bool = False,
+                 on_bad_rows: str = "error", on_rows=None) -> RerankReport:
+    """Stream `input_path` into `output_path`, one best candidate per row (see the module docstring);
+    `adaptive`: None for fixed Best-of-N, else the adaptive rule's name (rewardkit.application.adaptive.RULES)."""
+    check_rerank_options(n, adaptive)
     report = RerankReport()
 
     def lines_of(rows: list[CandidateRow]) -> list[str]:

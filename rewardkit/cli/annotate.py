@@ -28,11 +28,12 @@ def annotate(
     from rich.console import Console
 
     import rewardkit
-    from rewardkit.application.annotate import annotate_jsonl
+    from rewardkit.application.annotate import annotate_jsonl, check_annotate_options
     from rewardkit.cli.progress import check_row_options, row_progress
     from rewardkit.scale.batch_scoring import count_rows
 
-    check_row_options(input, chunk_rows, batch_size)
+    check_row_options(input, chunk_rows, batch_size, on_bad_rows)
+    check_annotate_options(mode, margin)
     console = Console(stderr=True)
     reward_model = rewardkit.load(model)
     with row_progress(console, "annotating", count_rows(str(input))) as advance:

@@ -36,7 +36,7 @@ def critique(
     from rewardkit.models.judge import JudgeOptions, backend_for
     from rewardkit.scale.batch_scoring import count_rows
 
-    check_row_options(input, chunk_rows, 1)
+    check_row_options(input, chunk_rows, 1, "error")
     values = judge_options(backend, base_url, template, judge_option or [])
     if model is not None:
         values["model"] = model

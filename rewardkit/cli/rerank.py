@@ -31,11 +31,12 @@ def rerank(
     from rich.console import Console
 
     import rewardkit
-    from rewardkit.application.rerank import rerank_jsonl
+    from rewardkit.application.rerank import check_rerank_options, rerank_jsonl
     from rewardkit.cli.progress import check_row_options, row_progress
     from rewardkit.scale.batch_scoring import count_rows
 
-    check_row_options(input, chunk_rows, batch_size)
+    check_row_options(input, chunk_rows, batch_size, on_bad_rows)
+    check_rerank_options(n, rule if adaptive else None)
     console = Console(stderr=True)
     reward_model = rewardkit.load(model)
     with row_progress(console, "reranking", count_rows(str(input))) as advance:

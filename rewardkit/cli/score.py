@@ -43,7 +43,7 @@ def score(
     from rewardkit.scale.batch_scoring import RowRules, count_rows, score_jsonl
     from rewardkit.errors import ConfigError
 
-    check_row_options(input, chunk_rows, batch_size)
+    check_row_options(input, chunk_rows, batch_size, on_bad_rows)
     if engine not in ("local", "ray"):
         raise ConfigError(f"--engine must be local or ray, got {engine!r}")
     rules = RowRules(strict_rows, on_bad_rows)
