@@ -70,7 +70,8 @@ def candidate_row(row: dict, *, file: str, line: int, minimum: int = 1) -> Candi
             raise DataError(f"must be a string, got {json_type_name(text)}", file=file, line=line,
                             field=f"{key}[{index}]")
     if len(responses) < minimum:
-        raise DataError(f"has {len(responses)} responses; at least {minimum} needed", file=file, line=line,
+        plural = "s" * (len(responses) != 1)
+        raise DataError(f"{len(responses)} response{plural}; at least {minimum} needed", file=file, line=line,
                         field=key)
     return CandidateRow(row, conversation_field(row, "prompt", file=file, line=line), responses, key)
 

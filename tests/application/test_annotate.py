@@ -83,14 +83,14 @@ def test_bad_rows_name_file_line_and_field_or_are_skipped(tiny_bert, tmp_path, m
     rows = ROWS[:1] + [{"prompt": "x", "responses": ["only one"]}, {"responses": ["a", "b"]}] + ROWS[1:2]
     source, target = write_jsonl(tmp_path / "in.jsonl", rows), tmp_path / "pairs.jsonl"
     code, err = annotate(["--model", tiny_bert, "--input", str(source), "--output", str(target)], monkeypatch, capsys)
-    assert code == 2 and f"file {source}, line 2, field 'responses': has 1 responses; at least 2 needed" in err
+    assert code == 2 and f"file {source}, line 2, field 'responses': 1 response; at least 2 needed" in err
     assert not target.exists()
     code, err = annotate(["--model", tiny_bert, "--input", str(source), "--output", str(target), "--on-bad-rows",
                           "skip"], monkeypatch, capsys)
     assert code == 0, err
     assert [p["id"] for p in read(target)] == [0, 1] and "2 broken rows skipped" in err
     assert [(s["line"], s["reason"]) for s in read(tmp_path / "pairs.skipped_rows.jsonl")] == [
-        (2, "field 'responses': has 1 responses; at least 2 needed"), (3, "field 'prompt': missing (the row has: "
+        (2, "field 'responses': 1 response; at least 2 needed"), (3, "field 'prompt': missing (the row has: "
                                                                          "responses)")]
 
 

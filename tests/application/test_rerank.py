@@ -75,7 +75,7 @@ def test_a_bad_row_names_file_line_and_field_or_is_skipped(tiny_bert, tmp_path, 
     assert [r["id"] for r in read(target)] == ["a", "b", "c"] and "2 broken rows skipped" in err
     skipped = read(tmp_path / "best.skipped_rows.jsonl")
     assert [(s["line"], s["reason"]) for s in skipped] == [
-        (3, "field 'candidates[1]': must be a string, got number"), (4, "field 'candidates': has 0 responses; "
+        (3, "field 'candidates[1]': must be a string, got number"), (4, "field 'candidates': 0 responses; "
                                                                        "at least 1 needed")]
 
 
