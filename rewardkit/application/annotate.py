@@ -5,7 +5,10 @@ Input rows are `candidates.py` rows with at least two responses. Modes:
     best-worst   one pair per prompt: the highest-reward response over the lowest (first of equal rewards)
     margin       every pair (i, j) with r_i − r_j > margin, i chosen; in order of i, then j
 
-A prompt whose responses all score the same is a tie: no pair, counted. Each output row keeps the input's
+Identical responses of one prompt are scored once, so they get one reward: they are never paired with each
+other, and a prompt whose responses are all one text is a tie on every CPU (scored apart, the copies' rewards can
+differ in their last bits: on AVX2 CPUs a batch's rows round differently by position). A prompt whose responses
+all score the same is a tie: no pair, counted. Each output row keeps the input's
 other fields and adds
 
     chosen, rejected                 strings, or [{"role": "assistant", "content": …}] when the prompt is a
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 
 from rewardkit.application.candidates import CandidateRow
 from rewardkit.application.streaming import StreamReport, stream_rows
+from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError
 from rewardkit.models.base import RewardModel
 
@@ -43,7 +47,7 @@ class AnnotateReport(StreamReport):
     below_margin: int = 0
     """Prompts of margin mode with different rewards but no gap above the margin (no pair)."""
     truncated: int = 0
-    """Responses cut to the model's max length (this run)."""
+    """Distinct responses (per prompt) cut to the model's max length (this run)."""
 
 
 def pair_indices(rewards: list[float], mode: str = "best-worst", margin: float = 0.0) -> list[tuple[int, int]]:
@@ -98,14 +102,15 @@ def annotate_jsonl(model: RewardModel, input_path: str, output_path: str, *, mod
     report = AnnotateReport()
 
     def lines_of(rows: list[CandidateRow]) -> list[str]:
-        samples = [item.sample(i) for item in rows for i in range(len(item.responses))]
+        distinct = [list(dict.fromkeys(item.responses)) for item in rows]
+        samples = [Sample(item.prompt, text) for item, texts in zip(rows, distinct) for text in texts]
         scores = model.score(samples, batch_size=batch_size) if samples else None
         report.truncated += scores.truncated if scores else 0
         lines, start = [], 0
-        for item in rows:
-            rewards = list(scores.rewards[start : start + len(item.responses)])
-            start += len(item.responses)
-            lines.append(row_line(item, rewards, mode, margin or 0.0))
+        for item, texts in zip(rows, distinct):
+            reward_of = dict(zip(texts, scores.rewards[start : start + len(texts)]))
+            start += len(texts)
+            lines.append(row_line(item, [reward_of[text] for text in item.responses], mode, margin or 0.0))
         return lines
 
     def expand(line: str) -> str:

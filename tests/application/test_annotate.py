@@ -175,3 +175,34 @@ def test_killed_at_random_points_and_resumed_writes_every_row_exactly_once(tiny_
     assert killed.read_bytes() == whole.read_bytes()
     assert (tmp_path / "killed.skipped_rows.jsonl").read_bytes() == (tmp_path / "whole.skipped_rows.jsonl").read_bytes()
     assert not Path(f"{killed}.partial").exists()
+
+
+class PositionRoundingModel:
+    """Rewards by text length, plus a last-bits term that grows with the sample's position in the call: how a
+    batch's rows round on AVX2 CPUs (identical texts scored apart got rewards 2 ulp apart there)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def score(self, samples, batch_size=32):
+        from rewardkit.models.base import Scores
+
+        self.calls.append([s.response for s in samples])
+        return Scores([len(s.response) + 1e-9 * position for position, s in enumerate(samples)])
+
+
+def test_identical_responses_get_one_reward_never_a_pair_and_all_alike_is_a_tie(tmp_path):
+    from rewardkit.application.annotate import annotate_jsonl
+
+    rows = [{"prompt": "Echo", "responses": ["same", "same", "same"]},
+            {"prompt": "Pick", "responses": ["short", "a longer one", "short"]}]
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    for mode, margin in (("best-worst", None), ("margin", 0.0)):
+        model, target = PositionRoundingModel(), tmp_path / f"{mode}.jsonl"
+        report = annotate_jsonl(model, str(source), str(target), mode=mode, margin=margin)
+        pairs = read(target)
+        assert report.ties == 1 and report.pairs == len(pairs)
+        assert [(p["prompt"], p["chosen"], p["rejected"]) for p in pairs] == [("Pick", "a longer one", "short")] * (
+            1 if mode == "best-worst" else 2)  # margin mode: over each copy of "short", both at one reward
+        assert len({p["score_rejected"] for p in pairs}) == 1
+        assert model.calls == [["same", "short", "a longer one"]]  # each distinct response of a prompt once
