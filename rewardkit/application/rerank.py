@@ -6,7 +6,8 @@ output row keeps the input's other fields and adds
     response   the chosen candidate (the first of equal rewards)
     reward     its reward
     index      its position among the row's candidates
-    rewards    the rewards of the candidates scored, in candidate order
+    rewards    the rewards of the candidates scored, in candidate order (identical candidates of a row are
+               scored once and share one reward, whatever the CPU's rounding of a batch's rows)
 
 so OUTPUT is a {"prompt", "response"} file that `rewardkit score` and SFT tools read as is.
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from rewardkit.application.adaptive import RULES, adaptive_best_of_n, best_index, fixed_best_of_n
 from rewardkit.application.candidates import CandidateRow
 from rewardkit.application.streaming import StreamReport, stream_rows
+from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError
 from rewardkit.models.base import RewardModel
 
@@ -31,7 +33,7 @@ from rewardkit.models.base import RewardModel
 @dataclass
 class RerankReport(StreamReport):
     scored: int = 0
-    """Candidates scored by this run."""
+    """Candidates scored by this run (a candidate identical to another of its row is scored once)."""
     truncated: int = 0
     """Of those, how many were cut to the model's max length."""
 
@@ -52,11 +54,17 @@ def rerank_rows(model: RewardModel, rows: list[CandidateRow], report: RerankRepo
                 adaptive: str | None = None, batch_size: int = 32) -> list[dict]:
     """`best_row` of each (usable) row, scoring the candidates fixed or adaptive Best-of-N picks."""
 
+    known: dict[tuple[int, str], float] = {}  # (row, candidate text) -> reward: each distinct text scored once
+
     def score(requests: list[tuple[int, int]]) -> list[float]:
-        scores = model.score([rows[p].sample(c) for p, c in requests], batch_size=batch_size)
-        report.scored += len(requests)
-        report.truncated += scores.truncated
-        return list(scores.rewards)
+        keys = [(p, rows[p].responses[c]) for p, c in requests]
+        new = list(dict.fromkeys(key for key in keys if key not in known))
+        if new:
+            scores = model.score([Sample(rows[p].prompt, text) for p, text in new], batch_size=batch_size)
+            known.update(zip(new, scores.rewards))
+            report.scored += len(new)
+            report.truncated += scores.truncated
+        return [known[key] for key in keys]
 
     sizes = [len(item.responses) for item in rows]
     if adaptive:

@@ -11,7 +11,7 @@ import rewardkit
 from rewardkit.application.annotate import pair_indices
 from rewardkit.data.formats import trl_pair
 from rewardkit.data.schemas import Sample, as_conversation
-from tests.helpers import ForkingLauncher, run_cli, write_jsonl
+from tests.helpers import ForkingLauncher, PositionRoundingModel, run_cli, write_jsonl
 
 ROWS = [
     {"prompt": "What is 2+2?", "responses": ["4", "5", "It is four."], "id": 0},
@@ -175,20 +175,6 @@ def test_killed_at_random_points_and_resumed_writes_every_row_exactly_once(tiny_
     assert killed.read_bytes() == whole.read_bytes()
     assert (tmp_path / "killed.skipped_rows.jsonl").read_bytes() == (tmp_path / "whole.skipped_rows.jsonl").read_bytes()
     assert not Path(f"{killed}.partial").exists()
-
-
-class PositionRoundingModel:
-    """Rewards by text length, plus a last-bits term that grows with the sample's position in the call: how a
-    batch's rows round on AVX2 CPUs (identical texts scored apart got rewards 2 ulp apart there)."""
-
-    def __init__(self):
-        self.calls = []
-
-    def score(self, samples, batch_size=32):
-        from rewardkit.models.base import Scores
-
-        self.calls.append([s.response for s in samples])
-        return Scores([len(s.response) + 1e-9 * position for position, s in enumerate(samples)])
 
 
 def test_identical_responses_get_one_reward_never_a_pair_and_all_alike_is_a_tie(tmp_path):

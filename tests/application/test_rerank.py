@@ -6,7 +6,7 @@ import pytest
 
 import rewardkit
 from rewardkit.data.schemas import Sample, as_conversation
-from tests.helpers import run_cli, write_jsonl
+from tests.helpers import PositionRoundingModel, run_cli, write_jsonl
 
 ROWS = [
     {"prompt": "What is 2+2?", "candidates": ["4", "5", "It is four.", "22"], "id": "a"},
@@ -117,3 +117,25 @@ def test_a_chunk_of_broken_rows_only_and_both_response_keys(tiny_bert, tmp_path,
     assert [s["reason"] for s in read(tmp_path / "best.skipped_rows.jsonl")] == [
         "field 'candidates': given beside 'responses': keep one of the two",
         "field 'responses': missing: the row needs 'responses' (or 'candidates'), a list of response strings"]
+
+
+def test_identical_candidates_are_scored_once_and_share_one_reward(tmp_path):
+    from rewardkit.application.rerank import rerank_jsonl
+
+    rows = [{"prompt": "Pick", "candidates": ["mid", "longest", "mid", "longest", "x"]},
+            {"prompt": "Echo", "candidates": ["same", "same", "same"]}]
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    model, target = PositionRoundingModel(), tmp_path / "best.jsonl"
+    report = rerank_jsonl(model, str(source), str(target))
+    first, second = (row["rewards"] for row in read(target))
+    assert first[0] == first[2] and first[1] == first[3] and second[0] == second[1] == second[2]  # to the bit
+    assert first[1] == pytest.approx(7) and second[0] == pytest.approx(4)
+    assert [(row["index"], row["response"]) for row in read(target)] == [(1, "longest"), (0, "same")]  # first copy
+    assert report.scored == 4 and model.calls == [["mid", "longest", "x", "same"]]
+    many = write_jsonl(tmp_path / "many.jsonl", [{"prompt": "Pick", "candidates": ["mid", "longest", "mid", "a", "bb"]},
+                                                 {"prompt": "Echo", "candidates": ["same", "same", "same", "q"]}])
+    for rule in ("lowest-best", "spread"):  # adaptive rounds: a copy of a candidate scored before is not rescored
+        model = PositionRoundingModel()
+        rerank_jsonl(model, str(many), str(tmp_path / f"{rule}.jsonl"), n=4, adaptive=rule)
+        scored = [text for call in model.calls for text in call]
+        assert len(model.calls) > 1 and len(scored) == len(set(scored)), model.calls
