@@ -1,6 +1,7 @@
 """Helpers the test modules share: the CLI run in-process, and JSONL files written from rows."""
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -82,6 +83,15 @@ for line in sys.stdin:
 """
 
 
+def this_python() -> list[str]:
+    """The command that runs this interpreter on this interpreter's CPU. Under qemu-user a child process runs on
+    the host's CPU unless started under qemu too: with REWARDKIT_EMULATED_CPU naming qemu's CPU model (as
+    tests/export/test_emulated_cpus.py sets it; `REWARDKIT_EMULATED_CPU=EPYC-Milan qemu-x86_64 -cpu EPYC-Milan
+    python -m pytest ...` by hand), it is."""
+    cpu = os.environ.get("REWARDKIT_EMULATED_CPU")
+    return ["qemu-x86_64", "-cpu", cpu, sys.executable] if cpu else [sys.executable]
+
+
 class ForkingLauncher:
     """Runs `attempt(**request)` (defined by `script`, which does its heavy imports at the top) in a fresh child
     process per request, forked from one interpreter that imported them once: what `python -c script` per
@@ -89,12 +99,11 @@ class ForkingLauncher:
     Children's stderr goes to `log`."""
 
     def __init__(self, script: str, log: Path):
-        import os
         import subprocess
 
         self.log_path, self.log = log, log.open("w")
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-        self.process = subprocess.Popen([sys.executable, "-c", FORK_PER_REQUEST.format(script=script)], env=env,
+        self.process = subprocess.Popen([*this_python(), "-c", FORK_PER_REQUEST.format(script=script)], env=env,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
 
     def run(self, **request) -> int:
