@@ -30,8 +30,8 @@ def assert_located() -> Callable[..., None]:
         message = str(error)
         assert (error.file, error.line, error.field) == (str(file), line, field)
         assert f"file {file}" in message
-        if line is not None:
-            assert f"line {line}" in message
+        if line is not None:  # a .jsonl file's line; any other source's row (read through datasets)
+            assert f"{'line' if str(file).endswith('.jsonl') else 'row'} {line}" in message
         if field is not None:
             assert f"field '{field}'" in message
 
