@@ -11,8 +11,11 @@ writes both targets atomically from the .partial file and deletes it last, so a 
 finishes again from the same lines. Every writer of row-per-line output (score, rerank, annotate, critique, the
 Ray engine) shares these rules.
 
-A run that starts a .partial file records its input's size and SHA-256 beside it (OUTPUT.partial.input.json); a
-resumed run whose input differs stops with an error instead of appending lines that follow other rows.
+Beside the .partial file, OUTPUT.partial.input.json records after each chunk how many input rows the file holds
+and the size and SHA-256 of the input up to the end of those rows. A resumed run goes back to that record (it
+drops the lines of a chunk cut short, fewer than one chunk, and redoes them, so every chunk is the one an
+uninterrupted run makes) and stops with an error if those first rows of its input are not the same bytes
+anymore. Rows after them may change: fixing the broken row that stopped a run, then --resume, is allowed.
 """
 
 from __future__ import annotations
@@ -42,34 +45,66 @@ def partial_path(output: str | os.PathLike) -> Path:
 
 
 def input_record_path(partial: Path) -> Path:
-    """Where a .partial file's input fingerprint is kept."""
+    """Where a .partial file's record of its input rows is kept (InputPrefix.record)."""
     return Path(f"{partial}.input.json")
 
 
-def input_fingerprint(input_path: str | os.PathLike) -> dict:
-    """The input's size and SHA-256 (read in 1 MiB blocks: about a second per GB)."""
-    digest = hashlib.sha256()
-    with open(input_path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return {"input": os.path.abspath(input_path), "bytes": os.path.getsize(input_path), "sha256": digest.hexdigest()}
+class InputPrefix:
+    """The input's first rows read in order (a row: a non-blank line, as JSONL readers count them), with the size
+    and SHA-256 of the bytes up to the end of the last one read."""
+
+    def __init__(self, input_path: str | os.PathLike):
+        self.path = os.path.abspath(input_path)
+        self._handle = open(input_path, "rb")
+        self._digest = hashlib.sha256()
+        self.rows = self.bytes = 0
+
+    def advance(self, rows: int) -> bool:
+        """Read `rows` more rows; False if the input ends first."""
+        while rows > 0:
+            line = self._handle.readline()
+            if not line:
+                return False
+            self._digest.update(line)
+            self.bytes += len(line)
+            if line.strip() and line.decode("utf-8", "replace").replace("\ufeff", "").strip():  # as iter_jsonl
+                self.rows += 1
+                rows -= 1
+        return True
+
+    def record(self) -> dict:
+        return {"input": self.path, "rows": self.rows, "bytes": self.bytes, "sha256": self._digest.hexdigest()}
+
+    def close(self) -> None:
+        self._handle.close()
 
 
-def _check_same_input(partial: Path, fingerprint: dict) -> None:
+def _verified_rows(partial: Path, prefix: InputPrefix) -> int | None:
+    """The rows of `partial` whose input rows are unchanged (`prefix` is read up to them); None for a .partial
+    file from before records were kept per chunk (nothing to compare). A DataError if those rows changed."""
     from rewardkit.errors import DataError
 
-    record = input_record_path(partial)
-    if not record.exists():  # a .partial file from before fingerprints: nothing to compare
-        return
     try:
-        recorded = json.loads(record.read_text(encoding="utf-8"))
+        recorded = json.loads(input_record_path(partial).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return
-    if (recorded.get("bytes"), recorded.get("sha256")) != (fingerprint["bytes"], fingerprint["sha256"]):
-        raise DataError(f"the input changed since {partial} was started (it was {recorded.get('input')}, "
-                        f"{recorded.get('bytes')} bytes; now {fingerprint['bytes']} bytes, other content), so the "
-                        "rows already written may not match it; restore that input, or run without --resume to "
-                        "start over", file=fingerprint["input"])
+        return None
+    if "rows" not in recorded:
+        return None
+    if not prefix.advance(recorded["rows"]) or (prefix.bytes, prefix.record()["sha256"]) != (
+            recorded["bytes"], recorded["sha256"]):
+        raise DataError(f"the input changed since {partial} was started: its first {recorded['rows']} rows, whose "
+                        f"output lines that file holds (the first {recorded['bytes']} bytes of "
+                        f"{recorded.get('input')}), are not the same; rows after them may change, those may not. "
+                        "Restore them, or run without --resume to start over", file=prefix.path)
+    return recorded["rows"]
+
+
+def _cut_to(partial: Path, rows: int) -> None:
+    """Keep the first `rows` lines of `partial`."""
+    with partial.open("r+b") as handle:
+        for _ in range(rows):
+            handle.readline()
+        handle.truncate(handle.tell())
 
 
 def skipped_rows_path(output: Path) -> Path:
@@ -102,31 +137,60 @@ def append_chunks(chunks_after: Callable[[int], Iterable[Chunk]], partial: Path,
     """Append the text of `chunks_after(rows already done)` to `partial`, flushing after each chunk; returns
     `complete_lines` as found before appending ((0, 0) without resume: an old .partial file is discarded).
     `on_rows(k)`: k more input rows are done — first, in a resumed run, the rows found already written (so a
-    progress bar starts there), then each chunk's rows. `input_path`: the file the lines follow, fingerprinted
-    so a resumed run stops (DataError) if it changed."""
+    progress bar starts there), then each chunk's rows. `input_path`: the file the lines follow; with it a
+    resumed run restarts at the last chunk recorded, and stops (DataError) if the input's rows before it changed
+    (see the module docstring)."""
     from rewardkit.atomic import atomic_file
+    from rewardkit.errors import DataError
 
     partial.parent.mkdir(parents=True, exist_ok=True)
-    fingerprint = input_fingerprint(input_path) if input_path is not None else None
-    done = complete_lines(partial) if resume else (0, 0)
-    if fingerprint is not None and done[0]:
-        _check_same_input(partial, fingerprint)
-    if not resume:
-        partial.unlink(missing_ok=True)
-    if fingerprint is not None and not done[0]:
-        with atomic_file(input_record_path(partial)) as handle:
-            json.dump(fingerprint, handle)
-    if on_rows and done[0]:
-        on_rows(done[0])
-    with partial.open("a", encoding="utf-8") as sink:
-        for chunk in chunks_after(done[0]):
-            sink.write(chunk.text)
-            sink.flush()
-            if on_chunk:
-                on_chunk(chunk)
-            if on_rows:
-                on_rows(chunk.rows)
-        os.fsync(sink.fileno())
+    prefix = InputPrefix(input_path) if input_path is not None else None
+    try:
+        if resume and partial.exists() and prefix is not None:
+            verified = _verified_rows(partial, prefix)
+            if verified is not None:
+                _cut_to(partial, verified)
+        done = complete_lines(partial) if resume else (0, 0)
+        if not resume:
+            partial.unlink(missing_ok=True)
+        if prefix is not None and prefix.rows != done[0]:  # no record to go back to: read up to the rows there
+            prefix.close()
+            prefix = InputPrefix(input_path)
+            prefix.advance(done[0])
+
+        def checkpoint() -> None:
+            with atomic_file(input_record_path(partial)) as handle:
+                json.dump(prefix.record(), handle)
+
+        if prefix is not None:
+            checkpoint()
+        if on_rows and done[0]:
+            on_rows(done[0])
+        written = done[0]
+        with partial.open("a", encoding="utf-8") as sink:
+            try:
+                for chunk in chunks_after(done[0]):
+                    sink.write(chunk.text)
+                    sink.flush()
+                    if prefix is not None:  # the record never runs ahead of the lines on disk
+                        os.fsync(sink.fileno())
+                        prefix.advance(chunk.rows)
+                        checkpoint()
+                    written += chunk.rows
+                    if on_chunk:
+                        on_chunk(chunk)
+                    if on_rows:
+                        on_rows(chunk.rows)
+            except DataError as err:  # a broken row stopped the run: say how to go on once it is fixed
+                if not written or prefix is None:
+                    raise
+                raise DataError(f"{err.reason} (the {written} rows before its chunk are kept in {partial}: fix it, "
+                                "then rerun with --resume to go on from there)", file=err.file, line=err.line,
+                                field=err.field) from None
+            os.fsync(sink.fileno())
+    finally:
+        if prefix is not None:
+            prefix.close()
     return done
 
 

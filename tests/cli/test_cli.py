@@ -55,13 +55,16 @@ def test_score_resumes_a_partial_output(tiny_bert, tmp_path, monkeypatch, capsys
 
 
 def test_score_resume_refuses_a_changed_input(tiny_bert, tmp_path, monkeypatch, capsys):
-    from rewardkit.scale.partial_output import input_fingerprint, input_record_path, partial_path
+    from rewardkit.scale.partial_output import InputPrefix, input_record_path, partial_path
 
     started_on = write_jsonl(tmp_path / "old.jsonl", PAIR_ROWS)
     source = write_jsonl(tmp_path / "in.jsonl", PAIR_ROWS[::-1])
     output = tmp_path / "out.jsonl"
     partial_path(output).write_text('{"chosen_reward": 1.0}\n')  # a run on old.jsonl, killed after one row
-    input_record_path(partial_path(output)).write_text(json.dumps(input_fingerprint(started_on)))
+    prefix = InputPrefix(started_on)
+    prefix.advance(1)
+    input_record_path(partial_path(output)).write_text(json.dumps(prefix.record()))
+    prefix.close()
     code, _, err = run(["score", "--model", tiny_bert, "--input", str(source), "--output", str(output), "--resume"],
                        monkeypatch, capsys)
     assert code != 0 and "input changed" in err and "in.jsonl" in err

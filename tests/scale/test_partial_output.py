@@ -23,7 +23,7 @@ def test_append_resumes_after_the_rows_done_and_discards_without_resume(tmp_path
 
     def chunks(done):
         seen.append(done)
-        return [SimpleNamespace(text=f'{{"a": {done}}}\n')]
+        return [SimpleNamespace(text=f'{{"a": {done}}}\n', rows=1)]
 
     assert append_chunks(chunks, partial, resume=True) == (2, 0)
     assert partial.read_text(encoding="utf-8") == '{"a": 0}\n{"a": 1}\n{"a": 2}\n'
@@ -92,7 +92,7 @@ def test_a_resumed_run_stops_when_its_input_changed_and_goes_on_when_not(tmp_pat
 
     with pytest.raises(KeyboardInterrupt):
         append_chunks(killed_after_one, partial, resume=False, input_path=str(source))
-    assert json.loads(input_record_path(partial).read_text())["bytes"] == source.stat().st_size
+    assert json.loads(input_record_path(partial).read_text())["bytes"] == len('{"x": 0}\n')  # its one row
 
     source.write_text('{"x": 9}\n{"x": 1}\n{"x": 2}\n', encoding="utf-8")  # same size, other first row
     with pytest.raises(DataError, match=r"in\.jsonl.*input changed since .*out\.jsonl\.partial.*without --resume"):
@@ -117,3 +117,48 @@ def test_a_fresh_run_replaces_the_record_of_an_old_input(tmp_path):
                   input_path=str(source))
     assert json.loads(input_record_path(partial).read_text())["bytes"] == source.stat().st_size
     assert append_chunks(lambda done: [], partial, resume=True, input_path=str(source)) == (1, 0)
+
+
+def test_a_resumed_run_goes_back_to_its_last_chunk_and_may_follow_a_row_fixed_after_it(tmp_path):
+    """Chunks of two rows. A run stopped by a broken row (in its third chunk) resumes once that row is fixed (rows
+    after the record may change); one killed in the middle of writing a chunk drops that chunk's lines and redoes
+    it whole; a change to a row before the record stops the resumed run, the .partial file untouched."""
+    from rewardkit.errors import DataError
+    from rewardkit.scale.partial_output import input_record_path
+
+    source, partial = tmp_path / "in.jsonl", tmp_path / "out.jsonl.partial"
+    source.write_text('{"x": 0}\n\n{"x": 1}\n{"x": 2}\n{"x": 3}\n{"x": 4}\n{"x": BROKEN\n', encoding="utf-8")
+    starts = []
+
+    def chunks(done, kill_at=None):
+        starts.append(done)
+        rows = [line for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+        for start in range(done, len(rows), 2):
+            if start == kill_at:
+                with partial.open("a", encoding="utf-8") as handle:
+                    handle.write('{"row": 4, "x": {"x": 4}}\n{"row": 5, "x"')  # killed mid-write
+                raise KeyboardInterrupt
+            if any("BROKEN" in row for row in rows[start:start + 2]):
+                raise DataError("malformed JSON", file=str(source), line=7)
+            yield SimpleNamespace(text="".join(f'{{"row": {start + i}, "x": {row}}}\n'
+                                               for i, row in enumerate(rows[start:start + 2])), rows=2)
+
+    def written():
+        return [json.loads(line)["row"] for line in partial.read_text(encoding="utf-8").splitlines()]
+
+    with pytest.raises(DataError, match=r"line 7: malformed JSON \(the 4 rows before its chunk are kept in .*"
+                                         r"out\.jsonl\.partial: fix it, then rerun with --resume"):
+        append_chunks(chunks, partial, resume=False, input_path=str(source))
+    assert written() == [0, 1, 2, 3] and json.loads(input_record_path(partial).read_text())["rows"] == 4
+    source.write_text(source.read_text(encoding="utf-8").replace("BROKEN", "5}"), encoding="utf-8")  # fixed
+    with pytest.raises(KeyboardInterrupt):
+        append_chunks(lambda done: chunks(done, kill_at=4), partial, resume=True, input_path=str(source))
+    assert partial.read_text(encoding="utf-8").endswith('{"row": 5, "x"')  # a chunk cut short
+    assert append_chunks(chunks, partial, resume=True, input_path=str(source)) == (4, 0)
+    assert starts[-1] == 4 and written() == [0, 1, 2, 3, 4, 5]  # the chunk redone whole, after the fixed row
+
+    before = partial.read_bytes()
+    source.write_text(source.read_text(encoding="utf-8").replace('{"x": 1}', '{"x": 9}'), encoding="utf-8")
+    with pytest.raises(DataError, match=r"in\.jsonl.*first 6 rows.*without --resume"):
+        append_chunks(chunks, partial, resume=True, input_path=str(source))
+    assert partial.read_bytes() == before
