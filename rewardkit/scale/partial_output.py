@@ -122,13 +122,15 @@ def complete_lines(partial: Path) -> tuple[int, int]:
     mid-write) is cut off."""
     if not partial.exists():
         return 0, 0
-    data = partial.read_bytes()
-    keep = data.rfind(b"\n") + 1
-    if keep != len(data):
-        with partial.open("r+b") as handle:
-            handle.truncate(keep)
-    done = data[:keep]
-    return done.count(b"\n"), done.startswith(MARKER_LINE.encode()) + done.count(b"\n" + MARKER_LINE.encode())
+    rows = markers = keep = 0
+    marker = MARKER_LINE.encode()
+    with partial.open("r+b") as handle:  # line by line: a .partial file of millions of rows is not read whole
+        for line in handle:
+            if not line.endswith(b"\n"):
+                handle.truncate(keep)
+                break
+            rows, markers, keep = rows + 1, markers + line.startswith(marker), keep + len(line)
+    return rows, markers
 
 
 def append_chunks(chunks_after: Callable[[int], Iterable[Chunk]], partial: Path, *, resume: bool,
