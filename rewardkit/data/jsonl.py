@@ -30,6 +30,17 @@ class BadRow:
         return {"file": self.file, "line": self.line, "reason": self.reason, "text": self.text}
 
 
+def is_blank(raw: bytes) -> bool:
+    """A line that holds no row: nothing but whitespace (Unicode's too, and byte-order marks). Every reader of
+    JSONL rows (iter_jsonl, the Ray engine's chunk index, progress totals, resume records) skips the same lines."""
+    stripped = raw.strip()
+    if not stripped:
+        return True
+    if stripped[0] < 0x80:  # an ASCII character that is not whitespace
+        return False
+    return not stripped.decode("utf-8", "replace").replace("\ufeff", "").strip()
+
+
 def iter_jsonl(path: str | os.PathLike, on_bad_rows: str = "error") -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
     """Yield (1-based line number, object) for every non-blank line; never holds the whole file.
 
@@ -58,11 +69,11 @@ def _read_rows(name: str, skip_bad: bool) -> Iterator[tuple[int, dict[str, Any] 
         raise DataError(f"cannot open: {exc.strerror}", file=name) from exc
     with handle:
         for number, raw in enumerate(handle, start=1):
+            if is_blank(raw):
+                continue
             try:
-                text = _decode(raw, name, number)
-                if text.strip():
-                    found_row = True
-                    yield number, _parse_object(text, name, number)
+                found_row = True
+                yield number, _parse_object(_decode(raw, name, number), name, number)
             except DataError as err:
                 if not skip_bad:
                     raise
@@ -83,10 +94,10 @@ def unreadable_line(raw: bytes, name: str, number: int, err: DataError) -> BadRo
 
 
 def _decode(raw: bytes, name: str, number: int) -> str:
-    # Line 1 may start with a byte-order mark, which editors on Windows like to add.
-    encoding = "utf-8-sig" if number == 1 else "utf-8"
+    # A line may start with a byte-order mark: editors on Windows add one to line 1, and files joined with `cat`
+    # carry theirs into the middle.
     try:
-        return raw.decode(encoding)
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         where = f"byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line"
         raise DataError(f"not valid UTF-8 ({where})", file=name, line=number) from None

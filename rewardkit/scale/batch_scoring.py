@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from rewardkit.data.formats import detect_format, pair_parser, row_references
-from rewardkit.data.jsonl import BadRow, iter_jsonl
+from rewardkit.data.jsonl import BadRow, is_blank, iter_jsonl
 from rewardkit.data.loaders import bad_row, check_bad_row_policy
 from rewardkit.data.schemas import Sample, as_conversation
 from rewardkit.errors import DataError
@@ -128,7 +128,7 @@ def _annotated(row: dict, rewards: Sequence[float], texts: Sequence[str] | None 
 
 def count_rows(path: str) -> int:
     with open(path, "rb") as handle:
-        return sum(1 for raw in handle if raw.strip())
+        return sum(1 for raw in handle if not is_blank(raw))
 
 
 @dataclass

@@ -8,7 +8,7 @@ not yet scored, so both engines call `model.score` on the same samples.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from rewardkit.data.jsonl import parse_line, unreadable_line
+from rewardkit.data.jsonl import is_blank, parse_line, unreadable_line
 from rewardkit.errors import DataError
 
 
@@ -36,7 +36,7 @@ def index_chunks(path: str, rows_per_chunk: int, skip: int = 0) -> list[ChunkRef
     seen = in_chunk = offset = 0
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
-            if raw.strip():
+            if not is_blank(raw):
                 seen += 1
                 if seen > skip:
                     start = start if start is not None else (offset, number)
@@ -61,7 +61,7 @@ def read_chunk(path: str, ref: ChunkRef, rules=None) -> list:
         for number, raw in enumerate(handle, start=ref.line):
             if len(chunk) == ref.rows:
                 break
-            if raw.strip():
+            if not is_blank(raw):
                 try:
                     row = parse_line(raw, path, number)
                 except DataError as err:

@@ -26,6 +26,8 @@ import os
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
+from rewardkit.data.jsonl import is_blank
+
 SKIPPED_MARKER = "__rewardkit_skipped_row__"
 """Key of the line that holds a skipped row's place in OUTPUT.partial (never in OUTPUT)."""
 
@@ -50,8 +52,8 @@ def input_record_path(partial: Path) -> Path:
 
 
 class InputPrefix:
-    """The input's first rows read in order (a row: a non-blank line, as JSONL readers count them), with the size
-    and SHA-256 of the bytes up to the end of the last one read."""
+    """The input's first rows read in order (a row: a line that is not `is_blank`, as every JSONL reader counts
+    them), with the size and SHA-256 of the bytes up to the end of the last one read."""
 
     def __init__(self, input_path: str | os.PathLike):
         self.path = os.path.abspath(input_path)
@@ -67,7 +69,7 @@ class InputPrefix:
                 return False
             self._digest.update(line)
             self.bytes += len(line)
-            if line.strip() and line.decode("utf-8", "replace").replace("\ufeff", "").strip():  # as iter_jsonl
+            if not is_blank(line):
                 self.rows += 1
                 rows -= 1
         return True

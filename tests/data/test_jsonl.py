@@ -74,3 +74,29 @@ def test_a_line_that_is_not_an_object_is_an_error(tmp_path, line, kind, assert_l
     with pytest.raises(DataError, match=f"expected a JSON object, got {kind}") as info:
         list(iter_jsonl(path))
     assert_located(info.value, path, 2)
+
+
+def test_every_reader_skips_the_same_blank_lines(tmp_path):
+    """A line of Unicode whitespace (a no-break space) or a stray byte-order mark holds no row for any reader: the
+    Ray engine's chunk index and the progress total counted such a line as a row (bytes.strip() keeps them) where
+    iter_jsonl skipped it, so their row numbers drifted apart from it on."""
+    from rewardkit.scale.batch_scoring import count_rows
+    from rewardkit.scale.chunks import index_chunks, read_chunk
+    from rewardkit.scale.partial_output import InputPrefix
+
+    path = tmp_path / "rows.jsonl"
+    row = '{"prompt": "p", "response": "%d"}\n'
+    path.write_bytes(b"\xef\xbb\xbf" + (row % 1).encode() + b"\xc2\xa0\n \t\n" + (row % 2).encode() + b"\xef\xbb\xbf\n"
+                     + (row % 3).encode() + b"\xe2\x80\x83 \n")
+    assert [number for number, _ in iter_jsonl(path)] == [1, 4, 6]
+    joined = tmp_path / "joined.jsonl"  # `cat a.jsonl b.jsonl`, b saved with a byte-order mark
+    joined.write_bytes((row % 1).encode() + b"\xef\xbb\xbf" + (row % 2).encode())
+    assert [r["response"] for _, r in iter_jsonl(joined)] == ["1", "2"]
+    assert count_rows(str(path)) == 3
+    refs = index_chunks(str(path), 2)
+    assert [(ref.line, ref.rows) for ref in refs] == [(1, 2), (6, 1)]
+    assert [item.row["response"] for ref in refs for item in read_chunk(str(path), ref)] == ["1", "2", "3"]
+    prefix = InputPrefix(path)
+    assert prefix.advance(2) and prefix.bytes == len(path.read_bytes().split(b"\xef\xbb\xbf\n")[0])
+    assert prefix.advance(1) and not prefix.advance(1)
+    prefix.close()
