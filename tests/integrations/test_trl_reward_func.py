@@ -3,10 +3,6 @@ conversational data, from a local model or a server, equal to scoring the same s
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
 
 import rewardkit
@@ -36,26 +32,6 @@ def test_a_local_model_scores_what_trl_passes(tiny_bert):
     assert reward(prompts=PROMPTS, completions=COMPLETIONS, answer=["x", "y"]) == pytest.approx(expected, abs=1e-6)
     assert reward.__name__ == "minilm_rm"
     assert reward_func(tiny_bert)(PROMPTS, COMPLETIONS) == pytest.approx(expected, abs=1e-6)  # a folder
-
-
-@pytest.fixture
-def server(tiny_bert):
-    import uvicorn
-
-    from rewardkit.serving.app import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(rewardkit.load(tiny_bert)), host="127.0.0.1", port=port, log_level="error")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    while not running.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=30)
 
 
 def test_a_server_url_scores_the_same(server, tiny_bert):
