@@ -1,7 +1,7 @@
 """rewardkit.integrations.verl: verl's custom reward function calls (one rollout per call, from several threads
 at once as verl's reward loop makes them, or a batch) against a rewardkit server, equal to scoring the same
-samples directly. The calls are made with the keyword arguments verl 0.9 passes (checked against verl's naive,
-batch and reward-loop managers by hand; verl is not a test dependency: its transformers pin conflicts)."""
+samples directly. The calls are made with the keyword arguments verl 0.9 passes (experiments/verl_managers.py
+runs verl's own managers; verl is not a test dependency: its transformers pin conflicts)."""
 
 from __future__ import annotations
 
