@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from rewardkit.application.candidates import positioned_blocks
-from rewardkit.data.jsonl import iter_jsonl
+from rewardkit.data.jsonl import BadRow, iter_jsonl
+from rewardkit.data.loaders import bad_row, check_bad_row_policy
+from rewardkit.errors import DataError
 from rewardkit.models.backends import Generator
 from rewardkit.models.judge_prompts import fill, load_template, prompt_text
-from rewardkit.scale.partial_output import append_chunks, finish, partial_path
+from rewardkit.scale.partial_output import append_chunks, finish, marker_line, partial_path
 from rewardkit.training.judge_tasks import CloudOptions, CritiquedPair, critiqued_pair
 
 KEYS = (CloudOptions.chosen_critique_key, CloudOptions.rejected_critique_key)
@@ -56,38 +58,61 @@ class CritiqueReport:
     """Critiques this run found in its input rows and kept."""
     empty: int = 0
     """Generated critiques that came back empty (written as "")."""
+    skipped: int = 0
+    """Broken rows skipped (on_bad_rows="skip"), resumed ones included."""
+    skipped_path: str = ""
 
 
 @dataclass
 class _Chunk:
     text: str
     rows: int
+    skipped: int = 0
 
 
 def write_critiques(critic: Generator, input_path: str, output_path: str, settings: CritiqueSettings | None = None,
-                    *, resume: bool = False, on_rows: Callable[[int], None] | None = None) -> CritiqueReport:
-    """Write `input_path`'s rows with their critiques to `output_path` (see the module docstring)."""
+                    *, resume: bool = False, on_rows: Callable[[int], None] | None = None,
+                    on_bad_rows: str = "error") -> CritiqueReport:
+    """Write `input_path`'s rows with their critiques to `output_path` (see the module docstring).
+    `on_bad_rows="skip"`: a broken row is left out, counted, and written with its reason to OUTPUT's
+    .skipped_rows.jsonl sibling, as `rewardkit score` does."""
+    check_bad_row_policy(on_bad_rows)
     settings = settings or CritiqueSettings()
     if settings.block_rows < 1:
         raise ValueError(f"block_rows must be at least 1, got {settings.block_rows}")
     template = load_template("cloud", settings.template)
     report = CritiqueReport()
 
-    def check(line: int, row: dict) -> tuple[dict, CritiquedPair]:
-        return row, critiqued_pair(row, CloudOptions(), file=input_path, line=line)
+    def check(line: int, row: dict | BadRow) -> tuple[dict, CritiquedPair] | BadRow:
+        if isinstance(row, BadRow):
+            return row
+        try:
+            return row, critiqued_pair(row, CloudOptions(), file=input_path, line=line)
+        except DataError as err:
+            if on_bad_rows != "skip":
+                raise
+            return bad_row(line, err, row)
 
     def chunks(skip: int) -> Iterator[_Chunk]:
-        for done, block in positioned_blocks(iter_jsonl(input_path), settings.block_rows, skip, check):
-            rows = _critiqued_rows(critic, template, block, settings, report, counted_from=done)
-            yield _Chunk("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows[done:]), len(rows) - done)
+        rows_read = iter_jsonl(input_path, on_bad_rows)
+        for done, block in positioned_blocks(rows_read, settings.block_rows, skip, check):
+            good = [item for item in block if not isinstance(item, BadRow)]
+            counted_from = sum(not isinstance(item, BadRow) for item in block[:done])
+            written = iter(_critiqued_rows(critic, template, good, settings, report, counted_from=counted_from))
+            lines = [marker_line(item.record()) if isinstance(item, BadRow)
+                     else json.dumps(next(written), ensure_ascii=False) + "\n" for item in block]
+            yield _Chunk("".join(lines[done:]), len(block) - done,
+                         sum(isinstance(item, BadRow) for item in block[done:]))
 
     def count(chunk: _Chunk) -> None:
         report.rows += chunk.rows
+        report.skipped += chunk.skipped
 
     partial = partial_path(output_path)
-    report.resumed_rows, _ = append_chunks(chunks, partial, resume=resume, on_chunk=count, on_rows=on_rows,
-                                           input_path=input_path)
-    finish(partial, Path(output_path), skipped=False)
+    report.resumed_rows, resumed_skipped = append_chunks(chunks, partial, resume=resume, on_chunk=count,
+                                                         on_rows=on_rows, input_path=input_path)
+    report.skipped += resumed_skipped
+    report.skipped_path = finish(partial, Path(output_path), skipped=report.skipped > 0)
     return report
 
 

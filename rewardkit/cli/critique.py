@@ -26,6 +26,8 @@ def critique(
                                                      "seed, timeout, concurrency, ...); repeatable."),
     resume: bool = typer.Option(False, help="Continue an interrupted run from OUTPUT.partial."),
     chunk_rows: int = typer.Option(64, help="Rows per generate call and per resumable block."),
+    on_bad_rows: str = typer.Option("error", help="error: stop at a broken row, naming it | skip: leave it out, "
+                                    "count it, write it with its reason to OUTPUT.skipped_rows.jsonl."),
 ) -> None:
     """Write a critique of each pair's chosen and rejected response with a (stronger) judge."""
     from rich.console import Console
@@ -36,7 +38,7 @@ def critique(
     from rewardkit.models.judge import JudgeOptions, backend_for
     from rewardkit.scale.batch_scoring import count_rows
 
-    check_row_options(input, chunk_rows, 1, "error")
+    check_row_options(input, chunk_rows, 1, on_bad_rows)
     values = judge_options(backend, base_url, template, judge_option or [])
     if model is not None:
         values["model"] = model
@@ -47,10 +49,13 @@ def critique(
     settings = CritiqueSettings(options.template, options.max_tokens, options.temperature, options.seed, chunk_rows)
     console = Console(stderr=True)
     with row_progress(console, "critiquing", count_rows(str(input))) as advance:
-        report = write_critiques(critic, str(input), str(output), settings, resume=resume, on_rows=advance)
+        report = write_critiques(critic, str(input), str(output), settings, resume=resume, on_rows=advance,
+                                 on_bad_rows=on_bad_rows)
     usage = critic.usage
-    console.print(f"critiqued {report.rows} rows" + (f", resumed after {report.resumed_rows}" if report.resumed_rows
-                                                     else "")
+    console.print(f"{report.rows + report.resumed_rows - report.skipped} rows critiqued"
+                  + (f" (resumed after {report.resumed_rows} rows)" if report.resumed_rows else "")
                   + f": {report.generated} critiques generated ({report.empty} empty), {report.kept} kept from the "
                   f"input; {usage.generated_tokens} tokens in {usage.seconds:.1f} s by {critic.name}:{critic.model}"
                   f" → {output}")
+    if report.skipped:
+        console.print(f"{report.skipped} broken rows skipped, each with its reason → {report.skipped_path}")

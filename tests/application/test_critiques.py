@@ -4,6 +4,7 @@ backend (a scripted one, and the OpenAI-compatible test server), kept where rows
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -81,6 +82,35 @@ def test_a_bad_row_is_named(tmp_path):
     source = write_jsonl(tmp_path / "pairs.jsonl", [ROWS[0], {"prompt": "x", "chosen": "y"}])
     with pytest.raises(DataError, match=r"pairs.jsonl.*line 2.*'rejected'"):
         write_critiques(Critic(), str(source), str(tmp_path / "out.jsonl"))
+
+
+def test_broken_rows_are_skipped_with_their_reason_and_resumed_runs_keep_them(tmp_path):
+    lines = [json.dumps(ROWS[0]), json.dumps({"prompt": "x", "chosen": "y"}), json.dumps(ROWS[1]), "{broken",
+             json.dumps(ROWS[2])]
+    source = tmp_path / "pairs.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    whole, resumed = tmp_path / "whole.jsonl", tmp_path / "resumed.jsonl"
+    critic = Critic()
+    report = write_critiques(critic, str(source), str(whole), CritiqueSettings(block_rows=2), on_bad_rows="skip")
+    assert [r["id"] for r in read(whole)] == ["row1", "row3", "row5"] and len(critic.prompts) == 6
+    assert (report.rows, report.skipped, report.generated) == (5, 2, 6)
+    skipped = [json.loads(line) for line in Path(report.skipped_path).read_text().splitlines()]
+    assert [(r["line"], r["reason"][:25]) for r in skipped] == [(2, "field 'rejected': missing"),
+                                                               (4, "malformed JSON: Expecting")]
+
+    class Killed(Critic):  # the run dies in its second block's generate call, after the first block is written
+        def generate(self, prompts, **kwargs):
+            if self.calls == 1:
+                raise KeyboardInterrupt
+            return super().generate(prompts, **kwargs)
+
+    with pytest.raises(KeyboardInterrupt):
+        write_critiques(Killed(), str(source), str(resumed), CritiqueSettings(block_rows=2), on_bad_rows="skip")
+    assert len(partial_path(resumed).read_text().splitlines()) == 2  # row 1 and row 2's skipped-row marker
+    report = write_critiques(Critic(), str(source), str(resumed), CritiqueSettings(block_rows=2), resume=True,
+                             on_bad_rows="skip")
+    assert resumed.read_text() == whole.read_text() and (report.resumed_rows, report.skipped) == (2, 2)
+    assert (tmp_path / "resumed.skipped_rows.jsonl").read_text() == (tmp_path / "whole.skipped_rows.jsonl").read_text()
 
 
 def test_the_critique_command_through_an_openai_compatible_server(tmp_path, monkeypatch, capsys):

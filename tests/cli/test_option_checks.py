@@ -16,6 +16,7 @@ CASES = [
     (["annotate", "--mode", "margin", "--margin", "-1"], "--margin must be a number ≥ 0, got -1"),
     (["annotate", "--on-bad-rows", "drop"], "--on-bad-rows must be one of error, skip, got 'drop'"),
     (["score", "--on-bad-rows", "drop"], "--on-bad-rows must be one of error, skip, got 'drop'"),
+    (["critique", "--on-bad-rows", "drop"], "--on-bad-rows must be one of error, skip, got 'drop'"),  # the critic
 ]
 
 
