@@ -8,8 +8,7 @@ Input rows are `candidates.py` rows with at least two responses. Modes:
 Identical responses of one prompt are scored once, so they get one reward: they are never paired with each
 other, and a prompt whose responses are all one text is a tie on every CPU (scored apart, the copies' rewards can
 differ in their last bits: on AVX2 CPUs a batch's rows round differently by position). A prompt whose responses
-all score the same is a tie: no pair, counted. Each output row keeps the input's
-other fields and adds
+all score the same is a tie: no pair, counted. Each output row keeps the input's other fields and adds
 
     chosen, rejected                 strings, or [{"role": "assistant", "content": …}] when the prompt is a
                                      message list (TRL's conversational format)
