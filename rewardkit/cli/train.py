@@ -31,6 +31,9 @@ def train(
                                         "the attribute ratings)."),
     init: Optional[str] = typer.Option(None, "--init", help="scalar pairwise objectives: start from this trained "
                                        "scalar model (e.g. a regression model) instead of a new head."),
+    on_bad_rows: Optional[str] = typer.Option(None, "--on-bad-rows", help="error (default): stop at a broken row, "
+                                              "naming it | skip: leave it out, count it, write it with its reason "
+                                              "to OUT/skipped_rows.jsonl (the config key on_bad_rows)."),
 ) -> None:
     """Train a reward model. Precedence: --config YAML < options < key=value overrides."""
     import json
@@ -46,7 +49,7 @@ def train(
     cfg = load_train_config(
         str(config) if config else None, overrides or [], family=family, objective=objective, data=data,
         eval_data=eval_data, backbone=backbone, reference=reference, chosen_key=chosen_key, rejected_key=rejected_key,
-        prompt_key=prompt_key, pairs=pairs, init=init,
+        prompt_key=prompt_key, pairs=pairs, init=init, on_bad_rows=on_bad_rows,
     )
     console.print(f"training {cfg.family}/{cfg.objective} on {cfg.data} → {out}")
     task = build_task(cfg)

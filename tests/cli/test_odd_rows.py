@@ -50,7 +50,7 @@ def test_train_keeps_and_counts_diverging_rows_and_skips_broken_ones_only_when_a
     code, _, err = run(train_args(data, tiny_llama, tmp_path / "strict-errors"), monkeypatch, capsys)
     assert code == 2 and "line 8: malformed JSON" in err and not (tmp_path / "strict-errors" / "model").exists()
 
-    code, _, err = run(train_args(data, tiny_llama, tmp_path / "run", "on_bad_rows=skip"), monkeypatch, capsys)
+    code, _, err = run(train_args(data, tiny_llama, tmp_path / "run", "--on-bad-rows", "skip"), monkeypatch, capsys)
     assert code == 0, err
     assert "9 rows read, 7 kept, 2 skipped (bad row: 2); 1 kept with conversations diverging" in flat(err)
     skipped = [json.loads(line) for line in (tmp_path / "run" / "skipped_rows.jsonl").read_text().splitlines()]
