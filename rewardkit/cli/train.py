@@ -34,6 +34,8 @@ def train(
     on_bad_rows: Optional[str] = typer.Option(None, "--on-bad-rows", help="error (default): stop at a broken row, "
                                               "naming it | skip: leave it out, count it, write it with its reason "
                                               "to OUT/skipped_rows.jsonl (the config key on_bad_rows)."),
+    strict_rows: bool = typer.Option(False, "--strict-rows", help="Stop at a pair whose conversations diverge "
+                                     "before the last turn, naming it (the config key strict_rows)."),
 ) -> None:
     """Train a reward model. Precedence: --config YAML < options < key=value overrides."""
     import json
@@ -49,7 +51,7 @@ def train(
     cfg = load_train_config(
         str(config) if config else None, overrides or [], family=family, objective=objective, data=data,
         eval_data=eval_data, backbone=backbone, reference=reference, chosen_key=chosen_key, rejected_key=rejected_key,
-        prompt_key=prompt_key, pairs=pairs, init=init, on_bad_rows=on_bad_rows,
+        prompt_key=prompt_key, pairs=pairs, init=init, on_bad_rows=on_bad_rows, strict_rows=strict_rows or None,
     )
     console.print(f"training {cfg.family}/{cfg.objective} on {cfg.data} → {out}")
     task = build_task(cfg)

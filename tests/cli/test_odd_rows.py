@@ -62,7 +62,7 @@ def test_train_keeps_and_counts_diverging_rows_and_skips_broken_ones_only_when_a
     assert "| pairs kept whose conversations diverge before the last turn | 1 |" in card
     assert json.loads((tmp_path / "run" / "train_config.json").read_text())["on_bad_rows"] == "skip"
 
-    code, _, err = run(train_args(hh_file(tmp_path / "in2"), tiny_llama, tmp_path / "strict", "strict_rows=true"),
+    code, _, err = run(train_args(hh_file(tmp_path / "in2"), tiny_llama, tmp_path / "strict", "--strict-rows"),
                        monkeypatch, capsys)
     assert code == 2 and "line 4, field 'rejected'" in flat(err) and "strict_rows" in err
 
