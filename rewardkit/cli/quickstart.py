@@ -133,7 +133,8 @@ def quickstart(
 
     console = Console()
     plan = FAST if fast else FULL
-    console.print(f"quickstart ({'fast' if fast else 'full'}): {plan.n_pairs} pairs, {plan.steps} steps → {out}")
+    console.print(f"quickstart ({'fast' if fast else 'full'}): {plan.n_pairs} pairs generated (training, test and "
+                  f"held-out families), {plan.steps} steps → {out}")
     metrics = run_quickstart(out, plan, seed=seed, resume=resume)
     console.print(summary_table(metrics))
     console.print(f"model → {out / 'model'}   metrics → {out / 'metrics.json'}")
