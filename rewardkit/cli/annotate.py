@@ -25,16 +25,15 @@ def annotate(
                                     "count it, write it with its reason to OUTPUT.skipped_rows.jsonl."),
 ) -> None:
     """Turn each prompt's responses into preference pairs ranked by the reward model."""
-    from rich.console import Console
-
     import rewardkit
     from rewardkit.application.annotate import annotate_jsonl, check_annotate_options
     from rewardkit.cli.progress import check_row_options, row_progress
+    from rewardkit.cli.terminal import cli_console
     from rewardkit.scale.batch_scoring import count_rows
 
     check_row_options(input, chunk_rows, batch_size, on_bad_rows)
     check_annotate_options(mode, margin)
-    console = Console(stderr=True)
+    console = cli_console(stderr=True)
     reward_model = rewardkit.load(model)
     with row_progress(console, "annotating", count_rows(str(input))) as advance:
         report = annotate_jsonl(reward_model, str(input), str(output), mode=mode, margin=margin,

@@ -30,11 +30,10 @@ def critique(
                                     "count it, write it with its reason to OUTPUT.skipped_rows.jsonl."),
 ) -> None:
     """Write a critique of each pair's chosen and rejected response with a (stronger) judge."""
-    from rich.console import Console
-
     from rewardkit.application.critiques import CritiqueSettings, write_critiques
     from rewardkit.cli.eval import judge_options
     from rewardkit.cli.progress import check_row_options, row_progress
+    from rewardkit.cli.terminal import cli_console
     from rewardkit.models.judge import JudgeOptions, backend_for
     from rewardkit.scale.batch_scoring import count_rows
 
@@ -47,7 +46,7 @@ def critique(
     options = JudgeOptions.from_dict({**values, "kind": "cloud"}, source="critique options")
     critic = backend_for(options)
     settings = CritiqueSettings(options.template, options.max_tokens, options.temperature, options.seed, chunk_rows)
-    console = Console(stderr=True)
+    console = cli_console(stderr=True)
     with row_progress(console, "critiquing", count_rows(str(input))) as advance:
         report = write_critiques(critic, str(input), str(output), settings, resume=resume, on_rows=advance,
                                  on_bad_rows=on_bad_rows)

@@ -52,14 +52,12 @@ def eval_(
 ) -> None:
     """Pairwise accuracy with bootstrap CIs per section, length bias, calibration and Best-of-N; the first
     model's figures (and, with several models, accuracy against cost) go into DIR/report.html."""
-    from rich.console import Console
-
     import rewardkit
+    from rewardkit.cli.terminal import cli_console
+    from rewardkit.data.loaders import check_bad_row_policy
     from rewardkit.evaluation.comparison import card_figures, combine, write_outputs
     from rewardkit.evaluation.report import print_table
     from rewardkit.evaluation.suites import check_suite
-
-    from rewardkit.data.loaders import check_bad_row_policy
 
     check_bad_row_policy(on_bad_rows)
     section_names = [name.strip() for name in sections.split(",")] if sections is not None else None
@@ -69,7 +67,7 @@ def eval_(
         from rewardkit.models.combined import parse_combination
 
         parse_combination(rules)  # a bad spec fails before any model is built
-    console = Console(stderr=True)
+    console = cli_console(stderr=True)
     judge = judge_options(backend, base_url, template, judge_option or [])
     if judge and not any(name.startswith("judge:") for name in model):
         from rewardkit.errors import ConfigError
@@ -99,13 +97,13 @@ def eval_(
     metrics, report = combine(results, rewardkit.__version__)
     write_outputs(out, metrics, report, first.arrays)
     _write_judgements(out, results, console)
-    print_table(report, console=Console())
+    print_table(report, console=cli_console())
     with_attributes = [name for name, result in results.items() if "attributes" in result.metrics]
     if with_attributes:
         from rewardkit.evaluation.report_attributes import print_attribute_table
 
         for name in with_attributes:
-            print_attribute_table(results[name].metrics["attributes"], Console(),
+            print_attribute_table(results[name].metrics["attributes"], cli_console(),
                                   name if len(results) > 1 else None)
     _print_rows(first.metrics["suite"].get("rows"), first.bad_rows, out, console)
     console.print(f"metrics → {out / 'metrics.json'}   report → {out / 'report.html'}")

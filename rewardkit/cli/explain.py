@@ -24,10 +24,9 @@ def explain(
     value; the contributions sum to the reward)."""
     import json
 
-    from rich.console import Console
-
     import rewardkit
     from rewardkit.atomic import atomic_file
+    from rewardkit.cli.terminal import cli_console
     from rewardkit.data.jsonl import iter_jsonl
     from rewardkit.errors import ConfigError, DataError
     from rewardkit.scale.batch_scoring import row_samples
@@ -42,7 +41,7 @@ def explain(
     if scores.attributes is None:
         raise ConfigError(f"{model} gives one number per sample and no attributes to explain")
     explained = [explanation(scores, i) for i in range(len(flat))]
-    console, at = Console(), 0
+    console, at = cli_console(), 0
     records = []
     for (line, row), (found, _) in zip(rows, samples):
         parts = explained[at: at + len(found)]
@@ -53,7 +52,7 @@ def explain(
     if output is not None:
         with atomic_file(output) as handle:
             handle.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
-        Console(stderr=True).print(f"explained {len(records)} rows → {output}")
+        cli_console(stderr=True).print(f"explained {len(records)} rows → {output}")
 
 
 def explanation(scores, index: int) -> dict:

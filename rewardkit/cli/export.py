@@ -18,14 +18,13 @@ def export(
         "x86-64 CPU: use it to export for machines without VNNI).")),
 ) -> None:
     """Export a reward model for fast CPU scoring; `rewardkit score --model OUT` then scores through ONNX Runtime."""
-    from rich.console import Console
-
+    from rewardkit.cli.terminal import cli_console
     from rewardkit.errors import ConfigError
     from rewardkit.export import export_onnx
 
     if fmt != "onnx":
         raise ConfigError(f"--format must be onnx, got {fmt!r}")
-    console = Console(stderr=True)
+    console = cli_console(stderr=True)
     with console.status(f"exporting {model} → {out}"):
         report = export_onnx(model, out, int8=int8, fuse=fuse, int8_scheme=int8_scheme)
     kind = (f"int8 ({report.int8_scheme} weights, checked on {report.cpu['cpu']} [{report.cpu['isa']}]; "

@@ -14,8 +14,6 @@ import typer
 from rewardkit.atomic import atomic_file
 
 
-
-
 @dataclass(frozen=True)
 class QuickstartPlan:
     """Sizes for one quickstart run."""
@@ -127,11 +125,10 @@ def quickstart(
 ) -> None:
     """Generate verifiable preference pairs, train a Bradley-Terry reward model on the shipped MiniLM
     encoder, and evaluate it on held-out pairs and held-out task families."""
-    from rich.console import Console
-
     from rewardkit.cli.summary import summary_table
+    from rewardkit.cli.terminal import cli_console
 
-    console = Console()
+    console = cli_console()
     plan = FAST if fast else FULL
     console.print(f"quickstart ({'fast' if fast else 'full'}): {plan.n_pairs} pairs generated (training, test and "
                   f"held-out families), {plan.steps} steps → {out}")

@@ -28,16 +28,15 @@ def rerank(
                                     "count it, write it with its reason to OUTPUT.skipped_rows.jsonl."),
 ) -> None:
     """Best-of-N: for every prompt, the candidate the reward model scores highest."""
-    from rich.console import Console
-
     import rewardkit
     from rewardkit.application.rerank import check_rerank_options, rerank_jsonl
     from rewardkit.cli.progress import check_row_options, row_progress
+    from rewardkit.cli.terminal import cli_console
     from rewardkit.scale.batch_scoring import count_rows
 
     check_row_options(input, chunk_rows, batch_size, on_bad_rows)
     check_rerank_options(n, rule if adaptive else None)
-    console = Console(stderr=True)
+    console = cli_console(stderr=True)
     reward_model = rewardkit.load(model)
     with row_progress(console, "reranking", count_rows(str(input))) as advance:
         report = rerank_jsonl(reward_model, str(input), str(output), n=n, adaptive=rule if adaptive else None,

@@ -36,18 +36,17 @@ def score(
     weights: Optional[str] = typer.Option(None, "--weights", help=WEIGHTS_HELP),
 ) -> None:
     """Score every row of a JSONL file; memory stays flat however large the file is."""
-    from rich.console import Console
-
     import rewardkit
     from rewardkit.cli.progress import check_row_options, row_progress
-    from rewardkit.scale.batch_scoring import RowRules, count_rows, score_jsonl
+    from rewardkit.cli.terminal import cli_console
     from rewardkit.errors import ConfigError
+    from rewardkit.scale.batch_scoring import RowRules, count_rows, score_jsonl
 
     check_row_options(input, chunk_rows, batch_size, on_bad_rows)
     if engine not in ("local", "ray"):
         raise ConfigError(f"--engine must be local or ray, got {engine!r}")
     rules = RowRules(strict_rows, on_bad_rows)
-    console = Console(stderr=True)
+    console = cli_console(stderr=True)
     options = {"normalize": True} if normalize else {}
     options.update(steering_options(model, weights))
     if dtype != "fp32":

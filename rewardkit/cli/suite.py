@@ -18,9 +18,8 @@ def suite(
     (rewardkit.synth.checks). suite.json holds the layout, seed and version."""
     import json
 
-    from rich.console import Console
-
     from rewardkit.atomic import atomic_dir
+    from rewardkit.cli.terminal import cli_console
     from rewardkit.synth import suite as verifiable
     from rewardkit.synth.pair import to_jsonl_row
 
@@ -36,4 +35,5 @@ def suite(
         layout = {**verifiable.describe(), "seed": seed, "n_per_subset": n, "pairs": len(pairs),
                   "format": "TRL explicit prompt + subset, id and check (rewardkit.synth.pair.to_jsonl_row)"}
         (tmp / "suite.json").write_text(json.dumps(layout, indent=2) + "\n", encoding="utf-8")
-    Console(stderr=True).print(f"{len(pairs)} pairs in {sum(map(len, verifiable.SECTIONS.values()))} subsets → {out}")
+    subsets = sum(map(len, verifiable.SECTIONS.values()))
+    cli_console(stderr=True).print(f"{len(pairs)} pairs in {subsets} subsets → {out}")

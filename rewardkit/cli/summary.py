@@ -12,6 +12,7 @@ def _pct(value: float | None) -> str:
 def summary_table(metrics: dict):
     """A rich Table: accuracy (95% CI) and length-only baseline per family, test and held-out families."""
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="Pairwise accuracy (ties count as wrong)")
     for column in ("split", "family", "n", "accuracy", "95% CI", "longer wins"):
@@ -23,7 +24,7 @@ def summary_table(metrics: dict):
                           f"{_pct(row['ci_low'])}–{_pct(row['ci_high'])}", "")
             label = ""
         baseline = report["length_baseline"]
-        table.add_row("", "[b]all[/b]", str(report["n"]), f"[b]{_pct(report['accuracy'])}[/b]",
+        table.add_row("", Text("all", style="bold"), str(report["n"]), Text(_pct(report["accuracy"]), style="bold"),
                       f"{_pct(report['ci_low'])}–{_pct(report['ci_high'])}",
                       _pct(baseline["longer_is_better"]), end_section=True)
     table.caption = (f"{metrics['n_train']} training pairs, {metrics['steps']} steps, "

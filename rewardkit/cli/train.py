@@ -40,14 +40,13 @@ def train(
     """Train a reward model. Precedence: --config YAML < options < key=value overrides."""
     import json
 
-    from rich.console import Console
-
     from rewardkit.atomic import atomic_file
     from rewardkit.cli.summary import write_skipped_rows
+    from rewardkit.cli.terminal import cli_console
     from rewardkit.families import build_task, load_train_config
     from rewardkit.training.loop import train as run_training
 
-    console = Console(stderr=True)
+    console = cli_console(stderr=True)
     cfg = load_train_config(
         str(config) if config else None, overrides or [], family=family, objective=objective, data=data,
         eval_data=eval_data, backbone=backbone, reference=reference, chosen_key=chosen_key, rejected_key=rejected_key,

@@ -237,7 +237,7 @@ def print_table(metrics: ReportMetrics | Mapping[str, Any], console: Any = None)
     from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
+    console = console or Console(markup=False)  # subset and model names are the user's text
     table = Table(title=metrics.get("model") or metrics.get("title"), show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(justify="left")
