@@ -57,16 +57,32 @@ def check_local_folder(path: str) -> None:
         raise ModelLoadError(f"model folder {path} has no *.safetensors weights{hint}")
 
 
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "tokenizer.model",
+                   "spiece.model", "sentencepiece.bpe.model")
+"""A local folder holds its tokenizer in at least one of these."""
+
+SMALLEST_VOCABULARY = 100
+"""Fewer tokens than this is a tokenizer built without its vocabulary, not a real one."""
+
+
 def load_tokenizer(path: str, *, trust_remote_code: bool = False, **settings):
     """The tokenizer of a folder or hub id (with a pad token); `settings` are tokenizer init arguments, saved
-    with it (e.g. model_input_names)."""
+    with it (e.g. model_input_names). A folder without tokenizer files is an error: transformers builds a
+    tokenizer of five special tokens for it from config.json, which turns every text into unknown tokens."""
     from transformers import AutoTokenizer
 
+    folder = Path(path)
+    if folder.is_dir() and not any((folder / name).is_file() for name in TOKENIZER_FILES):
+        raise ModelLoadError(f"model folder {path} has no tokenizer (none of {', '.join(TOKENIZER_FILES)}): save "
+                             "its backbone's tokenizer there (tokenizer.save_pretrained(folder))")
     _quiet_transformers()
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code, **settings)
     except (OSError, ValueError) as err:
         raise ModelLoadError(f"cannot load a tokenizer from {path}: {err}") from None
+    if len(tokenizer) < SMALLEST_VOCABULARY:
+        raise ModelLoadError(f"the tokenizer of {path} has {len(tokenizer)} tokens: its vocabulary files are missing "
+                             "or empty")
     if tokenizer.pad_token is None:
         fallback = tokenizer.eos_token or tokenizer.unk_token
         if fallback is None:

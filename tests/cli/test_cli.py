@@ -256,3 +256,22 @@ def test_paths_with_brackets_are_printed_as_they_are(tiny_bert, tmp_path, monkey
                        capsys)
     assert code == 0 and output.exists(), err
     assert str(output) in "".join(err.split()), err
+
+
+def test_model_folder_without_a_tokenizer_is_refused(tiny_bert, tmp_path, monkeypatch, capsys):
+    """transformers 5 builds a five-token tokenizer for a folder of config and weights alone, which turned every
+    text into [UNK]s and scored without a word of warning."""
+    import shutil
+
+    folder = tmp_path / "notokenizer"
+    shutil.copytree(tiny_bert, folder)
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        (folder / name).unlink(missing_ok=True)
+    source = write_jsonl(tmp_path / "in.jsonl", PAIR_ROWS[:1])
+    code, _, err = run(["score", "--model", str(folder), "--input", str(source), "--output", str(tmp_path / "o.jsonl")],
+                       monkeypatch, capsys)
+    assert code == 2 and "notokenizer has no tokenizer (none of tokenizer.json" in err and "save_pretrained" in err
+    (folder / "tokenizer_config.json").write_text('{"tokenizer_class": "BertTokenizer"}')  # no vocabulary
+    code, _, err = run(["score", "--model", str(folder), "--input", str(source), "--output", str(tmp_path / "o.jsonl")],
+                       monkeypatch, capsys)
+    assert code == 2 and "tokens: its vocabulary files are missing or empty" in err, err
