@@ -99,11 +99,19 @@ def load_sequence_classifier(path: str, *, num_labels: int | None = None, trust_
     # a head of another width than the folder's (a 1-output RM as the backbone of a 5-attribute one) starts new
     extra = {"num_labels": num_labels, "ignore_mismatched_sizes": True} if num_labels is not None else {}
     try:
-        return AutoModelForSequenceClassification.from_pretrained(
-            path, use_safetensors=True, trust_remote_code=trust_remote_code, dtype="float32", **extra
+        network, info = AutoModelForSequenceClassification.from_pretrained(
+            path, use_safetensors=True, trust_remote_code=trust_remote_code, dtype="float32", output_loading_info=True,
+            **extra
         )
     except (OSError, ValueError, KeyError) as err:
         raise ModelLoadError(f"cannot load a sequence-classification model from {path}: {err}") from None
+    missing = sorted(info.get("missing_keys") or ())
+    if num_labels is None and missing:  # a reward model to score with: every weight must come from the folder
+        shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+        raise ModelLoadError(f"{path} is not a trained reward model: its weights lack {shown}, which would start "
+                             "random (a base model has no trained reward head). Score a trained reward model, or "
+                             f"train one on this backbone: rewardkit train --backbone {path}")
+    return network
 
 
 def save_model_folder(network, tokenizer, family: str, options: dict, path: str | Path) -> Path:

@@ -275,3 +275,16 @@ def test_model_folder_without_a_tokenizer_is_refused(tiny_bert, tmp_path, monkey
     code, _, err = run(["score", "--model", str(folder), "--input", str(source), "--output", str(tmp_path / "o.jsonl")],
                        monkeypatch, capsys)
     assert code == 2 and "tokens: its vocabulary files are missing or empty" in err, err
+
+
+def test_a_base_model_without_a_reward_head_is_refused(tmp_path, monkeypatch, capsys):
+    """The shipped MiniLM is a sentence encoder: loaded as a sequence classifier its head starts random, and
+    scoring with it gave random rewards without a word."""
+    from rewardkit.models.defaults import minilm_path
+
+    source = write_jsonl(tmp_path / "in.jsonl", PAIR_ROWS[:1])
+    code, _, err = run(["score", "--model", minilm_path(), "--input", str(source), "--output",
+                        str(tmp_path / "o.jsonl")], monkeypatch, capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and "is not a trained reward model: its weights lack classifier.bias, classifier.weight" in flat
+    assert f"rewardkit train --backbone {minilm_path()}" in flat and not (tmp_path / "o.jsonl").exists()
