@@ -71,7 +71,11 @@ def load_tokenizer(path: str, *, trust_remote_code: bool = False, **settings):
     tokenizer of five special tokens for it from config.json, which turns every text into unknown tokens."""
     from transformers import AutoTokenizer
 
+    from rewardkit.models.peft_adapter import adapter_base, is_adapter_folder
+
     folder = Path(path)
+    if is_adapter_folder(path) and not any((folder / name).is_file() for name in TOKENIZER_FILES):
+        path, folder = adapter_base(path), Path(adapter_base(path))  # an adapter saved without its tokenizer
     if folder.is_dir() and not any((folder / name).is_file() for name in TOKENIZER_FILES):
         raise ModelLoadError(f"model folder {path} has no tokenizer (none of {', '.join(TOKENIZER_FILES)}): save "
                              "its backbone's tokenizer there (tokenizer.save_pretrained(folder))")
@@ -92,8 +96,14 @@ def load_tokenizer(path: str, *, trust_remote_code: bool = False, **settings):
 
 
 def load_sequence_classifier(path: str, *, num_labels: int | None = None, trust_remote_code: bool = False):
+    """The sequence classifier in `path` (a folder or hub id; a PEFT adapter folder is merged onto its base); with
+    `num_labels`, a new head of that width on the backbone in `path`."""
     from transformers import AutoModelForSequenceClassification
 
+    from rewardkit.models.peft_adapter import is_adapter_folder, load_merged_adapter
+
+    if num_labels is None and is_adapter_folder(path):
+        return load_merged_adapter(path, trust_remote_code=trust_remote_code)
     check_local_folder(path)
     _quiet_transformers()
     # a head of another width than the folder's (a 1-output RM as the backbone of a 5-attribute one) starts new

@@ -249,8 +249,10 @@ def load(path: str, *, trust_remote_code: bool = False, dtype: str = "fp32", **o
     """A saved rewardkit scalar model, or any HF sequence-classification reward model, scoring in `dtype` (fp32 |
     bf16, where native); `overrides` replace stored options."""
     from rewardkit.models.hf import check_local_folder, load_sequence_classifier, load_tokenizer
+    from rewardkit.models.peft_adapter import is_adapter_folder
 
-    check_local_folder(path)
+    if not is_adapter_folder(path):
+        check_local_folder(path)
     values = read_manifest(path).get("options", {})
     values.update(overrides)
     options = ScalarOptions.from_dict(values)
