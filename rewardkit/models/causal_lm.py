@@ -101,11 +101,16 @@ def load_causal_lm(path: str, *, trust_remote_code: bool = False):
     check_local_folder(path)
     _quiet_transformers()
     try:
-        network = AutoModelForCausalLM.from_pretrained(
-            path, use_safetensors=True, trust_remote_code=trust_remote_code, dtype="float32"
+        network, info = AutoModelForCausalLM.from_pretrained(
+            path, use_safetensors=True, trust_remote_code=trust_remote_code, dtype="float32", output_loading_info=True
         )
     except (OSError, ValueError, KeyError) as err:
         raise ModelLoadError(f"cannot load a causal language model from {path}: {err}") from None
+    missing = sorted(info.get("missing_keys") or ())
+    if missing:  # an encoder or a reward model given as the policy: its LM head would be random
+        shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+        raise ModelLoadError(f"{path} is not a causal language model: its weights lack {shown}, which would start "
+                             "random")
     return network.eval()
 
 

@@ -197,3 +197,10 @@ def test_causal_lm_names_and_cache_folder(monkeypatch, tmp_path):
     assert resolve_causal_lm("some/hub-id") == "some/hub-id"
     with pytest.raises(ModelLoadError, match="does not exist"):
         build_implicit("simpo", str(tmp_path / "missing"))
+
+
+def test_a_model_that_is_no_causal_lm_is_refused_as_the_policy(tiny_bert):
+    """A BERT reward model loads as a BertLMHeadModel whose LM head (cls.predictions.*) starts random: implicit
+    rewards from it were noise, without a warning."""
+    with pytest.raises(ModelLoadError, match=r"is not a causal language model: its weights lack cls\.predictions"):
+        build_implicit("simpo", tiny_bert)
