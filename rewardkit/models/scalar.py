@@ -49,10 +49,11 @@ class ScalarOptions:
     """One name per head output (several for regression on attribute ratings)."""
     reward_weights: list[float] | None = None
     """Reward = weights · outputs. None: the first output alone."""
-    reward_mean: float = 0.0
-    """Mean reward on the training data, for normalisation."""
-    reward_std: float = 1.0
-    """Standard deviation of the reward on the training data."""
+    reward_mean: float | None = None
+    """Mean reward on the training data, for normalisation (None: not measured, as for a model rewardkit did not
+    train)."""
+    reward_std: float | None = None
+    """Standard deviation of the reward on the training data (None: not measured)."""
     normalize: bool = False
     """Return (reward − mean) / std from `score` instead of the raw head output."""
     padding_side: str = "right"
@@ -67,7 +68,12 @@ class ScalarOptions:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ModelLoadError(f"unknown scalar option(s) {unknown}; known: {sorted(known)}")
-        return cls(**values)
+        options = cls(**values)
+        if options.normalize and (options.reward_mean is None or not (options.reward_std or 0) > 0):
+            raise ModelLoadError("normalize needs the mean and standard deviation of the model's reward over its "
+                                 "training data, which rewardkit train stores in rewardkit.json; this model has none "
+                                 "(score raw rewards instead)")
+        return options
 
 
 def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:

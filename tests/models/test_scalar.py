@@ -106,6 +106,17 @@ def test_rewardkit_load_reads_family_and_plain_hf_folders(tiny_llama, tmp_path):
     assert normalized == pytest.approx([(r - 1.0) / 2.0 for r in plain.score(SAMPLES).rewards], abs=1e-6)
 
 
+def test_normalize_without_stored_statistics_is_refused(tiny_llama):
+    """A model rewardkit did not train stores no reward mean and std; normalize used 0 and 1 for them, so
+    --normalize returned the raw rewards as if they were normalised."""
+    from rewardkit.errors import ModelLoadError
+    from rewardkit.models.base import reward_statistics
+
+    assert reward_statistics(rewardkit.load(tiny_llama)) is None  # the server's normalize z refuses it too
+    with pytest.raises(ModelLoadError, match="normalize needs the mean and standard deviation .* has none"):
+        rewardkit.load(tiny_llama, normalize=True)
+
+
 def test_compare_is_chosen_minus_rejected(tiny_bert):
     model = scalar.load(tiny_bert)
     pair = PreferencePair(SAMPLES[0].prompt, "4", "5")
