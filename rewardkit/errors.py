@@ -7,17 +7,18 @@ class RewardkitError(Exception):
     """Base class for every error rewardkit reports to a user."""
 
 
-class DataError(RewardkitError):
-    """Bad input data. Names the file, the line (1-based) and the field where known.
+class RowNumber(int):
+    """The 1-based row of a source read through `datasets` (a .json, .parquet, .csv or .arrow file, a saved
+    dataset, a hub id), where a line of the file means nothing: errors name it "row N" ("row 3" of a CSV file is
+    its third data row, whatever line that is on)."""
 
-    `line` is a line of a .jsonl file, read line by line; any other source (a .json, .parquet, .csv or .arrow
-    file, a saved dataset, a hub id) is read through `datasets`, and there it is the 1-based row, named so:
-    "row 3" of a CSV file is its third data row, whatever line that is on.
-    """
+
+class DataError(RewardkitError):
+    """Bad input data. Names the file, the line (1-based; a `RowNumber`: the row) and the field where known."""
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None, field: str | None = None):
         self.file, self.line, self.field, self.reason = file, line, field, message
-        unit = "line" if not file or file.lower().endswith(".jsonl") else "row"
+        unit = "row" if isinstance(line, RowNumber) else "line"
         where = ", ".join(
             part
             for part in (

@@ -10,6 +10,9 @@ from typing import Any, Iterator
 from rewardkit.errors import DataError
 
 
+COMPRESSED = (".gz", ".bz2", ".xz", ".zst")
+"""Compressed-file suffixes: line-by-line readers refuse them (datasets-based loaders decompress them)."""
+
 BAD_ROW_POLICIES = ("error", "skip")
 """What a reader does with a row it cannot use: stop with an error naming it (default), or skip it, counted
 and kept with its reason (`on_bad_rows=skip`)."""
@@ -58,6 +61,9 @@ def iter_jsonl(path: str | os.PathLike, on_bad_rows: str = "error") -> Iterator[
         raise DataError("file not found", file=name)
     if os.path.isdir(name):
         raise DataError("is a folder, not a JSONL file", file=name)
+    if name.lower().endswith(COMPRESSED):
+        raise DataError("is compressed: this command reads JSONL line by line (and resumes by byte offset), so "
+                        "decompress it first (e.g. gunzip -k)", file=name)
     return _read_rows(name, on_bad_rows == "skip")
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, Callable, Generic, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 from rewardkit.data.formats import Skip, detect_format, helpsteer2_rated, pair_parser
-from rewardkit.data.jsonl import BAD_ROW_POLICIES, BadRow, iter_jsonl
+from rewardkit.data.jsonl import BAD_ROW_POLICIES, COMPRESSED, BadRow, iter_jsonl
 from rewardkit.data.schemas import PreferencePair, RatedResponse
-from rewardkit.errors import ConfigError, DataError
+from rewardkit.errors import ConfigError, DataError, RowNumber
 
 T = TypeVar("T")
 Rows = Callable[[], Iterable[tuple[int, Mapping[str, Any]]]]
@@ -31,6 +31,8 @@ Parser = Callable[..., Any]
 """parser(row, *, file, line) -> record or Skip."""
 
 LOCAL_BUILDERS = {".json": "json", ".parquet": "parquet", ".csv": "csv", ".arrow": "arrow"}
+"""A .jsonl or .json file compressed with one of jsonl.COMPRESSED (data.jsonl.gz) is read through datasets, which
+decompresses it."""
 """`datasets` builder for each local file type (`.jsonl` is read by iter_jsonl instead)."""
 DEFAULT_KEYS = dict(prompt_key="prompt", chosen_key="chosen", rejected_key="rejected", margin_key="margin")
 
@@ -196,15 +198,16 @@ def bad_row(number: int, err: DataError, row: Any) -> BadRow:
 def open_rows(source: str | os.PathLike, split: str = "train", on_bad_rows: str = "error") -> tuple[str, Rows]:
     """The name to use in errors, and a function that starts a fresh pass over (row number, row).
 
-    A `.jsonl` path is streamed; a local .json/.parquet/.csv/.arrow file, a folder or a hub id is
-    loaded with `datasets` (once, here). `split` applies to folders and hub ids; a file is one split.
+    A `.jsonl` path is streamed; a local .json/.parquet/.csv/.arrow file (or a compressed .jsonl.gz / .json.gz),
+    a folder or a hub id is loaded with `datasets` (once, here), its rows numbered as `RowNumber`s. `split`
+    applies to folders and hub ids; a file is one split.
     """
     name = os.path.expanduser(os.fspath(source))
     if name.lower().endswith(".jsonl"):
         iter_jsonl(name)  # fails now if the file is missing
         return name, partial(iter_jsonl, name, on_bad_rows)
     dataset = _load_dataset(name, split)
-    return name, partial(enumerate, dataset, 1)
+    return name, lambda: ((RowNumber(number), row) for number, row in enumerate(dataset, 1))
 
 
 def first_usable_row(name: str, rows: Rows, check: Callable[[Mapping[str, Any], int], T], on_bad_rows: str) -> T:
@@ -246,7 +249,10 @@ def _load_dataset(name: str, split: str) -> Any:
 
 
 def _builder(path: Path) -> str:
-    builder = LOCAL_BUILDERS.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    if suffix in COMPRESSED and Path(path.stem).suffix.lower() in (".jsonl", ".json"):
+        return "json"  # datasets decompresses it
+    builder = LOCAL_BUILDERS.get(suffix)
     if builder is None:
         known = ", ".join([".jsonl", *LOCAL_BUILDERS])
         raise DataError(f"unsupported file type '{path.suffix}' (use {known})", file=str(path))

@@ -360,3 +360,28 @@ def test_skip_applies_to_dataset_files_and_rated_rows(tmp_path, write_jsonl):
                                                  {"prompt": "Q", "response": "R", "helpfulness": "high"}]),
                        on_bad_rows="skip")
     assert len(list(rated)) == 1 and "must be a number" in rated.stats.bad_rows[0].reason
+
+
+def test_rows_of_datasets_sources_and_lines_of_files_read_line_by_line(tmp_path):
+    """An error names a row of a source datasets reads (its lines mean nothing: a CSV's row 2 is on line 3) and a
+    line of a file read line by line, whatever either file is called; a compressed JSONL file loads through
+    datasets, and line-by-line readers refuse it with the reason."""
+    import gzip
+
+    from rewardkit.data.jsonl import iter_jsonl
+
+    rows = [{"prompt": "Q", "chosen": "a", "rejected": "b"}, {"prompt": "Q", "chosen": None, "rejected": "b"}]
+    csv = tmp_path / "pairs.csv"
+    csv.write_text("prompt,chosen,rejected\nQ,a,b\nQ,,b\n")
+    with pytest.raises(DataError, match=r"pairs\.csv, row 2, field 'chosen'"):
+        list(load_pairs(csv))
+    lines = tmp_path / "lines.json"  # JSON Lines under a .json name, read line by line
+    lines.write_text("".join(json.dumps(r) + "\n" for r in rows[:1]) + "{broken\n")
+    with pytest.raises(DataError, match=r"lines\.json, line 2: malformed JSON"):
+        list(iter_jsonl(lines))
+    packed = tmp_path / "pairs.jsonl.gz"
+    packed.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode()))
+    with pytest.raises(DataError, match=r"pairs\.jsonl\.gz, row 2, field 'chosen': is null"):
+        list(load_pairs(packed))
+    with pytest.raises(DataError, match=r"pairs\.jsonl\.gz: is compressed: .* decompress it first"):
+        iter_jsonl(packed)
