@@ -268,4 +268,17 @@ def load(path: str, *, trust_remote_code: bool = False, dtype: str = "fp32", **o
         network.config.pad_token_id = tokenizer.pad_token_id
     if "attributes" not in values and network.config.num_labels != 1:
         options.attributes = [f"output_{i}" for i in range(network.config.num_labels)]
+    if "max_length" not in values:  # a model rewardkit did not save: as long as it reads, up to a bound
+        options.max_length = own_max_length(tokenizer, network)
     return ScalarRewardModel(network, tokenizer, options, dtype=dtype)
+
+
+PLAIN_MAX_LENGTH = 8192
+"""The most tokens per sample a reward model rewardkit did not save gets by default (its own limit if lower):
+512 truncated long conversations for decoder reward models that read 8k or more."""
+
+
+def own_max_length(tokenizer, network) -> int:
+    """The model's own limit: its tokenizer's and its position embeddings', at most PLAIN_MAX_LENGTH."""
+    limits = [tokenizer.model_max_length, getattr(network.config, "max_position_embeddings", None), PLAIN_MAX_LENGTH]
+    return int(min(limit for limit in limits if isinstance(limit, int) and limit > 0))

@@ -9,6 +9,7 @@ from rewardkit.data.schemas import as_conversation
 from rewardkit.errors import ModelLoadError
 from rewardkit.models import scalar
 from rewardkit.models.base import compare
+from rewardkit.models.defaults import minilm_path
 
 SAMPLES = [
     Sample.from_text("What is 2+2?", "4"),
@@ -151,3 +152,23 @@ def test_folder_without_weights_is_a_clear_error(tiny_bert, tmp_path):
 def test_unknown_option_in_manifest_is_an_error(tiny_bert):
     with pytest.raises(ModelLoadError, match="unknown scalar option"):
         scalar.load(tiny_bert, temperature=2.0)
+
+
+def test_a_model_rewardkit_did_not_save_reads_as_long_as_it_can_up_to_8192(tmp_path, minilm_tokenizer):
+    """A plain HF reward model got max_length 512 whatever it could read, so a decoder RM with an 8k context cut
+    every long conversation to 512 tokens; now its own limit (tokenizer and position embeddings), at most 8192."""
+    from transformers import LlamaConfig, LlamaForSequenceClassification
+
+    torch.manual_seed(0)
+    for positions, expected in ((2048, 2048), (32768, 8192)):
+        config = LlamaConfig(vocab_size=minilm_tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
+                             num_attention_heads=2, num_key_value_heads=2, intermediate_size=64,
+                             max_position_embeddings=positions, num_labels=1, pad_token_id=0)
+        folder = tmp_path / f"llama{positions}"
+        LlamaForSequenceClassification(config).save_pretrained(folder)
+        minilm_tokenizer.__class__.from_pretrained(minilm_path(), model_max_length=10**30).save_pretrained(folder)
+        model = rewardkit.load(str(folder))
+        assert model.options.max_length == expected
+        long = Sample.from_text("Tell me a story.", " ".join(["word"] * 900))
+        assert model.score([long]).truncated == 0  # 900 tokens fit; at 512 they were cut
+        assert rewardkit.load(str(folder), max_length=256).options.max_length == 256  # asked for: as asked
