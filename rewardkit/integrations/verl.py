@@ -46,7 +46,7 @@ def compute_score_batch(data_sources: Sequence[Any] = (), solution_strs: Sequenc
                         shaping: str | None = None, timeout: float = 60.0, retries: int = 3,
                         **_verl: Any) -> list[float]:
     """The rewards of a batch of rollouts in one request (verl's batch reward manager)."""
-    if not solution_strs:
+    if len(solution_strs) == 0:  # a list, or a numpy array (whose truth value is ambiguous)
         return []
     ground_truths = list(ground_truths) or [None] * len(solution_strs)
     extra_infos = list(extra_infos) or [None] * len(solution_strs)

@@ -45,6 +45,9 @@ def test_a_batch_in_one_request_scores_as_the_model(server, tiny_bert):
                                   ground_truths=["42", None], extra_infos=EXTRA, url=server)
     assert rewards == pytest.approx(expected(tiny_bert), abs=1e-5)
     assert compute_score_batch(data_sources=[], solution_strs=[], ground_truths=[], extra_infos=[], url=server) == []
+    as_arrays = compute_score_batch(np.array(["a", "b"], dtype=object), np.array(RESPONSES, dtype=object),
+                                    np.array(["42", None], dtype=object), np.array(EXTRA, dtype=object), url=server)
+    assert as_arrays == pytest.approx(rewards, abs=1e-6)
 
 
 def test_the_ground_truth_reaches_the_server_as_the_reference_answer(tiny_bert):
