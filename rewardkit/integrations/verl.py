@@ -8,9 +8,10 @@ functions send it the rollouts:
     +reward.custom_reward_function.reward_kwargs.url=http://rm:8000
     +reward.custom_reward_function.reward_kwargs.prompt_key=question         # default
 
-`compute_score` scores one rollout per call (verl's naive reward manager, and its reward loop, which calls it
-from several threads at once: the server batches concurrent requests). With `reward_manager=batch`, name
-`compute_score_batch`: one request per batch.
+`compute_score` scores one rollout per call (verl's default, naive reward manager; verl 0.9's reward loop calls
+it from several threads at once, and the server batches concurrent requests). `compute_score_batch` sends one
+request per batch, for the batch reward manager of verl versions that select one
+(`reward_model.reward_manager=batch`; verl 0.9's reward loop has none).
 
 verl hands a reward function the decoded response (`solution_str`), the row's `ground_truth`, `data_source` and
 `extra_info`, but not the prompt: put it in each row's extra_info under `prompt_key` when preparing the data
