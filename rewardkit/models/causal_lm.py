@@ -93,11 +93,16 @@ def resolve_causal_lm(name: str) -> str:
 
 
 def load_causal_lm(path: str, *, trust_remote_code: bool = False):
-    """An `AutoModelForCausalLM` in fp32 and eval mode, from safetensors only."""
+    """An `AutoModelForCausalLM` in fp32 and eval mode, from safetensors only; a PEFT adapter folder (a LoRA
+    policy) is merged onto the base model its adapter_config names."""
     from transformers import AutoModelForCausalLM
 
     from rewardkit.models.hf import _quiet_transformers, check_local_folder
+    from rewardkit.models.peft_adapter import adapter_base, is_adapter_folder, merged_onto
 
+    if is_adapter_folder(path):
+        base = load_causal_lm(resolve_causal_lm(adapter_base(path)), trust_remote_code=trust_remote_code)
+        return merged_onto(base, path).eval()
     check_local_folder(path)
     _quiet_transformers()
     try:
@@ -117,9 +122,11 @@ def load_causal_lm(path: str, *, trust_remote_code: bool = False):
 def load_causal_lm_and_tokenizer(name: str, *, trust_remote_code: bool = False):
     """(network, tokenizer) for a name accepted by `resolve_causal_lm`; the pad id is recorded in the config."""
     from rewardkit.models.hf import check_local_folder, load_tokenizer
+    from rewardkit.models.peft_adapter import is_adapter_folder
 
     path = resolve_causal_lm(name)
-    check_local_folder(path)  # one clear error before the tokenizer's
+    if not is_adapter_folder(path):
+        check_local_folder(path)  # one clear error before the tokenizer's
     tokenizer = load_tokenizer(path, trust_remote_code=trust_remote_code)
     network = load_causal_lm(path, trust_remote_code=trust_remote_code)
     if network.config.pad_token_id is None:

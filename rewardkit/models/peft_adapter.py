@@ -1,4 +1,4 @@
-"""A PEFT adapter folder as a reward model to score with.
+"""A PEFT adapter folder as a reward model to score with, or as a causal LM (an implicit reward's policy).
 
 A LoRA reward model trained with PEFT (TRL's RewardTrainer given a `peft_config`, or `PeftModel.save_pretrained`)
 is saved as an adapter: adapter_config.json and adapter_model.safetensors (the LoRA matrices and, for a
@@ -37,17 +37,22 @@ def adapter_base(path: str) -> str:
     return base
 
 
-def head_width(path: str) -> int:
-    """The reward head's outputs, read from the adapter's weights; an error when the adapter holds no head (the
-    base model's would be random)."""
-    from safetensors import safe_open
-
+def adapter_weights(path: str) -> Path:
+    """The adapter's safetensors file; an error naming a pickled one instead (never loaded)."""
     weights = Path(path) / ADAPTER_WEIGHTS
     if not weights.is_file():
         pickled = [p.name for p in Path(path).glob("adapter_model.bin")]
         hint = f" (found {pickled[0]}: pickled weights are not loaded; save with safetensors)" if pickled else ""
         raise ModelLoadError(f"adapter folder {path} has no {ADAPTER_WEIGHTS}{hint}")
-    with safe_open(str(weights), "pt") as handle:
+    return weights
+
+
+def head_width(path: str) -> int:
+    """The reward head's outputs, read from the adapter's weights; an error when the adapter holds no head (the
+    base model's would be random)."""
+    from safetensors import safe_open
+
+    with safe_open(str(adapter_weights(path)), "pt") as handle:
         for key in handle.keys():
             parts = key.split(".")
             if parts[-1] == "weight" and len(parts) >= 2 and parts[-2] in HEADS:
@@ -69,3 +74,15 @@ def load_merged_adapter(path: str, *, trust_remote_code: bool = False):
         return PeftModel.from_pretrained(network, path).merge_and_unload()
     except (OSError, ValueError, KeyError, RuntimeError) as err:
         raise ModelLoadError(f"cannot load the adapter {path} onto its base model {base}: {err}") from None
+
+
+def merged_onto(network, path: str):
+    """`network` (the adapter's base, loaded) with the adapter in `path` merged in: a LoRA causal LM (a DPO
+    policy trained with PEFT) scores as PEFT's merged model."""
+    from peft import PeftModel
+
+    adapter_weights(path)
+    try:
+        return PeftModel.from_pretrained(network, path).merge_and_unload()
+    except (OSError, ValueError, KeyError, RuntimeError) as err:
+        raise ModelLoadError(f"cannot merge the adapter {path} onto its base model: {err}") from None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import shutil
+from pathlib import Path
 from dataclasses import replace
 
 import pytest
@@ -204,3 +206,29 @@ def test_a_model_that_is_no_causal_lm_is_refused_as_the_policy(tiny_bert):
     rewards from it were noise, without a warning."""
     with pytest.raises(ModelLoadError, match=r"is not a causal language model: its weights lack cls\.predictions"):
         build_implicit("simpo", tiny_bert)
+
+
+def test_a_lora_policy_adapter_scores_as_its_merged_model(lms, tmp_path):
+    """A DPO policy trained with PEFT is saved as an adapter on its base: as the policy it is merged onto that
+    base, so its implicit rewards equal those of PEFT's merged model saved whole."""
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base = lms["reference"]
+    torch.manual_seed(4)
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base),
+                           LoraConfig(r=2, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if "lora_B" in name:
+                parameter.add_(torch.randn_like(parameter))
+    model.save_pretrained(tmp_path / "adapter")  # no tokenizer: the base's is used
+    merged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base), tmp_path / "adapter")
+    merged.merge_and_unload().save_pretrained(tmp_path / "merged")
+    shutil.copy(Path(base) / "tokenizer.json", tmp_path / "merged")
+    shutil.copy(Path(base) / "tokenizer_config.json", tmp_path / "merged")
+
+    from_adapter = build_implicit("dpo", str(tmp_path / "adapter"), base).score(SAMPLES).rewards
+    assert from_adapter == pytest.approx(build_implicit("dpo", str(tmp_path / "merged"), base).score(SAMPLES).rewards,
+                                         abs=1e-5)
+    assert max(abs(r) for r in from_adapter) > 1e-3  # the adapter moved the policy away from its reference
