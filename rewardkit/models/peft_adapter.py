@@ -63,7 +63,6 @@ def head_width(path: str) -> int:
 
 def load_merged_adapter(path: str, *, trust_remote_code: bool = False):
     """The base sequence classifier with the adapter's LoRA matrices merged in and its reward head."""
-    from peft import PeftModel
     from transformers import AutoModelForSequenceClassification
 
     width, base = head_width(path), adapter_base(path)
@@ -71,9 +70,9 @@ def load_merged_adapter(path: str, *, trust_remote_code: bool = False):
         network = AutoModelForSequenceClassification.from_pretrained(
             base, num_labels=width, ignore_mismatched_sizes=True, use_safetensors=True,
             trust_remote_code=trust_remote_code, dtype="float32")
-        return PeftModel.from_pretrained(network, path).merge_and_unload()
-    except (OSError, ValueError, KeyError, RuntimeError) as err:
-        raise ModelLoadError(f"cannot load the adapter {path} onto its base model {base}: {err}") from None
+    except (OSError, ValueError, KeyError) as err:
+        raise ModelLoadError(f"cannot load the base model {base} of the adapter {path}: {err}") from None
+    return merged_onto(network, path)
 
 
 def merged_onto(network, path: str):
