@@ -232,3 +232,6 @@ def test_a_lora_policy_adapter_scores_as_its_merged_model(lms, tmp_path):
     assert from_adapter == pytest.approx(build_implicit("dpo", str(tmp_path / "merged"), base).score(SAMPLES).rewards,
                                          abs=1e-5)
     assert max(abs(r) for r in from_adapter) > 1e-3  # the adapter moved the policy away from its reference
+    # without --reference, a DPO policy adapter is scored against its base, the model it was trained from
+    assert build_implicit("dpo", str(tmp_path / "adapter")).score(SAMPLES).rewards == pytest.approx(from_adapter,
+                                                                                                  abs=1e-6)
