@@ -31,9 +31,8 @@ Parser = Callable[..., Any]
 """parser(row, *, file, line) -> record or Skip."""
 
 LOCAL_BUILDERS = {".json": "json", ".parquet": "parquet", ".csv": "csv", ".arrow": "arrow"}
-"""A .jsonl or .json file compressed with one of jsonl.COMPRESSED (data.jsonl.gz) is read through datasets, which
-decompresses it."""
-"""`datasets` builder for each local file type (`.jsonl` is read by iter_jsonl instead)."""
+"""`datasets` builder for each local file type (`.jsonl` is read by iter_jsonl instead; a .jsonl or .json file
+compressed with one of jsonl.COMPRESSED, data.jsonl.gz, goes to the json builder, which decompresses it)."""
 DEFAULT_KEYS = dict(prompt_key="prompt", chosen_key="chosen", rejected_key="rejected", margin_key="margin")
 
 
