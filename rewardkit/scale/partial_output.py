@@ -170,7 +170,6 @@ def append_chunks(chunks_after: Callable[[int], Iterable[Chunk]], partial: Path,
             checkpoint()
         if on_rows and done[0]:
             on_rows(done[0])
-        written = done[0]
         with partial.open("a", encoding="utf-8") as sink:
             try:
                 for chunk in chunks_after(done[0]):
@@ -180,15 +179,14 @@ def append_chunks(chunks_after: Callable[[int], Iterable[Chunk]], partial: Path,
                         os.fsync(sink.fileno())
                         prefix.advance(chunk.rows)
                         checkpoint()
-                    written += chunk.rows
                     if on_chunk:
                         on_chunk(chunk)
                     if on_rows:
                         on_rows(chunk.rows)
             except DataError as err:  # a broken row stopped the run: say how to go on once it is fixed
-                if not written or prefix is None:
+                if prefix is None or not prefix.rows:  # prefix.rows: the rows on disk before the failing chunk
                     raise
-                raise DataError(f"{err.reason} (the {written} rows before its chunk are kept in {partial}: fix it, "
+                raise DataError(f"{err.reason} (the {prefix.rows} rows before its chunk are kept in {partial}: fix it, "
                                 "then rerun with --resume to go on from there)", file=err.file, line=err.line,
                                 field=err.field) from None
             os.fsync(sink.fileno())
