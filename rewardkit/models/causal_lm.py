@@ -97,7 +97,7 @@ def load_causal_lm(path: str, *, trust_remote_code: bool = False):
     policy) is merged onto the base model its adapter_config names."""
     from transformers import AutoModelForCausalLM
 
-    from rewardkit.models.hf import _quiet_transformers, check_local_folder
+    from rewardkit.models.hf import _quiet_transformers, check_local_folder, missing_weights
     from rewardkit.models.peft_adapter import adapter_base, is_adapter_folder, merged_onto
 
     if is_adapter_folder(path):
@@ -111,10 +111,9 @@ def load_causal_lm(path: str, *, trust_remote_code: bool = False):
         )
     except (OSError, ValueError, KeyError) as err:
         raise ModelLoadError(f"cannot load a causal language model from {path}: {err}") from None
-    missing = sorted(info.get("missing_keys") or ())
+    missing = missing_weights(info)
     if missing:  # an encoder or a reward model given as the policy: its LM head would be random
-        shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
-        raise ModelLoadError(f"{path} is not a causal language model: its weights lack {shown}, which would start "
+        raise ModelLoadError(f"{path} is not a causal language model: its weights lack {missing}, which would start "
                              "random")
     return network.eval()
 

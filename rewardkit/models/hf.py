@@ -115,13 +115,19 @@ def load_sequence_classifier(path: str, *, num_labels: int | None = None, trust_
         )
     except (OSError, ValueError, KeyError) as err:
         raise ModelLoadError(f"cannot load a sequence-classification model from {path}: {err}") from None
-    missing = sorted(info.get("missing_keys") or ())
+    missing = missing_weights(info)
     if num_labels is None and missing:  # a reward model to score with: every weight must come from the folder
-        shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
-        raise ModelLoadError(f"{path} is not a trained reward model: its weights lack {shown}, which would start "
+        raise ModelLoadError(f"{path} is not a trained reward model: its weights lack {missing}, which would start "
                              "random (a base model has no trained reward head). Score a trained reward model, or "
                              f"train one on this backbone: rewardkit train --backbone {path}")
     return network
+
+
+def missing_weights(info: dict) -> str:
+    """The parameters `from_pretrained(..., output_loading_info=True)` found no weights for (and so started at
+    random), named for an error: the first four, then how many more; "" when none."""
+    missing = sorted(info.get("missing_keys") or ())
+    return ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
 
 
 def save_model_folder(network, tokenizer, family: str, options: dict, path: str | Path) -> Path:
