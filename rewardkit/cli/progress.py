@@ -11,15 +11,14 @@ from typing import Callable, Iterator
 def check_row_options(input: Path, chunk_rows: int, batch_size: int, on_bad_rows: str) -> None:
     """The input file exists, --chunk-rows / --batch-size are positive and --on-bad-rows is a policy, before any
     model is loaded."""
-    from rewardkit.data.jsonl import BAD_ROW_POLICIES
+    from rewardkit.data.loaders import check_bad_row_policy
     from rewardkit.errors import ConfigError, DataError
 
     if not input.exists():
         raise DataError("file not found", file=str(input))
     if chunk_rows < 1 or batch_size < 1:
         raise ConfigError("--chunk-rows and --batch-size must be at least 1")
-    if on_bad_rows not in BAD_ROW_POLICIES:
-        raise ConfigError(f"--on-bad-rows must be one of {', '.join(BAD_ROW_POLICIES)}, got {on_bad_rows!r}")
+    check_bad_row_policy(on_bad_rows, "--on-bad-rows")
 
 
 @contextlib.contextmanager

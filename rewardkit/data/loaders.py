@@ -181,9 +181,10 @@ def load_rated(
     return RecordSource(name, "helpsteer2", rows, parse, on_bad_rows)
 
 
-def check_bad_row_policy(on_bad_rows: str) -> None:
+def check_bad_row_policy(on_bad_rows: str, name: str = "on_bad_rows") -> None:
+    """A ConfigError unless `on_bad_rows` is one of BAD_ROW_POLICIES; `name`: the key or flag to name."""
     if on_bad_rows not in BAD_ROW_POLICIES:
-        raise ConfigError(f"on_bad_rows must be one of {', '.join(BAD_ROW_POLICIES)}, got {on_bad_rows!r}")
+        raise ConfigError(f"{name} must be one of {', '.join(BAD_ROW_POLICIES)}, got {on_bad_rows!r}")
 
 
 def bad_row(number: int, err: DataError, row: Any) -> BadRow:
