@@ -75,7 +75,8 @@ def load_tokenizer(path: str, *, trust_remote_code: bool = False, **settings):
 
     folder = Path(path)
     if is_adapter_folder(path) and not any((folder / name).is_file() for name in TOKENIZER_FILES):
-        path, folder = adapter_base(path), Path(adapter_base(path))  # an adapter saved without its tokenizer
+        path = adapter_base(path)  # an adapter saved without its tokenizer
+        folder = Path(path)
     if folder.is_dir() and not any((folder / name).is_file() for name in TOKENIZER_FILES):
         raise ModelLoadError(f"model folder {path} has no tokenizer (none of {', '.join(TOKENIZER_FILES)}): save "
                              "its backbone's tokenizer there (tokenizer.save_pretrained(folder))")

@@ -247,8 +247,9 @@ def from_options(options: ImplicitOptions, *, trust_remote_code: bool = False) -
     reference it was trained from) unless a reference is given."""
     from rewardkit.models.peft_adapter import adapter_base, is_adapter_folder
 
-    if options.kind == "dpo" and options.reference is None and is_adapter_folder(resolve_causal_lm(options.policy)):
-        options = replace(options, reference=adapter_base(resolve_causal_lm(options.policy)))
+    policy_path = resolve_causal_lm(options.policy)
+    if options.kind == "dpo" and options.reference is None and is_adapter_folder(policy_path):
+        options = replace(options, reference=adapter_base(policy_path))
     policy, reference = load_scorers(options.policy, options.reference, max_length=options.max_length,
                                      batch_size=options.batch_size, trust_remote_code=trust_remote_code)
     return ImplicitRewardModel(policy, reference, options)
