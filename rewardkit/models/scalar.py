@@ -17,6 +17,7 @@ The saved folder is an ordinary `AutoModelForSequenceClassification` folder plus
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Sequence
@@ -152,6 +153,9 @@ class ScalarRewardModel:
             raise ModelLoadError(
                 f"{len(self.options.attributes)} attribute names for {network.config.num_labels} head outputs"
             )
+        weights = self.options.reward_weights
+        if weights is not None and len(weights) != network.config.num_labels:
+            raise ModelLoadError(f"{len(weights)} reward weights for {network.config.num_labels} head outputs")
 
     # -- tensors ---------------------------------------------------------------------------------------
     def forward(self, input_ids, attention_mask, token_type_ids=None, shared=None) -> torch.Tensor:
@@ -267,10 +271,31 @@ def load(path: str, *, trust_remote_code: bool = False, dtype: str = "fp32", **o
     if network.config.pad_token_id is None:
         network.config.pad_token_id = tokenizer.pad_token_id
     if "attributes" not in values and network.config.num_labels != 1:
-        options.attributes = [f"output_{i}" for i in range(network.config.num_labels)]
+        options.attributes = output_names(network.config)
+        if options.reward_weights is None:
+            raise ModelLoadError(unchosen_reward_output(path, options.attributes))
     if "max_length" not in values:  # a model rewardkit did not save: as long as it reads, up to a bound
         options.max_length = own_max_length(tokenizer, network)
     return ScalarRewardModel(network, tokenizer, options, dtype=dtype)
+
+
+def output_names(config) -> list[str]:
+    """A plain classifier's output names: its labels (config.id2label), or output_i where they are the
+    defaults (LABEL_i) or repeat."""
+    labels = [str(config.id2label.get(i, "")) for i in range(config.num_labels)]
+    if len(set(labels)) < len(labels) or any(not label or label == f"LABEL_{i}" for i, label in enumerate(labels)):
+        return [f"output_{i}" for i in range(config.num_labels)]
+    return labels
+
+
+def unchosen_reward_output(path: str, names: list[str]) -> str:
+    """Why a plain classifier with several outputs is refused, and the two ways to name its reward."""
+    example = [0] * (len(names) - 1) + [1]
+    manifest = json.dumps({"family": "scalar", "options": {"reward_weights": example}})
+    return (f"{path} is a classifier with {len(names)} outputs ({', '.join(names)}), and which of them is the reward "
+            f"cannot be told from its files. Say which: reward = weights · outputs, e.g. for {names[-1]} alone, "
+            f"write rewardkit.json beside its weights as {manifest} (every command then reads it), or in Python "
+            f"rewardkit.load(path, reward_weights={example}). Weights such as [-1, 1] score a difference of outputs")
 
 
 PLAIN_MAX_LENGTH = 8192

@@ -172,3 +172,51 @@ def test_a_model_rewardkit_did_not_save_reads_as_long_as_it_can_up_to_8192(tmp_p
         long = Sample.from_text("Tell me a story.", " ".join(["word"] * 900))
         assert model.score([long]).truncated == 0  # 900 tokens fit; at 512 they were cut
         assert rewardkit.load(str(folder), max_length=256).options.max_length == 256  # asked for: as asked
+
+
+@pytest.fixture(scope="module")
+def sentiment_classifier(tmp_path_factory, minilm_tokenizer):
+    """A plain two-class classifier (NEGATIVE, POSITIVE), the kind TRL's sentiment examples use as a reward."""
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=minilm_tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=64, num_labels=2,
+                        id2label={0: "NEGATIVE", 1: "POSITIVE"}, label2id={"NEGATIVE": 0, "POSITIVE": 1},
+                        pad_token_id=minilm_tokenizer.pad_token_id)
+    folder = tmp_path_factory.mktemp("sentiment")
+    BertForSequenceClassification(config).save_pretrained(folder)
+    minilm_tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+def test_plain_classifier_with_several_outputs_needs_the_reward_chosen(sentiment_classifier):
+    """Output 0 was the reward of any plain classifier: for a NEGATIVE/POSITIVE classifier, the wrong logit, with
+    no warning. Which output is the reward cannot be known, so the user is asked, with the ways to say it."""
+    with pytest.raises(ModelLoadError) as error:
+        rewardkit.load(sentiment_classifier)
+    message = str(error.value)
+    assert sentiment_classifier in message and "2 outputs (NEGATIVE, POSITIVE)" in message
+    assert '"reward_weights": [0, 1]' in message and "reward_weights=[0, 1]" in message
+
+    positive = rewardkit.load(sentiment_classifier, reward_weights=[0, 1])
+    assert positive.options.attributes == ["NEGATIVE", "POSITIVE"]
+    scores = positive.score(SAMPLES)
+    assert scores.rewards == pytest.approx(scores.attributes["POSITIVE"], abs=1e-6)
+
+
+def test_reward_weights_must_match_the_outputs(sentiment_classifier):
+    with pytest.raises(ModelLoadError, match="3 reward weights for 2 head outputs"):
+        rewardkit.load(sentiment_classifier, reward_weights=[0, 1, 0])
+
+
+def test_a_manifest_beside_a_plain_classifier_chooses_its_reward(sentiment_classifier, tmp_path):
+    """The remedy the error gives for every command: a rewardkit.json beside the weights."""
+    import json
+    import shutil
+
+    folder = shutil.copytree(sentiment_classifier, tmp_path / "sentiment")
+    (folder / "rewardkit.json").write_text(json.dumps({"family": "scalar", "options": {"reward_weights": [0, 1]}}))
+    model = rewardkit.load(str(folder))
+    assert model.score(SAMPLES).rewards == pytest.approx(
+        rewardkit.load(sentiment_classifier, reward_weights=[0, 1]).score(SAMPLES).rewards, abs=1e-6)
