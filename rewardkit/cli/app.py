@@ -39,12 +39,26 @@ for name, function in [("quickstart", quickstart.quickstart), ("train", train.tr
     app.command(name, help=command_help(function))(function)
 
 
+def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+    """The (usage error, exit, abort) classes of the click a typer raises: its own copy since typer 0.2x (a usage
+    error is then a typer.TyperException with `show`), click's before."""
+    kinds = [(typer.TyperException, typer.Exit, typer.Abort)]
+    try:
+        import click
+
+        kinds.append((click.ClickException, click.exceptions.Exit, click.exceptions.Abort))
+    except ImportError:  # typer >= 0.2x needs no click
+        pass
+    usage_errors, exits, aborts = zip(*kinds)
+    return usage_errors, exits, aborts
+
+
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit code 2 (tracebacks with --debug)."""
     from rewardkit.errors import RewardkitError
 
     try:
-        app(standalone_mode=False)
+        app(standalone_mode=False, prog_name="rewardkit")
     except RewardkitError as err:
         if _state["debug"] or "--debug" in sys.argv:
             raise
@@ -54,20 +68,21 @@ def main() -> None:
         typer.echo("interrupted; completed checkpoints are kept (rerun with --resume)", err=True)
         sys.exit(130)
     except Exception as err:  # click's own usage errors and anything unexpected
-        import click
-
-        if isinstance(err, click.exceptions.ClickException):
+        usage_errors, exits, aborts = _click_exceptions()
+        if isinstance(err, usage_errors):
             err.show()
             sys.exit(err.exit_code)
-        if isinstance(err, click.exceptions.Exit):
+        if isinstance(err, exits):
             sys.exit(err.exit_code)
-        if isinstance(err, click.exceptions.Abort):
+        if isinstance(err, aborts):
             sys.exit(1)
         if _state["debug"] or "--debug" in sys.argv:
             raise
-        typer.echo(f"error: {type(err).__name__}: {err} (rerun with --debug for the traceback)", err=True)
+        typer.echo(f"error: {type(err).__name__}: {err} (rerun as `rewardkit --debug COMMAND ...` for the "
+                   "traceback)", err=True)
         sys.exit(1)
 
 
 if __name__ == "__main__":
     main()
+

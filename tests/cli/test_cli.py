@@ -288,3 +288,17 @@ def test_a_base_model_without_a_reward_head_is_refused(tmp_path, monkeypatch, ca
     flat = " ".join(err.split())
     assert code == 2 and "is not a trained reward model: its weights lack classifier.bias, classifier.weight" in flat
     assert f"rewardkit train --backbone {minilm_path()}" in flat and not (tmp_path / "o.jsonl").exists()
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["score", "--bogus"], "No such option: --bogus"),
+    (["score", "--model", "m", "--input", "i", "--output", "o", "--batch-size", "many"], "valid integer"),
+    (["serve", "--model", "m", "--port", "70000"], "less than or equal to 65535"),
+    (["no-such-command"], "No such command"),
+])
+def test_usage_errors_are_usage_errors(args, expected, monkeypatch, capsys):
+    """typer (0.2x) raises its own copy of click's exceptions, which `main` took for crashes: exit 1, the class
+    name, and a --debug hint that is itself a usage error after a command."""
+    code, _, err = run(args, monkeypatch, capsys)
+    assert code == 2, err
+    assert expected in err and "Usage: rewardkit" in err and "--debug" not in err
