@@ -12,7 +12,7 @@ from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
 def serve(
     model: str = typer.Option(..., "--model", help="Model folder, hub id, or a spec such as implicit:dpo."),
     host: str = typer.Option("127.0.0.1", help="Address to bind; 127.0.0.1 (this machine only) unless told."),
-    port: int = typer.Option(8000, help="Port."),
+    port: int = typer.Option(8000, min=0, max=65535, help="Port."),
     api_key_env: Optional[str] = typer.Option(None, help="Name of an environment variable holding the API key "
                                               "every request but /health must send (Authorization: Bearer KEY)."),
     normalize: str = typer.Option("raw", help="Default normalisation: raw | z (the model's training statistics)."),
@@ -46,6 +46,7 @@ def serve(
         raise ConfigError(f"--normalize must be raw or z, got {normalize!r}")
     steering = steering_options(model, weights)
     check_dtype(dtype)  # before anything loads, with the error `rewardkit score --dtype` gives
+    check_can_listen(host, port)
     key = None
     if api_key_env:
         key = os.environ.get(api_key_env)
@@ -65,3 +66,22 @@ def serve(
     reward_model = families.from_name(model, max_length, load_options, policy=policy, reference=reference, beta=beta)
     app = create_app(reward_model, settings)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """Bind `host:port` as uvicorn will (SO_REUSEADDR; IPv6 for an address with ':') and let it go, so a port in
+    use or an address not on this machine is an error before the model loads."""
+    import errno
+    import socket
+
+    from rewardkit.errors import ConfigError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as err:
+        reason = ("the port is in use (another server? choose one with --port)" if err.errno == errno.EADDRINUSE
+                  else err.strerror or str(err))
+        raise ConfigError(f"cannot listen on {host}:{port}: {reason}") from None
