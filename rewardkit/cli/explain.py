@@ -40,7 +40,8 @@ def explain(
     scores = reward_model.score(flat, batch_size=batch_size)
     if scores.attributes is None:
         raise ConfigError(f"{model} gives one number per sample and no attributes to explain")
-    explained = [explanation(scores, i) for i in range(len(flat))]
+    fixed = fixed_weights(reward_model)
+    explained = [explanation(scores, i, fixed) for i in range(len(flat))]
     console, at = cli_console(), 0
     records = []
     for (line, row), (found, _) in zip(rows, samples):
@@ -55,12 +56,21 @@ def explain(
         cli_console(stderr=True).print(f"explained {len(records)} rows → {output}")
 
 
-def explanation(scores, index: int) -> dict:
-    """{"reward", "attributes": {name: {"value", "weight", "contribution"}}} of sample `index` (weight and
-    contribution None when the model has no gate)."""
+def fixed_weights(reward_model) -> list[float] | None:
+    """The weights a model without a gate gives its outputs (reward = weights · outputs): a scalar model's
+    reward_weights, or the first output alone; None when the reward is not that sum (normalised, or no options)."""
+    options = getattr(reward_model, "options", None)
+    if options is None or getattr(options, "normalize", True) or not hasattr(options, "reward_weights"):
+        return None
+    return [float(w) for w in options.reward_weights or [1.0] + [0.0] * (len(options.attributes) - 1)]
+
+
+def explanation(scores, index: int, fixed: list[float] | None = None) -> dict:
+    """{"reward", "attributes": {name: {"value", "weight", "contribution"}}} of sample `index`: weights from the
+    gate, else `fixed` (one per attribute); weight and contribution None when there are neither."""
     attributes = {}
-    for name, values in scores.attributes.items():
-        weight = scores.weights[name][index] if scores.weights else None
+    for position, (name, values) in enumerate(scores.attributes.items()):
+        weight = scores.weights[name][index] if scores.weights else fixed[position] if fixed else None
         value = values[index]
         contribution = None if weight is None else weight * value
         attributes[name] = {"value": value, "weight": weight, "contribution": contribution}
