@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable, Mapping, Sequence
 
+from rewardkit.data.content_parts import ContentError, content_text
 from rewardkit.data.jsonl import json_type_name
 from rewardkit.data.schemas import Conversation, Message, PreferencePair, RatedResponse, as_conversation
 from rewardkit.errors import ConfigError, DataError
@@ -101,9 +102,10 @@ class LocatedRow:
         role, content = item.get("role"), item.get("content")
         if role not in ROLES:
             raise self.error(f"must be one of {', '.join(ROLES)}, got {role!r}", f"{where}.role")
-        if not isinstance(content, str):
-            raise self.error(f"must be a string, got {json_type_name(content)}", f"{where}.content")
-        return Message(role, content)
+        try:
+            return Message(role, content_text(content))
+        except ContentError as err:
+            raise self.error(err.reason, f"{where}.content{err.where}") from None
 
     def margin(self, key: str = "margin") -> float | None:
         value = self.optional(key)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from rewardkit.data.content_parts import content_text
+
 
 @dataclass(frozen=True)
 class Message:
@@ -19,14 +21,16 @@ Conversation = tuple[Message, ...]
 
 
 def as_conversation(prompt: str | Conversation | list) -> Conversation:
-    """A plain string becomes one user turn; message dicts become Messages.
+    """A plain string becomes one user turn; message dicts become Messages (content: a string or a list of text
+    parts, rewardkit.data.content_parts).
 
     >>> as_conversation("Hi")
     (Message(role='user', content='Hi'),)
     """
     if isinstance(prompt, str):
         return (Message("user", prompt),)
-    return tuple(m if isinstance(m, Message) else Message(str(m["role"]), str(m["content"])) for m in prompt)
+    return tuple(m if isinstance(m, Message) else Message(str(m["role"]), content_text(m.get("content")))
+                 for m in prompt)
 
 
 @dataclass(frozen=True)

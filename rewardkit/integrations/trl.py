@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from rewardkit.data.content_parts import ContentError, content_text
 from rewardkit.data.schemas import Message, Sample, as_conversation
 from rewardkit.errors import DataError
 
@@ -26,18 +27,38 @@ from rewardkit.errors import DataError
 def to_sample(prompt: Any, completion: Any, reference_answer: str | None = None,
               reference_responses: Sequence[str] = ()) -> Sample:
     """One TRL (prompt, completion) as a Sample; a conversational completion is its last assistant message,
-    any turns before it extend the prompt."""
+    any turns before it extend the prompt. Message content may be a list of text parts
+    (rewardkit.data.content_parts)."""
     if isinstance(completion, str):
-        response, extra = completion, []
+        response, extra = completion, ()
     elif isinstance(completion, (list, tuple)) and completion and isinstance(completion[-1], dict):
-        response, extra = str(completion[-1].get("content", "")), list(completion[:-1])
+        *extra, last = _messages("completion", completion)
+        response = last.content
     else:
         raise DataError(f"a completion must be a string or a list of messages, got {type(completion).__name__}")
-    turns = as_conversation(prompt) if isinstance(prompt, (str, list, tuple)) else None
-    if turns is None:
+    if isinstance(prompt, str):
+        turns = as_conversation(prompt)
+    elif isinstance(prompt, (list, tuple)):
+        turns = _messages("prompt", prompt)
+    else:
         raise DataError(f"a prompt must be a string or a list of messages, got {type(prompt).__name__}")
-    return Sample(turns + tuple(Message(str(m["role"]), str(m["content"])) for m in extra), response,
-                  reference_answer, tuple(reference_responses))
+    return Sample(turns + tuple(extra), response, reference_answer, tuple(reference_responses))
+
+
+def _messages(name: str, messages: Sequence) -> tuple[Message, ...]:
+    """{role, content} dicts as Messages; an error naming the message whose content is not text."""
+    turns = []
+    for index, message in enumerate(messages):
+        if isinstance(message, Message):
+            turns.append(message)
+            continue
+        if not isinstance(message, dict) or "role" not in message:
+            raise DataError(f"{name}[{index}]: a message must be a {{role, content}} object, got {message!r:.60}")
+        try:
+            turns.append(Message(str(message["role"]), content_text(message.get("content"))))
+        except ContentError as err:
+            raise DataError(f"{name}[{index}] {err}") from None
+    return tuple(turns)
 
 
 def reward_func(model_or_url: Any, *, api_key: str | None = None, normalize: str | None = None,

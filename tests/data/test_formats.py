@@ -54,6 +54,32 @@ def test_trl_conversational_row():
     assert (pair.margin, pair.subset, pair.id) == (None, None, None)
 
 
+def parts(*texts: str) -> list[dict]:
+    return [{"type": "text", "text": text} for text in texts]
+
+
+def test_openai_content_parts_are_read_as_their_text():
+    """Content as a list of {"type": "text", "text"} parts (OpenAI's chat format, and Hugging Face's for
+    multimodal templates): the texts joined by newlines, as vLLM joins them for a text-only model."""
+    row = {"prompt": [{"role": S, "content": parts("Be brief.")}, {"role": U, "content": parts("Hi", "there")}],
+           "chosen": [{"role": A, "content": parts("Hello.")}], "rejected": [msg(A, "Go away.")]}
+    pair = trl_pair(row)
+    assert pair.prompt == (Message(S, "Be brief."), Message(U, "Hi\nthere"))
+    assert (pair.chosen, pair.rejected) == ("Hello.", "Go away.")
+
+
+@pytest.mark.parametrize(("content", "field", "reason"), [
+    ([{"type": "image_url", "image_url": {"url": "x.png"}}], "prompt[0].content[0]",
+     "a part of type 'image_url'; rewardkit scores text only"),
+    (["Hi"], "prompt[0].content[0]", "must be a {type, text} object, got string"),
+    ([{"type": "text"}], "prompt[0].content[0].text", "must be a string, got null"),
+    ([], "prompt[0].content", "is an empty list of content parts"),
+])
+def test_content_parts_that_are_not_text_are_named(content, field, reason):
+    error = located(trl_pair, {"prompt": [{"role": U, "content": content}], "chosen": "a", "rejected": "b"})
+    assert error.field == field and reason in str(error)
+
+
 def test_trl_turns_before_the_final_assistant_message_extend_the_prompt():
     shared = [msg(A, "Which city?"), msg(U, "Paris")]
     row = {"prompt": "Weather?", "chosen": [*shared, msg(A, "Sunny.")], "rejected": [*shared, msg(A, "No idea.")]}

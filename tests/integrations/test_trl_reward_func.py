@@ -25,6 +25,31 @@ def test_trl_prompts_and_completions_become_samples():
         to_sample("Hi", 3)
 
 
+def test_content_parts_are_read_as_text_and_other_parts_refused():
+    """TRL passes conversations as they are in the dataset; content as a list of parts was scored as the Python
+    text of that list ("[{'type': 'text', ...}]")."""
+    def text(value):
+        return [{"type": "text", "text": value}]
+
+    sample = to_sample([{"role": "user", "content": text("Colour?")}],
+                       [{"role": "assistant", "content": text("Blue.")}])
+    assert sample == Sample((Message("user", "Colour?"),), "Blue.")
+    image = [{"role": "user", "content": [{"type": "image"}, *text("What is this?")]}]
+    with pytest.raises(DataError, match=r"prompt\[0\] content\[0\]: is a part of type 'image'"):
+        to_sample(image, "A cat.")
+    with pytest.raises(DataError, match=r"completion\[0\] content: must be a string or a list of text parts"):
+        to_sample("Hi", [{"role": "assistant", "content": None}])
+
+
+def test_python_conversations_read_content_parts():
+    from rewardkit.data.content_parts import ContentError
+    from rewardkit.data.schemas import as_conversation
+
+    assert as_conversation([{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]) == (Message("user", "Hi"),)
+    with pytest.raises(ContentError, match="content: must be a string or a list of text parts, got null"):
+        as_conversation([{"role": "user", "content": None}])
+
+
 def test_a_local_model_scores_what_trl_passes(tiny_bert):
     model = rewardkit.load(tiny_bert)
     reward = reward_func(model, name="minilm_rm")
