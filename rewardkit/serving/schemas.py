@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rewardkit.data.content_parts import content_text
 from rewardkit.data.schemas import Message, Sample, as_conversation
 from rewardkit.data.templated import split_rendered
 
@@ -17,6 +18,12 @@ class Turn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Literal["system", "user", "assistant", "tool"]
     content: str
+    """A string, or (OpenAI's format) a list of text parts, read as their texts (rewardkit.data.content_parts)."""
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _text_of_parts(cls, value):
+        return content_text(value) if isinstance(value, list) else value
 
 
 class Item(BaseModel):

@@ -123,6 +123,27 @@ def test_limits_and_malformed_bodies_are_4xx_naming_the_problem(client):
     assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"][:4] == ["body", "items", 0, "prompt"]
 
 
+def test_content_parts_are_scored_as_their_text_and_other_parts_named(client, model):
+    """OpenAI-format messages (content as a list of text parts) score as the same text in a string; an image
+    part is a 422 naming the turn and the part."""
+    def text(value):
+        return [{"type": "text", "text": value}]
+
+    plain = [{"prompt": [{"role": "user", "content": "What is 2+2?\nAnswer briefly."}], "response": "4"}]
+    parted = [{"prompt": [{"role": "user", "content": text("What is 2+2?") + text("Answer briefly.")}],
+               "response": "4"}]
+    answer = client.post("/v1/score", json={"items": parted})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["rewards"] == pytest.approx(client.post("/v1/score", json={"items": plain}).json()["rewards"])
+    image = [{"prompt": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}],
+              "response": "4"}]
+    refused = client.post("/v1/score", json={"items": image})
+    assert refused.status_code == 422
+    detail = [d for d in refused.json()["detail"] if "list[Turn]" in d["loc"]]  # (the other: prompt as a string)
+    assert detail[0]["loc"] == ["body", "items", 0, "prompt", "list[Turn]", 0, "content"]
+    assert "content[0]: is a part of type 'image_url'" in detail[0]["msg"]
+
+
 JSON = st.recursive(  # NaN and ±Infinity included: Python's json writes and reads them
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
