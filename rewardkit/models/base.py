@@ -58,6 +58,19 @@ class RewardModel(Protocol):
         ...
 
 
+def samples_of(batch) -> list[Sample]:
+    """`batch` as a list, when every item is a Sample; a TypeError naming the first that is not (the families'
+    `score` read `.prompt` of whatever came and failed with an AttributeError about a str or a dict)."""
+    if isinstance(batch, (Sample, str, dict)):
+        raise TypeError(f"score takes a list of rewardkit.Sample, got one {type(batch).__name__}; wrap it in a list")
+    samples = list(batch)
+    for index, item in enumerate(samples):
+        if not isinstance(item, Sample):
+            raise TypeError(f"score takes rewardkit.Sample items (Sample.from_text(prompt, response), or "
+                            f"Sample(as_conversation(messages), response)); item {index} is a {type(item).__name__}")
+    return samples
+
+
 def reward_statistics(model) -> tuple[float, float] | None:
     """(mean, std) of the model's reward over its training data, when the model stored them, else None.
 

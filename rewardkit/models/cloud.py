@@ -26,7 +26,7 @@ from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Message, PreferencePair, Sample
 from rewardkit.errors import ModelLoadError
 from rewardkit.models.backends.local import TransformersBackend
-from rewardkit.models.base import Scores
+from rewardkit.models.base import Scores, samples_of
 from rewardkit.models.hf import MANIFEST
 from rewardkit.models.judge import Judge, JudgeOptions, PairJudgement, pair_judgement_from_rewards
 from rewardkit.models.judge_prompts import fill, load_template, prompt_text
@@ -119,7 +119,7 @@ class CloudRewardModel(Judge):
         return rewards
 
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
-        batch, k = list(batch), self.options.samples
+        batch, k = samples_of(batch), self.options.samples
         critiques = self.generate([self.critique_prompt(s) for s in batch], n=k)
         items = [self.encode(s, c) for s, texts in zip(batch, critiques) for c in texts]
         grid = np.asarray(self.rewards_for(items, batch_size or self.options.batch_size)).reshape(len(batch), k)

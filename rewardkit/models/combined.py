@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError
-from rewardkit.models.base import RewardModel, Scores, needs_reference_answer
+from rewardkit.models.base import RewardModel, Scores, needs_reference_answer, samples_of
 from rewardkit.models.rules import RULES
 
 _TERM = re.compile(r"\s*([+-])?\s*(?:(\d+(?:\.\d*)?|\.\d+)\s*\*\s*)?([a-z_]+)\s*")
@@ -74,7 +74,7 @@ class CombinedReward:
         return any(name == "answer" for _, name in self.terms) or needs_reference_answer(self.model)
 
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
-        batch = list(batch)
+        batch = samples_of(batch)
         needs_model = any(name == "rm" for _, name in self.terms)
         model_scores = self.model.score(batch, batch_size=batch_size) if needs_model else None
         rewards, parts = combine(self.terms, batch, model_scores.rewards if model_scores else None,

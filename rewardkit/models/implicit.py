@@ -32,7 +32,7 @@ from rewardkit.atomic import atomic_dir
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Message, Sample
 from rewardkit.errors import ConfigError, ModelLoadError
-from rewardkit.models.base import Scores, distinct_parameters
+from rewardkit.models.base import Scores, distinct_parameters, samples_of
 from rewardkit.models.causal_lm import (
     absolute_if_local, load_causal_lm_and_tokenizer, resolve_causal_lm, save_causal_lm_reward,
 )
@@ -129,7 +129,7 @@ class ImplicitRewardModel:
         for scorer in (self.policy, self.reference):
             if scorer is not None:
                 scorer.batch_size = batch_size or self.options.batch_size
-        rewards, flags = REWARD_KINDS[self.options.kind](self, list(batch))
+        rewards, flags = REWARD_KINDS[self.options.kind](self, samples_of(batch))
         return Scores(rewards, truncated=sum(flags), truncated_items=flags)
 
     def parameter_count(self) -> int:

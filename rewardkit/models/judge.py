@@ -33,7 +33,7 @@ from rewardkit.atomic import atomic_dir
 from rewardkit.data.schemas import PreferencePair, Sample
 from rewardkit.errors import ConfigError
 from rewardkit.models.backends import Generator, Usage, make_backend
-from rewardkit.models.base import Scores
+from rewardkit.models.base import Scores, samples_of
 from rewardkit.models.hf import MANIFEST
 from rewardkit.models.judge_prompts import (
     Criterion, fill, load_rubric, load_template, parse_score, parse_verdict, prompt_text, weighted_score,
@@ -195,7 +195,7 @@ class PointwiseJudge(Judge):
                 for c in self.criteria]
 
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
-        batch = list(batch)
+        batch = samples_of(batch)
         per = len(self.criteria)
         outputs = self.generate([p for s in batch for p in self.prompts_for(s)], n=self.options.samples)
         weights = [c.weight for c in self.criteria]

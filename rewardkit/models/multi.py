@@ -34,7 +34,7 @@ from rewardkit.data.batching import length_sorted_batches, pad_batch, prefix_sha
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError, ModelLoadError
-from rewardkit.models.base import Scores, distinct_parameters
+from rewardkit.models.base import Scores, distinct_parameters, samples_of
 from rewardkit.models.hf import MANIFEST, read_manifest
 from rewardkit.models.packed_causal_lm import packed_final_states
 from rewardkit.models.packed_decoder import llama_family
@@ -227,7 +227,7 @@ class MultiObjectiveRewardModel:
     # -- the RewardModel interface --------------------------------------------------------------------
     @torch.no_grad()
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
-        responses, prompts, encoded = self.embed_samples(batch, batch_size or DEFAULT_BATCH_SIZE)
+        responses, prompts, encoded = self.embed_samples(samples_of(batch), batch_size or DEFAULT_BATCH_SIZE)
         values = self.heads.attribute_values(responses)
         weights = steer(self.heads.gate(prompts), self.steering, self.attributes)
         rewards = (values * weights).sum(-1)

@@ -21,7 +21,7 @@ from rewardkit.data.batching import length_sorted_batches, pad_batch
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ModelLoadError
-from rewardkit.models.base import Scores
+from rewardkit.models.base import Scores, samples_of
 from rewardkit.models.hf import read_manifest
 from rewardkit.models.scalar import DEFAULT_BATCH_SIZE, ScalarOptions, head_scores
 
@@ -84,7 +84,7 @@ class OnnxScalarRewardModel:
         return outputs @ np.asarray(self.options.reward_weights, dtype=outputs.dtype)
 
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
-        encoded = self.encoder.encode_many(batch)
+        encoded = self.encoder.encode_many(samples_of(batch))
         outputs = self.outputs_for(encoded, batch_size or DEFAULT_BATCH_SIZE)
         return head_scores(self.options, outputs, self.reward_from_outputs(outputs), encoded)
 

@@ -28,7 +28,7 @@ from rewardkit.data.batching import inference_batches, pad_batch
 from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError, ModelLoadError
-from rewardkit.models.base import Scores, distinct_parameters
+from rewardkit.models.base import Scores, distinct_parameters, samples_of
 from rewardkit.models.causal_lm import save_causal_lm_reward
 from rewardkit.models.hf import MANIFEST, read_manifest, save_model_folder
 from rewardkit.models.logprobs import LogprobScorer
@@ -107,7 +107,7 @@ class ImplicitProcessModel:
 
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
         self.policy.batch_size = self.reference.batch_size = batch_size or self.options.batch_size
-        steps, flags = self.step_rewards(list(batch))
+        steps, flags = self.step_rewards(samples_of(batch))
         rewards = [aggregate_steps(values, self.options.aggregation) for values in steps]
         return Scores(rewards, steps=steps, truncated=sum(flags), truncated_items=flags)
 
@@ -224,7 +224,7 @@ class StepHeadModel:
                 in inference_batches([e.input_ids for e in encoded], batch_size, packable_decoder(self.network))]
 
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
-        steps, flags = self.step_values(list(batch), batch_size or self.options.batch_size)
+        steps, flags = self.step_values(samples_of(batch), batch_size or self.options.batch_size)
         rewards = [aggregate_steps(values, self.options.aggregation) for values in steps]
         return Scores(rewards, steps=steps, truncated=sum(flags), truncated_items=flags)
 

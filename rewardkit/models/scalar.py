@@ -29,7 +29,7 @@ from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ModelLoadError
 from rewardkit.models.adapters import merge_adapters
-from rewardkit.models.base import Scores, distinct_parameters
+from rewardkit.models.base import Scores, distinct_parameters, samples_of
 from rewardkit.models.hf import read_manifest, save_model_folder
 from rewardkit.models.packed_decoder import packable_decoder, packed_decoder_logits
 from rewardkit.models.packed_encoder import packable, packed_logits
@@ -185,7 +185,7 @@ class ScalarRewardModel:
 
     # -- the RewardModel interface --------------------------------------------------------------------
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
-        encoded = self.encoder.encode_many(batch)
+        encoded = self.encoder.encode_many(samples_of(batch))
         outputs = self.outputs_for(encoded, batch_size or DEFAULT_BATCH_SIZE)
         return head_scores(self.options, outputs, self.reward_from_outputs(outputs), encoded)
 

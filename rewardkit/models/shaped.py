@@ -16,7 +16,7 @@ from typing import Sequence
 
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError
-from rewardkit.models.base import RewardModel, Scores, needs_reference_answer, reward_statistics
+from rewardkit.models.base import RewardModel, Scores, needs_reference_answer, reward_statistics, samples_of
 from rewardkit.shaping import (
     ShapingStep, center, clip, clip_steps, delta_steps, needs_references, needs_statistics, parse_shaping,
     preference_as_reward, z_normalise,
@@ -104,7 +104,7 @@ class ShapedReward:
         return needs_reference_answer(self.model)
 
     def score(self, batch: Sequence[Sample], batch_size: int | None = None) -> Scores:
-        batch = list(batch)
+        batch = samples_of(batch)
         scores = self.model.score(expand_with_references(batch, self.plan), batch_size=batch_size)
         return shape_scores(self.plan, batch, scores, self.statistics, self.family)
 
