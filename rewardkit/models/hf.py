@@ -57,6 +57,13 @@ def check_local_folder(path: str) -> None:
         raise ModelLoadError(f"model folder {path} has no *.safetensors weights{hint}")
 
 
+def looked_up_on_the_hub(path: str) -> str:
+    """For a load error: why `path` was fetched from the hub (it is not a folder here), or "" for a folder."""
+    if Path(path).exists():
+        return ""
+    return f" ({path} is not a folder in {Path.cwd()}, so it was looked up as a Hugging Face hub id)"
+
+
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "tokenizer.model",
                    "spiece.model", "sentencepiece.bpe.model")
 """A local folder holds its tokenizer in at least one of these."""
@@ -84,7 +91,7 @@ def load_tokenizer(path: str, *, trust_remote_code: bool = False, **settings):
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code, **settings)
     except (OSError, ValueError) as err:
-        raise ModelLoadError(f"cannot load a tokenizer from {path}: {err}") from None
+        raise ModelLoadError(f"cannot load a tokenizer from {path}{looked_up_on_the_hub(path)}: {err}") from None
     if len(tokenizer) < SMALLEST_VOCABULARY:
         raise ModelLoadError(f"the tokenizer of {path} has {len(tokenizer)} tokens: its vocabulary files are missing "
                              "or empty")
@@ -115,7 +122,8 @@ def load_sequence_classifier(path: str, *, num_labels: int | None = None, trust_
             **extra
         )
     except (OSError, ValueError, KeyError) as err:
-        raise ModelLoadError(f"cannot load a sequence-classification model from {path}: {err}") from None
+        raise ModelLoadError(f"cannot load a sequence-classification model from {path}{looked_up_on_the_hub(path)}: "
+                             f"{err}") from None
     missing = missing_weights(info)
     if num_labels is None and missing:  # a reward model to score with: every weight must come from the folder
         raise ModelLoadError(f"{path} is not a trained reward model: its weights lack {missing}, which would start "

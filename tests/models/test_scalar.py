@@ -220,3 +220,15 @@ def test_a_manifest_beside_a_plain_classifier_chooses_its_reward(sentiment_class
     model = rewardkit.load(str(folder))
     assert model.score(SAMPLES).rewards == pytest.approx(
         rewardkit.load(sentiment_classifier, reward_weights=[0, 1]).score(SAMPLES).rewards, abs=1e-6)
+
+
+def test_a_name_that_is_no_folder_here_says_so(monkeypatch, tmp_path):
+    """`--model mymodel` (a typo, or a folder elsewhere) is looked up on the hub; the error said only that the
+    hub could not be reached."""
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # no download attempt in tests
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ModelLoadError, match=f"no-such-model is not a folder in {tmp_path}, so it was looked up "
+                                             "as a Hugging Face hub id"):
+        rewardkit.load("no-such-model")
