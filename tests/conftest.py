@@ -52,6 +52,20 @@ def tiny_llama(tmp_path_factory, minilm_tokenizer):
 
 
 @pytest.fixture(scope="session")
+def sentiment_classifier(tmp_path_factory, minilm_tokenizer):
+    """A plain two-class BERT classifier (NEGATIVE, POSITIVE), the kind TRL's sentiment examples use as a reward.
+    Copy it before writing into its folder."""
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=minilm_tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=64, num_labels=2,
+                        id2label={0: "NEGATIVE", 1: "POSITIVE"}, label2id={"NEGATIVE": 0, "POSITIVE": 1},
+                        pad_token_id=minilm_tokenizer.pad_token_id)
+    return _save(BertForSequenceClassification(config), minilm_tokenizer, tmp_path_factory.mktemp("sentiment"))
+
+
+@pytest.fixture(scope="session")
 def tiny_llama_pad_eos(tmp_path_factory, minilm_tokenizer):
     return make_tiny_llama(tmp_path_factory.mktemp("tiny_llama_pad_eos"), minilm_tokenizer, pad_is_eos=True)
 

@@ -4,7 +4,6 @@ contributions sum to the reward (the weight and contribution columns were blank)
 import json
 
 import pytest
-import torch
 
 from tests.helpers import run_cli, write_jsonl
 
@@ -12,19 +11,11 @@ ROWS = [{"prompt": "What is 2+2?", "response": "4"},
         {"prompt": "Name a colour.", "chosen": "Blue.", "rejected": "Seven."}]
 
 
-@pytest.fixture(scope="module")
-def two_output_classifier(tmp_path_factory, minilm_tokenizer):
-    from transformers import BertConfig, BertForSequenceClassification
+@pytest.fixture
+def two_output_classifier(sentiment_classifier, tmp_path):
+    import shutil
 
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=minilm_tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=64, num_labels=2,
-                        id2label={0: "NEGATIVE", 1: "POSITIVE"}, label2id={"NEGATIVE": 0, "POSITIVE": 1},
-                        pad_token_id=minilm_tokenizer.pad_token_id)
-    folder = tmp_path_factory.mktemp("two_outputs")
-    BertForSequenceClassification(config).save_pretrained(folder)
-    minilm_tokenizer.save_pretrained(folder)
-    return folder
+    return shutil.copytree(sentiment_classifier, tmp_path / "two_outputs")
 
 
 @pytest.mark.parametrize("options, weights", [({"reward_weights": [-1.0, 2.0]}, [-1.0, 2.0]),

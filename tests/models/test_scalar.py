@@ -174,22 +174,6 @@ def test_a_model_rewardkit_did_not_save_reads_as_long_as_it_can_up_to_8192(tmp_p
         assert rewardkit.load(str(folder), max_length=256).options.max_length == 256  # asked for: as asked
 
 
-@pytest.fixture(scope="module")
-def sentiment_classifier(tmp_path_factory, minilm_tokenizer):
-    """A plain two-class classifier (NEGATIVE, POSITIVE), the kind TRL's sentiment examples use as a reward."""
-    from transformers import BertConfig, BertForSequenceClassification
-
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=minilm_tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=64, num_labels=2,
-                        id2label={0: "NEGATIVE", 1: "POSITIVE"}, label2id={"NEGATIVE": 0, "POSITIVE": 1},
-                        pad_token_id=minilm_tokenizer.pad_token_id)
-    folder = tmp_path_factory.mktemp("sentiment")
-    BertForSequenceClassification(config).save_pretrained(folder)
-    minilm_tokenizer.save_pretrained(folder)
-    return str(folder)
-
-
 def test_plain_classifier_with_several_outputs_needs_the_reward_chosen(sentiment_classifier):
     """Output 0 was the reward of any plain classifier: for a NEGATIVE/POSITIVE classifier, the wrong logit, with
     no warning. Which output is the reward cannot be known, so the user is asked, with the ways to say it."""
