@@ -64,6 +64,28 @@ def looked_up_on_the_hub(path: str) -> str:
     return f" ({path} is not a folder in {Path.cwd()}, so it was looked up as a Hugging Face hub id)"
 
 
+def backbone_max_length(path: str, cap: int) -> int:
+    """The most tokens the model in `path` reads: its tokenizer's limit and its position embeddings', at most
+    `cap` (an adapter folder: its base's)."""
+    from transformers import AutoConfig
+
+    from rewardkit.models.peft_adapter import adapter_base, is_adapter_folder
+
+    tokenizer = load_tokenizer(path)
+    source = adapter_base(path) if is_adapter_folder(path) else path
+    try:
+        config = AutoConfig.from_pretrained(source)
+    except (OSError, ValueError) as err:
+        raise ModelLoadError(f"cannot read the configuration of {source}{looked_up_on_the_hub(source)}: "
+                             f"{err}") from None
+    return tightest_limit(tokenizer.model_max_length, getattr(config, "max_position_embeddings", None), cap)
+
+
+def tightest_limit(*limits) -> int:
+    """The smallest of the positive integer limits (a tokenizer without one says 1e30, a config may say None)."""
+    return int(min(limit for limit in limits if isinstance(limit, int) and limit > 0))
+
+
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "tokenizer.model",
                    "spiece.model", "sentencepiece.bpe.model")
 """A local folder holds its tokenizer in at least one of these."""

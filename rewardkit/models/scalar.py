@@ -305,5 +305,7 @@ PLAIN_MAX_LENGTH = 8192
 
 def own_max_length(tokenizer, network) -> int:
     """The model's own limit: its tokenizer's and its position embeddings', at most PLAIN_MAX_LENGTH."""
-    limits = [tokenizer.model_max_length, getattr(network.config, "max_position_embeddings", None), PLAIN_MAX_LENGTH]
-    return int(min(limit for limit in limits if isinstance(limit, int) and limit > 0))
+    from rewardkit.models.hf import tightest_limit
+
+    return tightest_limit(tokenizer.model_max_length, getattr(network.config, "max_position_embeddings", None),
+                          PLAIN_MAX_LENGTH)

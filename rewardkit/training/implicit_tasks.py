@@ -29,6 +29,7 @@ from rewardkit.training.log_ratio import (
     PolicyOptions, ReferencedResponses, ResponseLogprobSum, causal_backbone, merged_policy, policy_and_reference,
 )
 from rewardkit.training.pair_data import PairKeys, load_pair_splits
+from rewardkit.training.config import max_length_for
 
 PAIR_OBJECTIVES: dict[str, Callable[[Tensor, Tensor, float], Tensor]] = {"dpo": losses.implicit_dpo}
 """objective → loss(s_chosen, s_rejected, β). Each trains the implicit reward kind of the same name."""
@@ -112,7 +113,8 @@ def build_implicit_task(config, options: DpoOptions) -> ImplicitPairTask:
     """The task for a TrainConfig of family `implicit`: pairs from data / eval_data (or an eval_fraction)."""
     check_objective(config.objective)  # before any model or data is read
     train, evaluation, stats = load_pair_splits(config, options)
-    task = build_pair_task(causal_backbone(config.backbone), train, evaluation, objective=config.objective,
-                           options=options, max_length=config.max_length, seed=config.seed)
+    backbone = causal_backbone(config.backbone)
+    task = build_pair_task(backbone, train, evaluation, objective=config.objective, options=options,
+                           max_length=max_length_for(config, backbone), seed=config.seed)
     task.data_stats = stats
     return task

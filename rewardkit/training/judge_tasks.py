@@ -28,6 +28,7 @@ from rewardkit.models.logprobs import first_response_column
 from rewardkit.training import losses
 from rewardkit.training.log_ratio import causal_backbone
 from rewardkit.training.pair_data import holdout_split
+from rewardkit.training.config import max_length_for
 
 
 @dataclass
@@ -154,5 +155,6 @@ def build_cloud_task(config, options: CloudOptions) -> CloudTask:
     judge_options = JudgeOptions(kind="cloud", model=backbone, max_tokens=options.critique_tokens,
                                  template=options.template or None, critique_weight=options.critique_weight,
                                  seed=config.seed)
-    model = CloudRewardModel(judge_options, network, tokenizer, new_head(network, config.seed), config.max_length)
+    model = CloudRewardModel(judge_options, network, tokenizer, new_head(network, config.seed),
+                             max_length_for(config, backbone))
     return CloudTask(model, train, held, options.critique_weight)

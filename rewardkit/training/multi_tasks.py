@@ -32,6 +32,7 @@ from rewardkit.models.embedding_cache import EmbeddingCache, backbone_fingerprin
 from rewardkit.training import losses
 from rewardkit.training.attribute_heads import decorrelation, gradient_heads, pearson, ridge_heads
 from rewardkit.training.pair_data import PairKeys, load_pair_splits, train_and_heldout
+from rewardkit.training.config import max_length_for
 
 ROW_KEYS = {"prompt", "response", "subset", "id"}
 
@@ -275,7 +276,7 @@ def build_multi_task(config, options: MultiObjectiveOptions) -> MultiObjectiveTa
     pair_config = dataclasses.replace(config, data=options.pairs, eval_data=options.eval_pairs)
     pairs_train, pairs_held, pair_stats = load_pair_splits(pair_config, options)
     backbone = resolve_backbone(config.backbone)
-    model = multi.build(backbone, attributes=attributes, max_length=config.max_length, seed=config.seed,
+    model = multi.build(backbone, attributes=attributes, max_length=max_length_for(config, backbone), seed=config.seed,
                         pooling=options.pooling, gate_hidden=options.gate_hidden, temperature=options.temperature,
                         verbosity_attribute=options.verbosity_attribute, verbosity_target=options.verbosity_target)
     if not config.head_learning_rate:

@@ -26,6 +26,7 @@ from rewardkit.errors import ConfigError, DataError
 from rewardkit.models.logprobs import LogprobScorer
 from rewardkit.synth.traces import Trace, generate_traces, read_traces, split_by_problem
 from rewardkit.training import losses
+from rewardkit.training.config import max_length_for
 from rewardkit.training.log_ratio import (
     PolicyOptions, ReferencedResponses, ResponseLogprobSum, causal_backbone, merged_policy, policy_and_reference,
 )
@@ -210,9 +211,10 @@ def build_step_label_task(config, options: StepOptions) -> StepLabelTask:
     """step-bce: a new token head on the causal backbone ('minilm' means the shipped SmolLM2 here)."""
     from rewardkit.models.process import build_step_head
 
-    saved = process_options(options, kind="explicit", max_length=config.max_length)  # checked before any data
+    backbone = causal_backbone(config.backbone)
+    saved = process_options(options, kind="explicit", max_length=max_length_for(config, backbone))  # before data
     train, evaluation = load_trace_splits(config, options)
-    model = build_step_head(causal_backbone(config.backbone), seed=config.seed, separator=saved.separator,
+    model = build_step_head(backbone, seed=config.seed, separator=saved.separator,
                             aggregation=saved.aggregation, max_length=saved.max_length)
     return StepLabelTask(model, train, evaluation)
 
@@ -227,7 +229,7 @@ def build_implicit_prm_task(config, options: ImplicitPrmOptions) -> ImplicitPRMT
                           f"{', '.join(IMPLICIT_OBJECTIVES)}, step-bce")
     backbone = causal_backbone(config.backbone)
     saved = process_options(options, kind="implicit", reference=options.reference or backbone, beta=options.beta,
-                            max_length=config.max_length)
+                            max_length=max_length_for(config, backbone))
     options.beta = saved.beta  # the β this run trains at, as train_config.json records it
     train, evaluation = load_trace_splits(config, options)
     policy, reference, tokenizer = policy_and_reference(backbone, options, max_length=config.max_length,

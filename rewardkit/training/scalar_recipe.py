@@ -15,6 +15,7 @@ from rewardkit.models.defaults import resolve_backbone
 from rewardkit.training.objectives import pair_objective
 from rewardkit.training.pair_data import PairKeys, load_pair_splits, train_and_heldout
 from rewardkit.training.tasks import PairTask, RatingTask
+from rewardkit.training.config import max_length_for
 
 
 @dataclass
@@ -62,10 +63,13 @@ def build_pairwise_task(config, options: PairwiseOptions) -> PairTask:
     train, evaluation, stats = load_pair_splits(config, options)
     if config.objective == "scaled-bt":
         check_strengths(train, config.data, options.margin_key)
-    if options.init:
-        model = scalar.load(options.init, max_length=config.max_length)
+    if options.init:  # max_length unset: the one the model was trained at
+        given = {} if config.max_length is None else {"max_length": max_length_for(config, options.init)}
+        model = scalar.load(options.init, **given)
+        config.max_length = model.options.max_length
     else:
-        model = scalar.build(resolve_backbone(config.backbone), max_length=config.max_length, seed=config.seed)
+        model = scalar.build(resolve_backbone(config.backbone), max_length=max_length_for(config, config.backbone),
+                             seed=config.seed)
     with_lora(model, options, config.seed)
     task = PairTask(model, train, evaluation, objective, centering=options.centering)
     task.data_stats = stats
@@ -90,8 +94,8 @@ def build_regression_task(config, options: RegressionOptions) -> RatingTask:
     train, evaluation, stats = train_and_heldout(
         config.data, config.eval_data, config.eval_fraction, config.seed,
         lambda source: load_rated(source, attributes, on_bad_rows=options.on_bad_rows))
-    model = scalar.build(resolve_backbone(config.backbone), attributes=attributes, max_length=config.max_length,
-                         seed=config.seed)
+    model = scalar.build(resolve_backbone(config.backbone), attributes=attributes,
+                         max_length=max_length_for(config, config.backbone), seed=config.seed)
     if "helpfulness" in attributes:  # HelpSteer2 convention: the reward is the helpfulness output
         model.options.reward_weights = [float(a == "helpfulness") for a in attributes]
     with_lora(model, options, config.seed)
