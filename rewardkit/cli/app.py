@@ -58,15 +58,14 @@ def main() -> None:
     from rewardkit.errors import RewardkitError
 
     try:
-        app(standalone_mode=False, prog_name="rewardkit")
+        code = app(standalone_mode=False, prog_name="rewardkit")
     except RewardkitError as err:
         if _state["debug"] or "--debug" in sys.argv:
             raise
         typer.echo(f"error: {err}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
-        typer.echo("interrupted; completed checkpoints are kept (rerun with --resume)", err=True)
-        sys.exit(130)
+        _interrupted()
     except Exception as err:  # click's own usage errors and anything unexpected
         usage_errors, exits, aborts = _click_exceptions()
         if isinstance(err, usage_errors):
@@ -75,12 +74,23 @@ def main() -> None:
         if isinstance(err, exits):
             sys.exit(err.exit_code)
         if isinstance(err, aborts):
+            if isinstance(err.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+                _interrupted()
             sys.exit(1)
         if _state["debug"] or "--debug" in sys.argv:
             raise
         typer.echo(f"error: {type(err).__name__}: {err} (rerun as `rewardkit --debug COMMAND ...` for the "
                    "traceback)", err=True)
         sys.exit(1)
+    if code == 130:  # typer (0.2x, standalone_mode off) returns Ctrl-C as exit code 130 instead of raising it
+        _interrupted()
+    if isinstance(code, int) and code:  # a typer.Exit(code) returned the same way
+        sys.exit(code)
+
+
+def _interrupted() -> None:
+    typer.echo("interrupted; completed checkpoints are kept (rerun with --resume)", err=True)
+    sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -302,3 +302,18 @@ def test_usage_errors_are_usage_errors(args, expected, monkeypatch, capsys):
     code, _, err = run(args, monkeypatch, capsys)
     assert code == 2, err
     assert expected in err and "Usage: rewardkit" in err and "--debug" not in err
+
+
+def test_ctrl_c_exits_130_and_says_what_is_kept(tiny_bert, tmp_path, monkeypatch, capsys):
+    """typer 0.2x returns a KeyboardInterrupt as exit code 130 when not in standalone mode, and main ignored the
+    return: Ctrl-C exited with 0, as a success, and said nothing."""
+    from rewardkit.models.scalar import ScalarRewardModel
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ScalarRewardModel, "score", interrupted)
+    source = write_jsonl(tmp_path / "in.jsonl", [{"prompt": "Hi", "response": "Hello"}])
+    code, _, err = run(["score", "--model", tiny_bert, "--input", str(source), "--output", str(tmp_path / "o.jsonl")],
+                       monkeypatch, capsys)
+    assert code == 130 and "interrupted; completed checkpoints are kept" in err
