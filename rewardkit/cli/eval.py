@@ -49,14 +49,21 @@ def eval_(
                                           "UltraFeedback rows): per-attribute Pearson and Spearman with CIs."),
     weights: Optional[str] = typer.Option(None, "--weights", help=WEIGHTS_HELP + " Applies to every --model; the "
                                           "model card is then left as it is."),
+    resume: bool = typer.Option(False, help="Continue an interrupted evaluation into the same OUT: the chunks "
+                                "scored before (OUT/.partial, kept until the outputs are written) for the same "
+                                "models, data and batch size are taken, the rest scored."),
 ) -> None:
     """Pairwise accuracy with bootstrap CIs per section, length bias, calibration and Best-of-N; the first
     model's figures (and, with several models, accuracy against cost) go into DIR/report.html."""
+    import json
+    import shutil
+
     import rewardkit
     from rewardkit.cli.terminal import cli_console
     from rewardkit.data.loaders import check_bad_row_policy
     from rewardkit.evaluation.comparison import card_figures, combine, write_outputs
     from rewardkit.evaluation.report import print_table
+    from rewardkit.evaluation.resumable import folder_identity, journaling
     from rewardkit.evaluation.suites import check_suite
 
     check_bad_row_policy(on_bad_rows)
@@ -75,6 +82,7 @@ def eval_(
         raise ConfigError("--backend, --base-url, --template and --judge-option apply to judge specs (judge:KIND)")
     steering = {name: steering_options(name, weights) for name in model}  # every spec checked before any loads
     results = {}
+    partial = out / ".partial"
     for name in _unique_names(model):
         path = name.split("#")[0]
         reward_model = build_model(path, policy, reference, beta, judge, steering[path])
@@ -82,21 +90,28 @@ def eval_(
             from rewardkit.models.combined import combined
 
             reward_model = combined(reward_model, rules)
-        results[name] = _evaluate_with_progress(reward_model, suite, n=n, seed=seed, data=data,
-                                                batch_size=batch_size, console=console, label=name,
-                                                strict_rows=strict_rows, on_bad_rows=on_bad_rows,
-                                                prior_data=prior_data, sections=section_names)
-        if ratings:
-            from rewardkit.evaluation.attributes import suite_attribute_metrics
+        generator = getattr(getattr(reward_model, "backend", None), "model", None)  # a judge's (served) model
+        identity = json.dumps({"policy": policy, "reference": reference, "beta": beta, "weights": weights,
+                               "judge": {k: v for k, v in (judge or {}).items() if k != "base_url"},
+                               "generator": generator, "combine": rules, "files": folder_identity(path)},
+                              sort_keys=True, default=str)  # a server restarted at another URL: the same judge
+        with journaling(partial, name, resume, identity):
+            results[name] = _evaluate_with_progress(reward_model, suite, n=n, seed=seed, data=data,
+                                                    batch_size=batch_size, console=console, label=name,
+                                                    strict_rows=strict_rows, on_bad_rows=on_bad_rows,
+                                                    prior_data=prior_data, sections=section_names)
+            if ratings:
+                from rewardkit.evaluation.attributes import suite_attribute_metrics
 
-            results[name].metrics["attributes"] = suite_attribute_metrics(
-                reward_model, suite, ratings, n=n, seed=seed, batch_size=batch_size, strict_rows=strict_rows,
-                on_bad_rows=on_bad_rows, known=results[name].metrics.get("attributes"),
-                sections=section_names)
+                results[name].metrics["attributes"] = suite_attribute_metrics(
+                    reward_model, suite, ratings, n=n, seed=seed, batch_size=batch_size, strict_rows=strict_rows,
+                    on_bad_rows=on_bad_rows, known=results[name].metrics.get("attributes"),
+                    sections=section_names)
     first = results[next(iter(results))]
     metrics, report = combine(results, rewardkit.__version__)
     write_outputs(out, metrics, report, first.arrays)
     _write_judgements(out, results, console)
+    shutil.rmtree(partial, ignore_errors=True)  # the outputs hold everything the journals did
     print_table(report, console=cli_console())
     with_attributes = [name for name, result in results.items() if "attributes" in result.metrics]
     if with_attributes:

@@ -24,6 +24,7 @@ from rewardkit.data.schemas import PreferencePair, Sample
 from rewardkit.evaluation.calibration import calibration_report
 from rewardkit.evaluation.length_bias import length_bias_summary
 from rewardkit.evaluation.pairwise import accuracy_by_subset, accuracy_with_ci
+from rewardkit.evaluation.resumable import journal_for
 from rewardkit.evaluation.shortcuts import shortcut_battery
 from rewardkit.models.base import RewardModel, Scores, needs_reference_answer
 
@@ -54,23 +55,40 @@ class ScoredSamples:
 
 def score_samples(model: RewardModel, samples: Sequence[Sample], batch_size: int = 64,
                   on_progress: OnProgress | None = None) -> ScoredSamples:
-    """`model.score` over `samples` in chunks of `batch_size`, timed, reporting progress after each chunk."""
+    """`model.score` over `samples` in chunks of `batch_size`, timed, reporting progress after each chunk; inside
+    `resumable.journaling`, each chunk is journaled and a resumed run starts after the chunks journaled before
+    (their seconds count in the time)."""
     rewards: list[float] = []
     attributes: dict[str, list[float]] = {}
     weights: dict[str, list[float]] = {}
-    truncated, start = 0, time.perf_counter()
-    for at in range(0, len(samples), batch_size):
-        scores = model.score(list(samples[at: at + batch_size]))
-        rewards.extend(float(r) for r in scores.rewards)
-        truncated += scores.truncated
-        for name, values in (scores.attributes if scores.weights else {}).items():
+    truncated, seconds = 0, 0.0
+    journal = journal_for("samples", samples, batch_size)
+
+    def take(chunk: dict) -> None:
+        nonlocal truncated, seconds
+        rewards.extend(chunk["rewards"])
+        truncated += chunk["truncated"]
+        seconds += chunk["seconds"]
+        for name, values in chunk["attributes"].items():
             attributes.setdefault(name, []).extend(values)
-        for name, values in (scores.weights or {}).items():
+        for name, values in chunk["weights"].items():
             weights.setdefault(name, []).extend(values)
+
+    for chunk in journal.chunks() if journal else []:
+        take(chunk)
+    for at in range(len(rewards), len(samples), batch_size):
+        start = time.perf_counter()
+        scores = model.score(list(samples[at: at + batch_size]))
+        chunk = {"rewards": [float(r) for r in scores.rewards], "truncated": scores.truncated,
+                 "attributes": dict(scores.attributes) if scores.weights and scores.attributes else {},
+                 "weights": dict(scores.weights or {}), "seconds": time.perf_counter() - start}
+        take(chunk)
+        if journal is not None:
+            journal.add(chunk)
         if on_progress is not None:
             on_progress(len(rewards), len(samples))
     gated = Scores(list(rewards), attributes=attributes, weights=weights) if weights else None
-    return ScoredSamples(rewards, time.perf_counter() - start, truncated, gated)
+    return ScoredSamples(rewards, seconds, truncated, gated)
 
 
 def word_lengths(texts: Sequence[str]) -> np.ndarray:
@@ -137,21 +155,36 @@ def score_pairs(model: RewardModel, pairs: Sequence[PreferencePair], batch_size:
 
 def _judge_pairs(model, pairs: Sequence[PreferencePair], batch_size: int,
                  on_progress: OnProgress | None) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """`model.compare_pairs` in chunks, timed, with the judge's counters reset first."""
+    """`model.compare_pairs` in chunks, timed, with the judge's counters reset first; inside
+    `resumable.journaling`, each chunk is journaled with the counters so far, and a resumed run starts after the
+    chunks journaled before, with their counters."""
     model.reset_stats()
     chosen, rejected, judgements = [], [], []
-    start = time.perf_counter()
-    for at in range(0, len(pairs), batch_size):
-        chunk = list(pairs[at: at + batch_size])
-        judged = model.compare_pairs(chunk)
-        chosen += judged.chosen_rewards
-        rejected += judged.rejected_rewards
-        judgements += [{"id": p.id, "subset": p.subset, "margin": m, "unparseable": bad, "text": text}
-                       for p, m, bad, text in zip(chunk, judged.margins, judged.unparseable,
-                                                  judged.texts or [None] * len(chunk))]
+    seconds = 0.0
+    journal = journal_for("pairs", pairs, batch_size)
+    for chunk in journal.chunks() if journal else []:
+        chosen += chunk["chosen"]
+        rejected += chunk["rejected"]
+        judgements += chunk["judgements"]
+        seconds += chunk["seconds"]
+        model.restore_stats(chunk["counters"])
+    for at in range(len(chosen), len(pairs), batch_size):
+        start = time.perf_counter()
+        part = list(pairs[at: at + batch_size])
+        judged = model.compare_pairs(part)
+        chunk = {"chosen": list(judged.chosen_rewards), "rejected": list(judged.rejected_rewards),
+                 "judgements": [{"id": p.id, "subset": p.subset, "margin": m, "unparseable": bad, "text": text}
+                                for p, m, bad, text in zip(part, judged.margins, judged.unparseable,
+                                                           judged.texts or [None] * len(part))],
+                 "seconds": time.perf_counter() - start, "counters": model.stats_state()}
+        chosen += chunk["chosen"]
+        rejected += chunk["rejected"]
+        judgements += chunk["judgements"]
+        seconds += chunk["seconds"]
+        if journal is not None:
+            journal.add(chunk)
         if on_progress is not None:
             on_progress(len(chosen), len(pairs))
-    seconds = time.perf_counter() - start
     report = model.judge_report()
     n = max(len(pairs), 1)
     cost = {"ms_per_pair": 1000.0 * seconds / n, "parameters": model.parameter_count(), "truncated": 0,

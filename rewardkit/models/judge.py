@@ -158,6 +158,16 @@ class Judge:
         self.stats = JudgeStats()
         self.backend.usage = Usage()
 
+    def stats_state(self) -> dict:
+        """The counters `judge_report` reads (the judge's and its backend's), as plain values: what an evaluation
+        journals with each chunk, so that a resumed evaluation reports what an uninterrupted one would."""
+        return {"stats": asdict(self.stats), "usage": self.backend.usage.as_dict()}
+
+    def restore_stats(self, state: dict) -> None:
+        """Set the counters to a `stats_state()`."""
+        self.stats = JudgeStats(**state["stats"])
+        self.backend.usage = Usage(**state["usage"])
+
     def judge_report(self) -> dict:
         """Rates over what was judged since the last reset, plus the backend's usage."""
         s = self.stats
