@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from rewardkit.models.scalar import ScalarRewardModel
 from tests.cli.test_eval_judge import shorter_wins
