@@ -3,7 +3,8 @@
 A row:
 
     {"prompt": "Name a prime." | [{"role": "user", "content": "..."}, ...],
-     "responses": ["2", "4", ...],          # or "candidates": [...] (one of the two)
+     "responses": ["2", "4", ...],          # or "candidates": [...] (one of the two); a response may also be
+                                            # an assistant message, alone or in a list of one
      ...any other fields}                   # passed through to the output rows
 
 A row that is not of this form raises a DataError naming file, line and field, or under on_bad_rows=skip
@@ -19,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
+from rewardkit.data.content_parts import ContentError, content_text
 from rewardkit.data.formats import conversation_field
 from rewardkit.data.jsonl import BadRow, iter_jsonl, json_type_name
 from rewardkit.data.loaders import bad_row
@@ -65,15 +67,28 @@ def candidate_row(row: dict, *, file: str, line: int, minimum: int = 1) -> Candi
     if not isinstance(responses, list):
         raise DataError(f"must be a list of strings, got {json_type_name(responses)}", file=file, line=line,
                         field=key)
-    for index, text in enumerate(responses):
-        if not isinstance(text, str):
-            raise DataError(f"must be a string, got {json_type_name(text)}", file=file, line=line,
-                            field=f"{key}[{index}]")
+    responses = [response_text(value, file=file, line=line, field=f"{key}[{index}]")
+                 for index, value in enumerate(responses)]
     if len(responses) < minimum:
         plural = "s" * (len(responses) != 1)
         raise DataError(f"{len(responses)} response{plural}; at least {minimum} needed", file=file, line=line,
                         field=key)
     return CandidateRow(row, conversation_field(row, "prompt", file=file, line=line), responses, key)
+
+
+def response_text(value: Any, *, file: str, line: int, field: str) -> str:
+    """A response: a string, an assistant message {"role": "assistant", "content": ...}, or a list of one (TRL's
+    conversational completion); content as in rewardkit.data.content_parts."""
+    if isinstance(value, str):
+        return value
+    message = value[0] if isinstance(value, list) and len(value) == 1 else value
+    if not (isinstance(message, dict) and message.get("role") == "assistant"):
+        raise DataError(f"must be a string or an assistant message ({{role: assistant, content}}, alone or in a "
+                        f"list of one), got {json_type_name(value)}", file=file, line=line, field=field)
+    try:
+        return content_text(message.get("content"))
+    except ContentError as err:
+        raise DataError(err.reason, file=file, line=line, field=f"{field}.content{err.where}") from None
 
 
 def _checked(row: dict | BadRow, file: str, line: int, minimum: int, on_bad_rows: str) -> CandidateRow:

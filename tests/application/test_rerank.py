@@ -67,7 +67,7 @@ def test_a_bad_row_names_file_line_and_field_or_is_skipped(tiny_bert, tmp_path, 
     rows = ROWS[:2] + [{"prompt": "x", "candidates": ["ok", 3]}, {"prompt": "y", "candidates": []}] + ROWS[2:3]
     source, target = write_jsonl(tmp_path / "in.jsonl", rows), tmp_path / "best.jsonl"
     code, err = rerank(["--model", tiny_bert, "--input", str(source), "--output", str(target)], monkeypatch, capsys)
-    assert code == 2 and f"file {source}, line 3, field 'candidates[1]': must be a string, got number" in err
+    assert code == 2 and f"file {source}, line 3, field 'candidates[1]': must be a string or an assistant" in err
     assert not target.exists()
     code, err = rerank(["--model", tiny_bert, "--input", str(source), "--output", str(target), "--on-bad-rows",
                         "skip"], monkeypatch, capsys)
@@ -75,8 +75,9 @@ def test_a_bad_row_names_file_line_and_field_or_is_skipped(tiny_bert, tmp_path, 
     assert [r["id"] for r in read(target)] == ["a", "b", "c"] and "2 broken rows skipped" in err
     skipped = read(tmp_path / "best.skipped_rows.jsonl")
     assert [(s["line"], s["reason"]) for s in skipped] == [
-        (3, "field 'candidates[1]': must be a string, got number"), (4, "field 'candidates': 0 responses; "
-                                                                       "at least 1 needed")]
+        (3, "field 'candidates[1]': must be a string or an assistant message ({role: assistant, content}, alone or "
+            "in a list of one), got number"),
+        (4, "field 'candidates': 0 responses; at least 1 needed")]
 
 
 def test_resume_continues_a_partial_output_to_the_same_file(tiny_bert, tmp_path, monkeypatch, capsys):
@@ -139,3 +140,21 @@ def test_identical_candidates_are_scored_once_and_share_one_reward(tmp_path):
         rerank_jsonl(model, str(many), str(tmp_path / f"{rule}.jsonl"), n=4, adaptive=rule)
         scored = [text for call in model.calls for text in call]
         assert len(model.calls) > 1 and len(scored) == len(set(scored)), model.calls
+
+
+def test_candidates_may_be_assistant_messages():
+    """A response as an assistant message, or a list of one (TRL's conversational completions), reads as its
+    text; any other message list is an error naming the field."""
+    from rewardkit.application.candidates import candidate_row
+    from rewardkit.errors import DataError
+
+    message = {"role": "assistant", "content": "Blue"}
+    parts = {"role": "assistant", "content": [{"type": "text", "text": "Red"}]}
+    row = candidate_row({"prompt": "Colour?", "responses": ["Green", message, [message], [parts]]}, file="f", line=3)
+    assert row.responses == ["Green", "Blue", "Blue", "Red"]
+    for bad, field, reason in [({"role": "user", "content": "x"}, "responses[0]", "an assistant message"),
+                               ([message, message], "responses[0]", "an assistant message"),
+                               ({"role": "assistant", "content": None}, "responses[0].content", "got null")]:
+        with pytest.raises(DataError) as error:
+            candidate_row({"prompt": "Colour?", "responses": [bad]}, file="f", line=3)
+        assert error.value.field == field and reason in str(error.value), str(error.value)
