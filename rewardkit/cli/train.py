@@ -63,6 +63,15 @@ def train(
     with atomic_file(out / "train_config.json") as handle:
         json.dump(cfg.to_dict(), handle, indent=2)
     result = run_training(task, cfg, out, resume=resume)
-    console.print(f"done: {result.steps} steps in {result.train_seconds:.1f}s; {result.last_eval}; "
+    console.print(f"done: {result.steps} steps in {result.train_seconds:.1f}s; {eval_phrase(result.last_eval)}; "
                   f"model → {out / 'model'}")
 
+
+def eval_phrase(figures: dict) -> str:
+    """The last evaluation as words: {"eval_accuracy": 0.75, "eval_pairs": 12} → "eval: accuracy 0.750, pairs 12"."""
+    if not figures:
+        return "no evaluation"
+    parts = [f"{name.removeprefix('eval_').replace('_', ' ')} "
+             f"{value if isinstance(value, int) or not isinstance(value, float) else format(value, '.3f')}"
+             for name, value in figures.items()]
+    return "eval: " + ", ".join(parts)

@@ -131,6 +131,8 @@ def test_train_cli_on_a_tiny_backbone(tiny_llama, tmp_path, monkeypatch, capsys)
     code, _, err = run(["train", "--config", str(config), "--data", str(data), "--backbone", tiny_llama,
                         "--out", str(out), "max_steps=4", "eval_every=2"], monkeypatch, capsys)
     assert code == 0, err
+    said = " ".join(err.split())  # the console wraps lines
+    assert "; eval: accuracy " in said and ", pairs 1; model" in said and "{'" not in said  # not a Python dict
     assert rewardkit.load(str(out / "model")).family == "scalar"
     assert json.loads((out / "train_config.json").read_text())["max_steps"] == 4
     code, _, err = run(["train", "--data", str(data), "--backbone", tiny_llama, "--out", str(tmp_path / "x"),
