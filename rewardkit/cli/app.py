@@ -95,4 +95,3 @@ def _interrupted() -> None:
 
 if __name__ == "__main__":
     main()
-

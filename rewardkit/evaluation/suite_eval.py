@@ -162,11 +162,16 @@ def _judge_pairs(model, pairs: Sequence[PreferencePair], batch_size: int,
     chosen, rejected, judgements = [], [], []
     seconds = 0.0
     journal = journal_for("pairs", pairs, batch_size)
-    for chunk in journal.chunks() if journal else []:
-        chosen += chunk["chosen"]
-        rejected += chunk["rejected"]
-        judgements += chunk["judgements"]
+
+    def take(chunk: dict) -> None:
+        nonlocal seconds
+        chosen.extend(chunk["chosen"])
+        rejected.extend(chunk["rejected"])
+        judgements.extend(chunk["judgements"])
         seconds += chunk["seconds"]
+
+    for chunk in journal.chunks() if journal else []:
+        take(chunk)
         model.restore_stats(chunk["counters"])
     for at in range(len(chosen), len(pairs), batch_size):
         start = time.perf_counter()
@@ -177,10 +182,7 @@ def _judge_pairs(model, pairs: Sequence[PreferencePair], batch_size: int,
                                 for p, m, bad, text in zip(part, judged.margins, judged.unparseable,
                                                            judged.texts or [None] * len(part))],
                  "seconds": time.perf_counter() - start, "counters": model.stats_state()}
-        chosen += chunk["chosen"]
-        rejected += chunk["rejected"]
-        judgements += chunk["judgements"]
-        seconds += chunk["seconds"]
+        take(chunk)
         if journal is not None:
             journal.add(chunk)
         if on_progress is not None:
