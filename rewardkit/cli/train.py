@@ -72,6 +72,5 @@ def eval_phrase(figures: dict) -> str:
     if not figures:
         return "no evaluation"
     parts = [f"{name.removeprefix('eval_').replace('_', ' ')} "
-             f"{value if isinstance(value, int) or not isinstance(value, float) else format(value, '.3f')}"
-             for name, value in figures.items()]
+             f"{format(value, '.3f') if isinstance(value, float) else value}" for name, value in figures.items()]
     return "eval: " + ", ".join(parts)
