@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from rewardkit.errors import DataError
+from rewardkit.errors import ConfigError, DataError
 
 
 COMPRESSED = (".gz", ".bz2", ".xz", ".zst")
@@ -44,6 +44,12 @@ def is_blank(raw: bytes) -> bool:
     return not stripped.decode("utf-8", "replace").replace("\ufeff", "").strip()
 
 
+def check_bad_row_policy(on_bad_rows: str, name: str = "on_bad_rows") -> None:
+    """A ConfigError unless `on_bad_rows` is one of BAD_ROW_POLICIES; `name`: the key or flag to name."""
+    if on_bad_rows not in BAD_ROW_POLICIES:
+        raise ConfigError(f"{name} must be one of {', '.join(BAD_ROW_POLICIES)}, got {on_bad_rows!r}")
+
+
 def iter_jsonl(path: str | os.PathLike, on_bad_rows: str = "error") -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
     """Yield (1-based line number, object) for every non-blank line; never holds the whole file.
 
@@ -55,8 +61,7 @@ def iter_jsonl(path: str | os.PathLike, on_bad_rows: str = "error") -> Iterator[
     (1, {'prompt': 'Hi', 'chosen': 'Hello!', 'rejected': 'Go away.'})
     """
     name = os.fspath(path)
-    if on_bad_rows not in BAD_ROW_POLICIES:
-        raise DataError(f"on_bad_rows must be one of {', '.join(BAD_ROW_POLICIES)}, got {on_bad_rows!r}")
+    check_bad_row_policy(on_bad_rows)
     if not os.path.exists(name):
         raise DataError("file not found", file=name)
     if os.path.isdir(name):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Generic, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 from rewardkit.data.formats import Skip, detect_format, helpsteer2_rated, pair_parser
-from rewardkit.data.jsonl import BAD_ROW_POLICIES, COMPRESSED, BadRow, iter_jsonl
+from rewardkit.data.jsonl import COMPRESSED, BadRow, check_bad_row_policy, iter_jsonl
 from rewardkit.data.schemas import PreferencePair, RatedResponse
 from rewardkit.errors import ConfigError, DataError, RowNumber
 
@@ -179,12 +179,6 @@ def load_rated(
     parse = partial(helpsteer2_rated, attributes=None if attributes is None else tuple(attributes))
     first_usable_row(name, rows, lambda row, number: parse(row, file=name, line=number), on_bad_rows)
     return RecordSource(name, "helpsteer2", rows, parse, on_bad_rows)
-
-
-def check_bad_row_policy(on_bad_rows: str, name: str = "on_bad_rows") -> None:
-    """A ConfigError unless `on_bad_rows` is one of BAD_ROW_POLICIES; `name`: the key or flag to name."""
-    if on_bad_rows not in BAD_ROW_POLICIES:
-        raise ConfigError(f"{name} must be one of {', '.join(BAD_ROW_POLICIES)}, got {on_bad_rows!r}")
 
 
 def bad_row(number: int, err: DataError, row: Any) -> BadRow:
