@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from rewardkit.data.formats import conversation_field
 from rewardkit.data.loaders import open_rows
-from rewardkit.data.schemas import Conversation, PreferencePair, as_conversation
+from rewardkit.data.schemas import Conversation, PreferencePair
 from rewardkit.errors import DataError
 
 V1_HUB_ID, V1_SPLIT = "allenai/reward-bench", "filtered"
@@ -62,7 +63,8 @@ def load_rewardbench_v1(source: str | None = None, split: str = V1_SPLIT) -> lis
     for line, row in rows:
         prompt, chosen, rejected, subset = (_field(row, k, name, line)
                                             for k in ("prompt", "chosen", "rejected", "subset"))
-        pairs.append(PreferencePair(as_conversation(prompt), str(chosen), str(rejected), subset=str(subset),
+        pairs.append(PreferencePair(conversation_field(row, "prompt", file=name, line=line), str(chosen),
+                                    str(rejected), subset=str(subset),
                                     id=str(row.get("id", line))))
     if not pairs:
         raise DataError("no rows", file=name)
@@ -84,7 +86,7 @@ def load_rewardbench_v2(source: str | None = None, split: str = V2_SPLIT) -> lis
         rejected = _as_list(_field(row, "rejected", name, line), "rejected", name, line)
         if not chosen or not rejected:
             raise DataError("needs at least one chosen and one rejected completion", file=name, line=line)
-        items.append(BenchItem(as_conversation(_field(row, "prompt", name, line)), chosen, rejected,
+        items.append(BenchItem(conversation_field(row, "prompt", file=name, line=line), chosen, rejected,
                                str(_field(row, "subset", name, line)), int(row.get("num_correct") or len(chosen)),
                                str(row.get("id", line))))
     if not items:

@@ -21,10 +21,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from rewardkit.data.formats import detect_format, pair_parser, row_references
+from rewardkit.data.formats import conversation_field, detect_format, pair_parser, row_references
 from rewardkit.data.jsonl import BadRow, is_blank, iter_jsonl
 from rewardkit.data.loaders import bad_row, check_bad_row_policy
-from rewardkit.data.schemas import Sample, as_conversation
+from rewardkit.data.schemas import Sample
 from rewardkit.errors import DataError
 from rewardkit.models.base import RewardModel
 from rewardkit.scale.partial_output import append_chunks, finish, marker_line, partial_path
@@ -80,13 +80,11 @@ def _row_samples(row: dict, *, file: str, line: int, strict: bool) -> tuple[list
     if "response" in row and "chosen" not in row and "response_1" not in row:
         if not isinstance(row["response"], str):
             raise DataError("must be a string", file=file, line=line, field="response")
-        if "prompt" not in row:
-            raise DataError("missing", file=file, line=line, field="prompt")
-        return [Sample(as_conversation(row["prompt"]), row["response"])], False
+        return [Sample(conversation_field(row, "prompt", file=file, line=line), row["response"])], False
     pair = pair_parser(detect_format(row, file=file, line=line), strict=strict)(row, file=file, line=line)
     if not hasattr(pair, "samples"):  # a HelpSteer2-Preference tie has no preferred side: score both
-        return [Sample(as_conversation(row["prompt"]), row["response_1"]),
-                Sample(as_conversation(row["prompt"]), row["response_2"])], False
+        prompt = conversation_field(row, "prompt", file=file, line=line)
+        return [Sample(prompt, row["response_1"]), Sample(prompt, row["response_2"])], False
     return list(pair.samples()), pair.diverged
 
 

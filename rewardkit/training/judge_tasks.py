@@ -21,8 +21,9 @@ from typing import Sequence
 import torch
 
 from rewardkit.data.batching import neighbour_prefixes, pad_batch
+from rewardkit.data.formats import conversation_field
 from rewardkit.data.jsonl import iter_jsonl
-from rewardkit.data.schemas import PreferencePair, as_conversation
+from rewardkit.data.schemas import PreferencePair
 from rewardkit.errors import ConfigError, DataError
 from rewardkit.models.logprobs import first_response_column
 from rewardkit.training import losses
@@ -75,7 +76,8 @@ def critiqued_pair(row: dict, options: CloudOptions, *, file: str, line: int) ->
         if value is not None and not isinstance(value, str):
             raise DataError("must be a string (or absent)", file=file, line=line, field=key)
         critiques.append(value or None)
-    pair = PreferencePair(as_conversation(row["prompt"]), row["chosen"], row["rejected"], id=str(line))
+    pair = PreferencePair(conversation_field(row, "prompt", file=file, line=line), row["chosen"], row["rejected"],
+                          id=str(line))
     return CritiquedPair(pair, *critiques)
 
 

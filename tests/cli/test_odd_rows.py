@@ -135,3 +135,39 @@ def test_eval_on_a_pairs_file_reports_rows_and_writes_skipped_ones(tiny_bert, tm
     code, _, err = run(["eval", "--model", tiny_bert, "--suite", "verifiable", "--out", str(tmp_path / "v"),
                         "--strict-rows"], monkeypatch, capsys)
     assert code == 2 and "apply to a pairs file" in err
+
+
+@pytest.mark.parametrize("prompt, field, reason", [
+    (5, "prompt", "must be a string or a list of {role, content} messages, got number"),
+    ([{"role": "robot", "content": "hi"}], "prompt[0].role", "got 'robot'"),
+    ([], "prompt", "empty message list"),
+    (["hi"], "prompt[0]", "a {role, content} object, got string"),
+])
+def test_a_single_response_rows_prompt_is_checked_like_a_pairs(prompt, field, reason, tiny_bert, tmp_path,
+                                                                monkeypatch, capsys):
+    """A prompt of a {prompt, response} row went through as_conversation unchecked: a number stopped the run with
+    a TypeError even under --on-bad-rows skip, and a made-up role or an empty prompt was scored."""
+    source = write_jsonl(tmp_path / "in.jsonl", [{"prompt": "Hi", "response": "Hello"},
+                                                 {"prompt": prompt, "response": "x"}])
+    target = tmp_path / "out.jsonl"
+    args = ["score", "--model", tiny_bert, "--input", str(source), "--output", str(target)]
+    code, _, err = run(args, monkeypatch, capsys)
+    assert code == 2 and f"line 2, field '{field}': " in err and reason in err, err
+    code, _, err = run(args + ["--on-bad-rows", "skip"], monkeypatch, capsys)
+    assert code == 0, err
+    skipped = [json.loads(line) for line in (tmp_path / "out.skipped_rows.jsonl").read_text().splitlines()]
+    assert len(target.read_text().splitlines()) == 1 and skipped[0]["line"] == 2 and reason in skipped[0]["reason"]
+
+
+def test_a_rewardbench_file_with_a_bad_prompt_names_it(tmp_path):
+    """RewardBench rows went through as_conversation unchecked: a number as prompt was a TypeError."""
+    from rewardkit.errors import DataError
+    from rewardkit.evaluation.rewardbench_data import load_rewardbench_v1, load_rewardbench_v2
+
+    v1 = write_jsonl(tmp_path / "v1.jsonl", [{"prompt": 7, "chosen": "a", "rejected": "b", "subset": "s"}])
+    with pytest.raises(DataError, match="line 1, field 'prompt': must be a string or a list"):
+        load_rewardbench_v1(str(v1))
+    v2 = write_jsonl(tmp_path / "v2.jsonl", [{"prompt": [{"role": "robot", "content": "x"}], "chosen": ["a"],
+                                              "rejected": ["b"], "subset": "s"}])
+    with pytest.raises(DataError, match=r"field 'prompt\[0\]\.role'"):
+        load_rewardbench_v2(str(v2))
