@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from rewardkit.data.schemas import PreferencePair, as_conversation
+from rewardkit.data.formats import conversation_field
+from rewardkit.data.schemas import PreferencePair
 from rewardkit.errors import DataError
 from rewardkit.evaluation.rewardbench import V1_PRIOR_SETS, V1_PRIOR_SETS_UNSCORED
 
@@ -33,9 +34,9 @@ def load_prior_sets(source: str | None = None) -> list[PreferencePair]:
         if subset not in known:
             raise DataError(f"unknown prior set {subset!r} (known: {', '.join(sorted(known))})", file=name,
                             line=line, field="subset")
-        prompt, chosen, rejected = (_field(row, key, name, line) for key in ("prompt", "chosen", "rejected"))
-        pairs.append(PreferencePair(as_conversation(prompt), str(chosen), str(rejected), subset=subset,
-                                    id=f"{subset}:{row.get('id', line)}"))
+        chosen, rejected = (_field(row, key, name, line) for key in ("chosen", "rejected"))
+        pairs.append(PreferencePair(conversation_field(row, "prompt", file=name, line=line), str(chosen),
+                                    str(rejected), subset=subset, id=f"{subset}:{row.get('id', line)}"))
     if not pairs:
         raise DataError("no prior-set rows", file=name)
     return pairs
