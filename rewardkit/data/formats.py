@@ -34,6 +34,9 @@ from rewardkit.data.schemas import Conversation, Message, PreferencePair, RatedR
 from rewardkit.errors import ConfigError, DataError
 
 ROLES = ("system", "user", "assistant", "tool")
+SHAREGPT_ROLES = {"human": "user", "gpt": "assistant", "system": "system", "user": "user", "assistant": "assistant",
+                  "tool": "tool"}
+"""ShareGPT's `from` names (messages as {"from", "value"}) and the roles they are."""
 HELPSTEER2_ATTRIBUTES = ("helpfulness", "correctness", "coherence", "complexity", "verbosity")
 ANSWER_KEYS = ("reference_answer", "answer")
 """Fields that may hold a row's correct final answer (Sample.reference_answer); the first one present is read."""
@@ -99,6 +102,8 @@ class LocatedRow:
     def message(self, where: str, item: Any) -> Message:
         if not isinstance(item, Mapping):
             raise self.error(f"must be a {{role, content}} object, got {json_type_name(item)}", where)
+        if "role" not in item and "from" in item:  # ShareGPT's {"from", "value"}
+            return self.sharegpt_message(where, item)
         role, content = item.get("role"), item.get("content")
         if role not in ROLES:
             raise self.error(f"must be one of {', '.join(ROLES)}, got {role!r}", f"{where}.role")
@@ -106,6 +111,15 @@ class LocatedRow:
             return Message(role, content_text(content))
         except ContentError as err:
             raise self.error(err.reason, f"{where}.content{err.where}") from None
+
+    def sharegpt_message(self, where: str, item: Mapping) -> Message:
+        role = SHAREGPT_ROLES.get(item["from"])
+        if role is None:
+            raise self.error(f"must be one of {', '.join(SHAREGPT_ROLES)}, got {item['from']!r}", f"{where}.from")
+        try:
+            return Message(role, content_text(item.get("value")))
+        except ContentError as err:
+            raise self.error(err.reason, f"{where}.value{err.where}") from None
 
     def margin(self, key: str = "margin") -> float | None:
         value = self.optional(key)
@@ -161,10 +175,16 @@ def _is_null(value: Any) -> bool:
 
 
 def _completion(row: LocatedRow, key: str) -> tuple[Conversation, str]:
-    """A string response, or messages ending in an assistant turn (earlier turns extend the prompt)."""
+    """A string response, one assistant message, or messages ending in an assistant turn (earlier turns extend the
+    prompt)."""
     value = row.required(key)
     if isinstance(value, str):
         return (), value
+    if isinstance(value, Mapping) and ("role" in value or "from" in value):  # one message (ShareGPT-style data)
+        message = row.message(key, value)
+        if message.role != "assistant":
+            raise row.error(f"must be an assistant message, is a '{message.role}' one", key)
+        return (), message.content
     messages = row.messages(key, value)
     if messages[-1].role != "assistant":
         raise row.error(f"must end with an assistant message, ends with '{messages[-1].role}'", key)

@@ -80,6 +80,24 @@ def test_content_parts_that_are_not_text_are_named(content, field, reason):
     assert error.field == field and reason in str(error)
 
 
+def test_sharegpt_messages_are_read_as_role_and_content():
+    """ShareGPT's {"from": "human" | "gpt" | "system", "value"} turns, as many open datasets keep them."""
+    row = {"prompt": [{"from": "system", "value": "Be brief."}, {"from": "human", "value": "Hi"}],
+           "chosen": [{"from": "gpt", "value": "Hello."}], "rejected": [{"from": "gpt", "value": "Go away."}]}
+    pair = trl_pair(row)
+    assert pair.prompt == (Message(S, "Be brief."), Message(U, "Hi"))
+    assert (pair.chosen, pair.rejected) == ("Hello.", "Go away.")
+    sharegpt_dpo = {"conversations": [{"from": "human", "value": "Hi"}], "chosen": {"from": "gpt", "value": "Hello."},
+                    "rejected": {"from": "gpt", "value": "Go away."}}  # responses as one message object each
+    pair = keys_pair(sharegpt_dpo, prompt_key="conversations")
+    assert (pair.prompt, pair.chosen, pair.rejected) == ((Message(U, "Hi"),), "Hello.", "Go away.")
+    error = located(keys_pair, {**sharegpt_dpo, "rejected": {"from": "human", "value": "?"}},
+                    prompt_key="conversations")
+    assert error.field == "rejected" and "must be an assistant message" in str(error)
+    error = located(trl_pair, {"prompt": [{"from": "robot", "value": "x"}], "chosen": "a", "rejected": "b"})
+    assert error.field == "prompt[0].from" and "human, gpt, system" in str(error) and "got 'robot'" in str(error)
+
+
 def test_trl_turns_before_the_final_assistant_message_extend_the_prompt():
     shared = [msg(A, "Which city?"), msg(U, "Paris")]
     row = {"prompt": "Weather?", "chosen": [*shared, msg(A, "Sunny.")], "rejected": [*shared, msg(A, "No idea.")]}
