@@ -132,6 +132,7 @@ def weighted_score(values: Sequence[float | None], weights: Sequence[float]) -> 
 # -- parsing --------------------------------------------------------------------------------------------------
 
 _SCORE = re.compile(r"<score>\s*(\d+(?:\.\d+)?)\s*</score>|score\s*(?:\*\*)?\s*[:=]\s*(?:\*\*)?\s*(\d+(?:\.\d+)?)"
+                    r"(?!\d|\.\d|\s*/\s*(?!10\b)\d)"  # "Score: 3/5" is on another scale: not a score
                     r"|\b(\d+(?:\.\d+)?)\s*/\s*10\b", re.IGNORECASE)
 _VERDICT = re.compile(r"<verdict>\s*\[*\s*(?:response\s+)?(A|B|tie)\s*\]*\s*</verdict>"
                       r"|verdict\s*(?:\*\*)?\s*[:=]\s*(?:\*\*)?\s*\[*\s*(?:response\s+)?(A|B|tie)\b|\[\[(A|B|tie)\]\]"
@@ -141,7 +142,7 @@ _VERDICT = re.compile(r"<verdict>\s*\[*\s*(?:response\s+)?(A|B|tie)\s*\]*\s*</ve
 
 def parse_score(text: str, low: float = SCORE_RANGE[0], high: float = SCORE_RANGE[1]) -> float | None:
     """The last score in `text` ("<score>7</score>", "Score: 7", "7/10"), None when there is none or it lies
-    outside [low, high].
+    outside [low, high]. A score out of another number ("Score: 3/5") is not one.
 
     >>> parse_score("Good answer. Score: 8"), parse_score("<score>11</score>"), parse_score("I like it")
     (8.0, None, None)

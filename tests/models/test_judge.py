@@ -42,6 +42,8 @@ PAIRS = [PreferencePair(as_conversation("2+2?"), "4", "5"),
 @pytest.mark.parametrize("text, value", [
     ("Score: 7", 7.0), ("**Score:** 9", 9.0), ("I'd say 6/10.", 6.0), ("<rubric>x</rubric><score> 3 </score>", 3.0),
     ("Score: 4 ... on reflection Score: 8", 8.0), ("Score: 0", None), ("Score: 12", None), ("seven", None), ("", None),
+    ("Score: 8/10", 8.0), ("Score: 7.", 7.0), ("Score: 7.5/10", 7.5),
+    ("Score: 3/5", None), ("Score: 35/50", None), ("<score>4 / 5</score>", None),  # another scale: not a 1-10 score
 ])
 def test_parse_score(text, value):
     assert parse_score(text) == value
