@@ -7,6 +7,8 @@ feed the DataError raised for a missing or wrongly-typed field. Formats:
 - `trl-implicit`: TRL implicit prompt, `chosen` / `rejected` are whole conversations.
 - `hh`: Anthropic HH-RLHF, `chosen` / `rejected` are "\\n\\nHuman: …\\n\\nAssistant: …" text.
 - `keys`: `trl` under caller-chosen key names (OpenRLHF's --prompt_key and friends).
+- `sharegpt`: `conversations` (ShareGPT {from, value} turns or messages) / `chosen` / `rejected`, as LLaMA-Factory
+  keeps preference data.
 - `helpsteer2-preference`: `response_1` / `response_2` and a strength in −3…3; 0 is a tie.
 - `helpsteer2`: attribute ratings of one response (a RatedResponse, not a pair).
 
@@ -270,6 +272,18 @@ def trl_pair(row: Mapping[str, Any], *, file: str | None = None, line: int | Non
     return keys_pair(row, file=file, line=line, strict=strict)
 
 
+def sharegpt_pair(row: Mapping[str, Any], *, file: str | None = None, line: int | None = None,
+                  strict: bool = False) -> PreferencePair:
+    """ShareGPT-style preference rows (as LLaMA-Factory keeps them): the prompt turns in `conversations`, each
+    response in `chosen` / `rejected` (one {from, value} message, a message list or a string).
+
+    >>> sharegpt_pair({"conversations": [{"from": "human", "value": "Hi"}],
+    ...                "chosen": {"from": "gpt", "value": "Hello"}, "rejected": {"from": "gpt", "value": "Go"}}).chosen
+    'Hello'
+    """
+    return keys_pair(row, prompt_key="conversations", file=file, line=line, strict=strict)
+
+
 def trl_implicit_pair(
     row: Mapping[str, Any], *, file: str | None = None, line: int | None = None, strict: bool = False
 ) -> PreferencePair:
@@ -397,6 +411,7 @@ PAIR_FORMATS: dict[str, PairParser] = {
     "trl-implicit": trl_implicit_pair,
     "hh": hh_pair,
     "keys": keys_pair,
+    "sharegpt": sharegpt_pair,
     "helpsteer2-preference": helpsteer2_preference_pair,
 }
 RATED_FORMATS = ("helpsteer2",)
@@ -426,13 +441,16 @@ def detect_format(row: Mapping[str, Any], *, file: str | None = None, line: int 
     if {"chosen", "rejected"} <= keys:
         if "prompt" in keys:
             return "trl"
+        if "conversations" in keys:
+            return "sharegpt"
         chosen = row["chosen"]
         return "hh" if isinstance(chosen, str) and _HH_START.match(chosen) else "trl-implicit"
     if {"prompt", "response"} <= keys and keys & set(HELPSTEER2_ATTRIBUTES):
         return "helpsteer2"
     raise DataError(
         f"cannot tell the data format from the keys {sorted(map(str, keys))}; expected chosen/rejected "
-        "(trl, trl-implicit, hh), response_1/response_2/preference_strength (helpsteer2-preference) or "
+        "(trl, trl-implicit, hh; sharegpt with conversations), response_1/response_2/preference_strength "
+        "(helpsteer2-preference) or "
         "prompt/response/helpfulness (helpsteer2); for other names pass format='keys' and prompt_key=...",
         file=file,
         line=line,

@@ -19,7 +19,7 @@ class PairKeys:
     """How preference rows are read (objectives trained on pairs)."""
 
     data_format: str = "auto"
-    """trl | trl-implicit | hh | keys | helpsteer2-preference | auto (detected per file)."""
+    """trl | trl-implicit | hh | keys | sharegpt | helpsteer2-preference | auto (detected per file)."""
     prompt_key: str = "prompt"
     """Key of the prompt (format `keys`, OpenRLHF style)."""
     chosen_key: str = "chosen"

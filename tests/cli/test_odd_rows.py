@@ -171,3 +171,18 @@ def test_a_rewardbench_file_with_a_bad_prompt_names_it(tmp_path):
                                               "rejected": ["b"], "subset": "s"}])
     with pytest.raises(DataError, match=r"field 'prompt\[0\]\.role'"):
         load_rewardbench_v2(str(v2))
+
+
+def test_sharegpt_preference_rows_score_without_options(tiny_bert, tmp_path, monkeypatch, capsys):
+    """LLaMA-Factory's layout: {conversations: [{from, value}], chosen: {from, value}, rejected: {from, value}}."""
+    rows = [{"conversations": [{"from": "human", "value": f"Q{i}?"}], "chosen": {"from": "gpt", "value": "Yes."},
+             "rejected": {"from": "gpt", "value": "No."}} for i in range(3)]
+    source, target = write_jsonl(tmp_path / "sharegpt.jsonl", rows), tmp_path / "out.jsonl"
+    code, _, err = run(["score", "--model", tiny_bert, "--input", str(source), "--output", str(target)],
+                       monkeypatch, capsys)
+    assert code == 0, err
+    scored = [json.loads(line) for line in target.read_text().splitlines()]
+    same = next(iter(load_pairs(write_jsonl(tmp_path / "trl.jsonl", [{"prompt": "Q0?", "chosen": "Yes.",
+                                                                        "rejected": "No."}]))))
+    expected = rewardkit.load(tiny_bert).score(list(same.samples())).rewards
+    assert [scored[0]["reward_chosen"], scored[0]["reward_rejected"]] == pytest.approx(expected, abs=1e-6)

@@ -89,7 +89,8 @@ def test_sharegpt_messages_are_read_as_role_and_content():
     assert (pair.chosen, pair.rejected) == ("Hello.", "Go away.")
     sharegpt_dpo = {"conversations": [{"from": "human", "value": "Hi"}], "chosen": {"from": "gpt", "value": "Hello."},
                     "rejected": {"from": "gpt", "value": "Go away."}}  # responses as one message object each
-    pair = keys_pair(sharegpt_dpo, prompt_key="conversations")
+    assert detect_format(sharegpt_dpo) == "sharegpt"  # LLaMA-Factory's layout
+    pair = pair_parser("sharegpt")(sharegpt_dpo)
     assert (pair.prompt, pair.chosen, pair.rejected) == ((Message(U, "Hi"),), "Hello.", "Go away.")
     error = located(keys_pair, {**sharegpt_dpo, "rejected": {"from": "human", "value": "?"}},
                     prompt_key="conversations")
