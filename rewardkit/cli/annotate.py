@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from rewardkit.cli.spec_options import BETA_HELP, POLICY_HELP, REFERENCE_HELP, model_from
+
 
 def annotate(
     model: str = typer.Option(..., "--model", help="Saved rewardkit model folder, or any HF sequence-classification "
@@ -23,9 +25,11 @@ def annotate(
     resume: bool = typer.Option(False, help="Continue an interrupted run from OUTPUT.partial."),
     on_bad_rows: str = typer.Option("error", help="error: stop at a broken row, naming it | skip: leave it out, "
                                     "count it, write it with its reason to OUTPUT.skipped_rows.jsonl."),
+    policy: Optional[str] = typer.Option(None, help=POLICY_HELP),
+    reference: Optional[str] = typer.Option(None, help=REFERENCE_HELP),
+    beta: Optional[float] = typer.Option(None, help=BETA_HELP),
 ) -> None:
     """Turn each prompt's responses into preference pairs ranked by the reward model."""
-    import rewardkit
     from rewardkit.application.annotate import annotate_jsonl, check_annotate_options
     from rewardkit.cli.progress import check_row_options, row_progress
     from rewardkit.cli.terminal import cli_console
@@ -34,7 +38,7 @@ def annotate(
     check_row_options(input, chunk_rows, batch_size, on_bad_rows)
     check_annotate_options(mode, margin)
     console = cli_console(stderr=True)
-    reward_model = rewardkit.load(model)
+    reward_model = model_from(model, policy=policy, reference=reference, beta=beta)
     with row_progress(console, "annotating", count_rows(str(input))) as advance:
         report = annotate_jsonl(reward_model, str(input), str(output), mode=mode, margin=margin,
                                 batch_size=batch_size, block_rows=chunk_rows, resume=resume, on_bad_rows=on_bad_rows,

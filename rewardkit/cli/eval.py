@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from rewardkit.cli.spec_options import BETA_HELP, POLICY_HELP, REFERENCE_HELP
 from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
 
 
@@ -26,9 +27,9 @@ def eval_(
     prior_data: Optional[str] = typer.Option(None, "--prior-data", help="rewardbench: local copy of "
                                              "allenai/preference-test-sets (the prior sets; without them the score "
                                              "is reported as excluding them)."),
-    policy: Optional[str] = typer.Option(None, help="Policy LM for specs (default smollm2)."),
-    reference: Optional[str] = typer.Option(None, help="Reference LM for specs."),
-    beta: Optional[float] = typer.Option(None, help="β for specs (default: the kind's own)."),
+    policy: Optional[str] = typer.Option(None, help=POLICY_HELP),
+    reference: Optional[str] = typer.Option(None, help=REFERENCE_HELP),
+    beta: Optional[float] = typer.Option(None, help=BETA_HELP),
     backend: Optional[str] = typer.Option(None, help="judge specs: transformers (local LM, default) | openai "
                                           "(an OpenAI-compatible server at --base-url)."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="judge specs, openai backend: the server URL "

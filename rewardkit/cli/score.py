@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from rewardkit.cli.spec_options import BETA_HELP, POLICY_HELP, REFERENCE_HELP, model_from
 from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
 
 
@@ -34,17 +35,23 @@ def score(
                                           "carry reference_responses) | z | center | clip=LO,HI | stepclip=ETA | "
                                           "delta, joined by ';'."),
     weights: Optional[str] = typer.Option(None, "--weights", help=WEIGHTS_HELP),
+    policy: Optional[str] = typer.Option(None, help=POLICY_HELP),
+    reference: Optional[str] = typer.Option(None, help=REFERENCE_HELP),
+    beta: Optional[float] = typer.Option(None, help=BETA_HELP),
 ) -> None:
     """Score every row of a JSONL file; memory stays flat however large the file is."""
-    import rewardkit
     from rewardkit.cli.progress import check_row_options, row_progress
     from rewardkit.cli.terminal import cli_console
     from rewardkit.errors import ConfigError
+    from rewardkit.families import is_spec
     from rewardkit.scale.batch_scoring import RowRules, count_rows, score_jsonl
 
     check_row_options(input, chunk_rows, batch_size, on_bad_rows)
     if engine not in ("local", "ray"):
         raise ConfigError(f"--engine must be local or ray, got {engine!r}")
+    if engine == "ray" and is_spec(model):
+        raise ConfigError(f"--engine ray loads a saved model folder in each actor, not the spec {model}: save it "
+                          f"first (rewardkit.families.build({model!r}, policy=...).save(FOLDER))")
     rules = RowRules(strict_rows, on_bad_rows)
     console = cli_console(stderr=True)
     options = {"normalize": True} if normalize else {}
@@ -60,7 +67,8 @@ def score(
             parse(spec)  # a bad spec fails before any model is loaded or Ray started
     reward_model = None
     if engine == "local":
-        reward_model = shaped_and_combined(rewardkit.load(model, **options), shaping=shaping, combine=combine)
+        reward_model = shaped_and_combined(model_from(model, options, policy=policy, reference=reference, beta=beta),
+                                           shaping=shaping, combine=combine)
     total = count_rows(str(input))
     with row_progress(console, "scoring", total) as advance:
         if engine == "ray":

@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from rewardkit.cli.spec_options import BETA_HELP, POLICY_HELP, REFERENCE_HELP
 from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
 
 
@@ -29,9 +30,9 @@ def serve(
                               "native bf16 (AVX-512 BF16 or AMX); an error elsewhere. Saved model folders only."),
     max_items: int = typer.Option(1024, help="Items per request at most (413 beyond)."),
     max_body_mb: float = typer.Option(8.0, help="Request body size at most, in MiB (413 beyond)."),
-    policy: Optional[str] = typer.Option(None, help="Policy LM for specs (default smollm2)."),
-    reference: Optional[str] = typer.Option(None, help="Reference LM for specs."),
-    beta: Optional[float] = typer.Option(None, help="β for specs (default: the kind's own)."),
+    policy: Optional[str] = typer.Option(None, help=POLICY_HELP),
+    reference: Optional[str] = typer.Option(None, help=REFERENCE_HELP),
+    beta: Optional[float] = typer.Option(None, help=BETA_HELP),
     weights: Optional[str] = typer.Option(None, "--weights", help=WEIGHTS_HELP + " Applies to every request."),
 ) -> None:
     """Serve a reward model over HTTP: POST /v1/score, /v1/compare, /get_reward (OpenRLHF); GET /health,

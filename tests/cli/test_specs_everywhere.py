@@ -1,0 +1,70 @@
+"""`score`, `rerank` and `annotate` take a model spec with `--policy / --reference / --beta`, as `eval` and
+`serve` do (they took saved folders only: `--model implicit:simpo` was looked up as a hub id)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rewardkit import families
+from rewardkit.data.schemas import Sample
+from rewardkit.models.tiny_lm import save_tiny_causal_lm
+from tests.helpers import run_cli as run, write_jsonl
+
+
+@pytest.fixture(scope="module")
+def lms(tmp_path_factory):
+    root = tmp_path_factory.mktemp("spec_lms")
+    return str(save_tiny_causal_lm(root / "policy", seed=0)), str(save_tiny_causal_lm(root / "reference", seed=1))
+
+
+def test_score_builds_a_spec_over_the_policy_and_reference_given(lms, tmp_path, monkeypatch, capsys):
+    policy, reference = lms
+    source = write_jsonl(tmp_path / "in.jsonl", [{"prompt": "What is 2+2?", "response": "4"},
+                                                 {"prompt": "Say hi.", "chosen": "Hi!", "rejected": "No."}])
+    target = tmp_path / "out.jsonl"
+    code, _, err = run(["score", "--model", "implicit:dpo", "--policy", policy, "--reference", reference, "--beta",
+                        "0.5", "--input", str(source), "--output", str(target)], monkeypatch, capsys)
+    assert code == 0, err
+    rows = [json.loads(line) for line in target.read_text().splitlines()]
+    expected = families.build("implicit:dpo", policy=policy, reference=reference, beta=0.5).score(
+        [Sample.from_text("What is 2+2?", "4"), Sample.from_text("Say hi.", "Hi!"), Sample.from_text("Say hi.", "No.")])
+    assert [rows[0]["reward"], rows[1]["reward_chosen"], rows[1]["reward_rejected"]] == pytest.approx(
+        expected.rewards, abs=1e-6)
+
+
+def test_rerank_and_annotate_take_a_spec(lms, tmp_path, monkeypatch, capsys):
+    policy, _ = lms
+    source = write_jsonl(tmp_path / "in.jsonl", [{"prompt": "Name a colour.", "responses": ["Blue.", "A dog.", "Red"]}])
+    code, _, err = run(["rerank", "--model", "implicit:simpo", "--policy", policy, "--input", str(source),
+                        "--output", str(tmp_path / "best.jsonl")], monkeypatch, capsys)
+    assert code == 0, err
+    best = json.loads((tmp_path / "best.jsonl").read_text())
+    rewards = families.build("implicit:simpo", policy=policy).score(
+        [Sample.from_text("Name a colour.", r) for r in ("Blue.", "A dog.", "Red")]).rewards
+    assert best["index"] == max(range(3), key=lambda i: rewards[i]) and best["rewards"] == pytest.approx(rewards)
+    code, _, err = run(["annotate", "--model", "implicit:simpo", "--policy", policy, "--input", str(source),
+                        "--output", str(tmp_path / "pairs.jsonl")], monkeypatch, capsys)
+    assert code == 0, err
+    assert json.loads((tmp_path / "pairs.jsonl").read_text().splitlines()[0])["chosen"] == best["response"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model", "implicit:dpo", "--policy", "POLICY"], "needs a reference model (--reference)"),
+    (["--model", "implicit:simpo", "--normalize"], "normalize apply to a saved model folder, not to the spec"),
+    (["--model", "implicit:simpo", "--engine", "ray"], "--engine ray loads a saved model folder"),
+])
+def test_spec_errors_name_the_option(args, message, lms, tmp_path, monkeypatch, capsys):
+    args = [lms[0] if arg == "POLICY" else arg for arg in args]
+    source = write_jsonl(tmp_path / "in.jsonl", [{"prompt": "Q", "response": "A"}])
+    code, _, err = run(["score", *args, "--input", str(source), "--output", str(tmp_path / "o.jsonl")],
+                       monkeypatch, capsys)
+    assert code == 2 and message in err, err
+
+
+def test_a_folder_takes_no_spec_options(tiny_bert, tmp_path, monkeypatch, capsys):
+    source = write_jsonl(tmp_path / "in.jsonl", [{"prompt": "Q", "response": "A"}])
+    code, _, err = run(["score", "--model", tiny_bert, "--policy", "smollm2", "--input", str(source), "--output",
+                        str(tmp_path / "o.jsonl")], monkeypatch, capsys)
+    assert code == 2 and "policy apply to a model spec such as implicit:dpo, not to the folder" in err
