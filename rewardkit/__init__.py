@@ -16,7 +16,8 @@ __all__ = ["Message", "PreferencePair", "RatedResponse", "Sample", "RewardkitErr
 
 def load(path: str, **options):
     """Load any saved reward model (or a plain HF sequence-classification model) from a folder or hub id; the
-    folder's rewardkit.json names its family (rewardkit.families)."""
+    folder's rewardkit.json names its family (rewardkit.families). A spec such as "implicit:simpo" is built over
+    the models its options name: `rewardkit.load("implicit:dpo", policy=P, reference=R)`."""
     from rewardkit.families import load as _load
 
     return _load(path, **options)

@@ -78,7 +78,10 @@ def get(name: str) -> Family:
 
 
 def load(path: str | Path, **options) -> Any:
-    """The saved model in `path`; folders without rewardkit.json (any HF sequence classifier) are `scalar`."""
+    """The saved model in `path`; folders without rewardkit.json (any HF sequence classifier) are `scalar`. A spec
+    such as 'implicit:simpo' is built, `options` being the family's build options (policy, reference, beta...)."""
+    if is_spec(str(path)):
+        return build(str(path), **options)
     return get(read_manifest(path).get("family", "scalar")).load(str(path), **options)
 
 

@@ -68,3 +68,13 @@ def test_a_folder_takes_no_spec_options(tiny_bert, tmp_path, monkeypatch, capsys
     code, _, err = run(["score", "--model", tiny_bert, "--policy", "smollm2", "--input", str(source), "--output",
                         str(tmp_path / "o.jsonl")], monkeypatch, capsys)
     assert code == 2 and "policy apply to a model spec such as implicit:dpo, not to the folder" in err
+
+
+def test_rewardkit_load_builds_a_spec(lms):
+    import rewardkit
+
+    policy, reference = lms
+    loaded = rewardkit.load("implicit:dpo", policy=policy, reference=reference, beta=0.5)
+    built = families.build("implicit:dpo", policy=policy, reference=reference, beta=0.5)
+    samples = [Sample.from_text("What is 2+2?", "4")]
+    assert loaded.family == "implicit" and loaded.score(samples).rewards == built.score(samples).rewards
