@@ -1,5 +1,5 @@
 """`--policy`, `--reference` and `--beta`: what a model spec (implicit:dpo, judge:rubric, process:implicit...) is
-built over, on every command that takes `--model`. A saved folder takes none of them (rewardkit.families
+built over, on eval, serve, score, rerank and annotate. A saved folder takes none of them (rewardkit.families
 .from_name says so)."""
 
 from __future__ import annotations
