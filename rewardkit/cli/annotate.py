@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
-from rewardkit.cli.spec_options import BETA_HELP, POLICY_HELP, REFERENCE_HELP, model_from
+from rewardkit.cli.spec_options import (
+    BACKEND_HELP, BASE_URL_HELP, BETA_HELP, JUDGE_OPTION_HELP, POLICY_HELP, REFERENCE_HELP, TEMPLATE_HELP,
+    check_judge_options, judge_options, model_from,
+)
 
 
 def annotate(
@@ -28,6 +31,10 @@ def annotate(
     policy: Optional[str] = typer.Option(None, help=POLICY_HELP),
     reference: Optional[str] = typer.Option(None, help=REFERENCE_HELP),
     beta: Optional[float] = typer.Option(None, help=BETA_HELP),
+    backend: Optional[str] = typer.Option(None, help=BACKEND_HELP),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help=BASE_URL_HELP),
+    template: Optional[Path] = typer.Option(None, "--template", help=TEMPLATE_HELP),
+    judge_option: Optional[List[str]] = typer.Option(None, "--judge-option", help=JUDGE_OPTION_HELP),
 ) -> None:
     """Turn each prompt's responses into preference pairs ranked by the reward model."""
     from rewardkit.application.annotate import annotate_jsonl, check_annotate_options
@@ -38,7 +45,9 @@ def annotate(
     check_row_options(input, chunk_rows, batch_size, on_bad_rows)
     check_annotate_options(mode, margin)
     console = cli_console(stderr=True)
-    reward_model = model_from(model, policy=policy, reference=reference, beta=beta)
+    judge = judge_options(backend, base_url, template, judge_option or [])
+    check_judge_options([model], judge)
+    reward_model = model_from(model, policy=policy, reference=reference, beta=beta, judge=judge)
     with row_progress(console, "annotating", count_rows(str(input))) as advance:
         report = annotate_jsonl(reward_model, str(input), str(output), mode=mode, margin=margin,
                                 batch_size=batch_size, block_rows=chunk_rows, resume=resume, on_bad_rows=on_bad_rows,

@@ -31,7 +31,7 @@ def critique(
 ) -> None:
     """Write a critique of each pair's chosen and rejected response with a (stronger) judge."""
     from rewardkit.application.critiques import CritiqueSettings, write_critiques
-    from rewardkit.cli.eval import judge_options
+    from rewardkit.cli.spec_options import judge_options
     from rewardkit.cli.progress import check_row_options, row_progress
     from rewardkit.cli.terminal import cli_console
     from rewardkit.models.judge import JudgeOptions, backend_for

@@ -7,7 +7,10 @@ from typing import List, Optional
 
 import typer
 
-from rewardkit.cli.spec_options import BETA_HELP, POLICY_HELP, REFERENCE_HELP
+from rewardkit.cli.spec_options import (
+    BACKEND_HELP, BASE_URL_HELP, BETA_HELP, JUDGE_OPTION_HELP, POLICY_HELP, REFERENCE_HELP, TEMPLATE_HELP,
+    check_judge_options, judge_options, model_from,
+)
 from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
 
 
@@ -30,15 +33,10 @@ def eval_(
     policy: Optional[str] = typer.Option(None, help=POLICY_HELP),
     reference: Optional[str] = typer.Option(None, help=REFERENCE_HELP),
     beta: Optional[float] = typer.Option(None, help=BETA_HELP),
-    backend: Optional[str] = typer.Option(None, help="judge specs: transformers (local LM, default) | openai "
-                                          "(an OpenAI-compatible server at --base-url)."),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="judge specs, openai backend: the server URL "
-                                           "up to /v1; --policy names the served model (default: the first)."),
-    template: Optional[Path] = typer.Option(None, "--template", help="judge specs: a prompt template file "
-                                            "replacing the kind's default (rewardkit/models/judge_templates)."),
-    judge_option: Optional[List[str]] = typer.Option(None, "--judge-option", help="judge specs: KEY=VALUE of "
-                                                     "rewardkit.models.judge.JudgeOptions (samples, temperature, "
-                                                     "max_tokens, rubric, timeout, ...); repeatable."),
+    backend: Optional[str] = typer.Option(None, help=BACKEND_HELP),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help=BASE_URL_HELP),
+    template: Optional[Path] = typer.Option(None, "--template", help=TEMPLATE_HELP),
+    judge_option: Optional[List[str]] = typer.Option(None, "--judge-option", help=JUDGE_OPTION_HELP),
     batch_size: int = typer.Option(32, help="Samples per scoring call."),
     strict_rows: bool = typer.Option(False, "--strict-rows", help="Pairs file: stop at a pair whose "
                                      "conversations diverge before the final responses (default: keep, count)."),
@@ -77,16 +75,13 @@ def eval_(
         parse_combination(rules)  # a bad spec fails before any model is built
     console = cli_console(stderr=True)
     judge = judge_options(backend, base_url, template, judge_option or [])
-    if judge and not any(name.startswith("judge:") for name in model):
-        from rewardkit.errors import ConfigError
-
-        raise ConfigError("--backend, --base-url, --template and --judge-option apply to judge specs (judge:KIND)")
+    check_judge_options(model, judge)
     steering = {name: steering_options(name, weights) for name in model}  # every spec checked before any loads
     results = {}
     partial = out / ".partial"
     for name in _unique_names(model):
         path = name.split("#")[0]
-        reward_model = build_model(path, policy, reference, beta, judge, steering[path])
+        reward_model = model_from(path, steering[path], policy=policy, reference=reference, beta=beta, judge=judge)
         if rules is not None:
             from rewardkit.models.combined import combined
 
@@ -148,36 +143,6 @@ def _unique_names(models: List[str]) -> list[str]:
     for m in models:
         names.append(m if m not in names else f"{m}#{sum(x.split('#')[0] == m for x in names) + 1}")
     return names
-
-
-def build_model(name: str, policy: Optional[str], reference: Optional[str], beta: Optional[float],
-                judge: Optional[dict] = None, load_options: Optional[dict] = None):
-    """A spec (implicit:dpo, process:implicit, judge:pairwise...) built over policy / reference / β (and, for a
-    judge spec, the judge options), else `rewardkit.load` with `load_options`."""
-    from rewardkit import families
-
-    if not name.startswith("judge:"):
-        return families.from_name(name, None, load_options, policy=policy, reference=reference, beta=beta)
-    return families.from_name(name, None, load_options, policy=policy, reference=reference, beta=beta,
-                              **(judge or {}))
-
-
-def judge_options(backend: Optional[str], base_url: Optional[str], template: Optional[Path],
-                  pairs: List[str]) -> dict:
-    """The judge options given on the command line (typed by JudgeOptions' annotations)."""
-    from rewardkit.models.judge import JudgeOptions
-    from rewardkit.training.config import parse_overrides, typed_values
-
-    values = parse_overrides(pairs)
-    values.update({k: v for k, v in (("backend", backend), ("base_url", base_url),
-                                     ("template", str(template) if template else None)) if v is not None})
-    known = set(JudgeOptions.__dataclass_fields__) - {"kind"}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        from rewardkit.errors import ConfigError
-
-        raise ConfigError(f"unknown judge option(s) {unknown}; known: {', '.join(sorted(known))}")
-    return typed_values(JudgeOptions, values)
 
 
 def _write_judgements(out: Path, results: dict, console) -> None:

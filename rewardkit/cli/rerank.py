@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
-from rewardkit.cli.spec_options import BETA_HELP, POLICY_HELP, REFERENCE_HELP, model_from
+from rewardkit.cli.spec_options import (
+    BACKEND_HELP, BASE_URL_HELP, BETA_HELP, JUDGE_OPTION_HELP, POLICY_HELP, REFERENCE_HELP, TEMPLATE_HELP,
+    check_judge_options, judge_options, model_from,
+)
 
 
 def rerank(
@@ -31,6 +34,10 @@ def rerank(
     policy: Optional[str] = typer.Option(None, help=POLICY_HELP),
     reference: Optional[str] = typer.Option(None, help=REFERENCE_HELP),
     beta: Optional[float] = typer.Option(None, help=BETA_HELP),
+    backend: Optional[str] = typer.Option(None, help=BACKEND_HELP),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help=BASE_URL_HELP),
+    template: Optional[Path] = typer.Option(None, "--template", help=TEMPLATE_HELP),
+    judge_option: Optional[List[str]] = typer.Option(None, "--judge-option", help=JUDGE_OPTION_HELP),
 ) -> None:
     """Best-of-N: for every prompt, the candidate the reward model scores highest."""
     from rewardkit.application.rerank import check_rerank_options, rerank_jsonl
@@ -41,7 +48,9 @@ def rerank(
     check_row_options(input, chunk_rows, batch_size, on_bad_rows)
     check_rerank_options(n, rule if adaptive else None)
     console = cli_console(stderr=True)
-    reward_model = model_from(model, policy=policy, reference=reference, beta=beta)
+    judge = judge_options(backend, base_url, template, judge_option or [])
+    check_judge_options([model], judge)
+    reward_model = model_from(model, policy=policy, reference=reference, beta=beta, judge=judge)
     with row_progress(console, "reranking", count_rows(str(input))) as advance:
         report = rerank_jsonl(reward_model, str(input), str(output), n=n, adaptive=rule if adaptive else None,
                               batch_size=batch_size, block_rows=chunk_rows, resume=resume, on_bad_rows=on_bad_rows,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
-from rewardkit.cli.spec_options import BETA_HELP, POLICY_HELP, REFERENCE_HELP, model_from
+from rewardkit.cli.spec_options import (
+    BACKEND_HELP, BASE_URL_HELP, BETA_HELP, JUDGE_OPTION_HELP, POLICY_HELP, REFERENCE_HELP, TEMPLATE_HELP,
+    check_judge_options, judge_options, model_from,
+)
 from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
 
 
@@ -38,6 +41,10 @@ def score(
     policy: Optional[str] = typer.Option(None, help=POLICY_HELP),
     reference: Optional[str] = typer.Option(None, help=REFERENCE_HELP),
     beta: Optional[float] = typer.Option(None, help=BETA_HELP),
+    backend: Optional[str] = typer.Option(None, help=BACKEND_HELP),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help=BASE_URL_HELP),
+    template: Optional[Path] = typer.Option(None, "--template", help=TEMPLATE_HELP),
+    judge_option: Optional[List[str]] = typer.Option(None, "--judge-option", help=JUDGE_OPTION_HELP),
 ) -> None:
     """Score every row of a JSONL file; memory stays flat however large the file is."""
     from rewardkit.cli.progress import check_row_options, row_progress
@@ -49,6 +56,8 @@ def score(
     check_row_options(input, chunk_rows, batch_size, on_bad_rows)
     if engine not in ("local", "ray"):
         raise ConfigError(f"--engine must be local or ray, got {engine!r}")
+    judge = judge_options(backend, base_url, template, judge_option or [])
+    check_judge_options([model], judge)
     if engine == "ray" and is_spec(model):
         raise ConfigError(f"--engine ray loads a saved model folder in each actor, not the spec {model}: save it "
                           f"first (rewardkit.families.build({model!r}, policy=...).save(FOLDER))")
@@ -67,8 +76,8 @@ def score(
             parse(spec)  # a bad spec fails before any model is loaded or Ray started
     reward_model = None
     if engine == "local":
-        reward_model = shaped_and_combined(model_from(model, options, policy=policy, reference=reference, beta=beta),
-                                           shaping=shaping, combine=combine)
+        reward_model = shaped_and_combined(model_from(model, options, policy=policy, reference=reference, beta=beta,
+                                                      judge=judge), shaping=shaping, combine=combine)
     total = count_rows(str(input))
     with row_progress(console, "scoring", total) as advance:
         if engine == "ray":

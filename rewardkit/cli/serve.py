@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from pathlib import Path
+from typing import List, Optional
 
 import typer
 
-from rewardkit.cli.spec_options import BETA_HELP, POLICY_HELP, REFERENCE_HELP
+from rewardkit.cli.spec_options import (
+    BACKEND_HELP, BASE_URL_HELP, BETA_HELP, JUDGE_OPTION_HELP, POLICY_HELP, REFERENCE_HELP, TEMPLATE_HELP,
+    check_judge_options, judge_options, model_from,
+)
 from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
 
 
@@ -33,13 +37,16 @@ def serve(
     policy: Optional[str] = typer.Option(None, help=POLICY_HELP),
     reference: Optional[str] = typer.Option(None, help=REFERENCE_HELP),
     beta: Optional[float] = typer.Option(None, help=BETA_HELP),
+    backend: Optional[str] = typer.Option(None, help=BACKEND_HELP),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help=BASE_URL_HELP),
+    template: Optional[Path] = typer.Option(None, "--template", help=TEMPLATE_HELP),
+    judge_option: Optional[List[str]] = typer.Option(None, "--judge-option", help=JUDGE_OPTION_HELP),
     weights: Optional[str] = typer.Option(None, "--weights", help=WEIGHTS_HELP + " Applies to every request."),
 ) -> None:
     """Serve a reward model over HTTP: POST /v1/score, /v1/compare, /get_reward (OpenRLHF); GET /health,
     /metrics. SIGTERM or Ctrl-C stops accepting requests and answers the ones in flight before exiting."""
     import os
 
-    from rewardkit import families
     from rewardkit.errors import ConfigError
     from rewardkit.models.precision import check_dtype
 
@@ -47,6 +54,8 @@ def serve(
         raise ConfigError(f"--normalize must be raw or z, got {normalize!r}")
     steering = steering_options(model, weights)
     check_dtype(dtype)  # before anything loads, with the error `rewardkit score --dtype` gives
+    judge = judge_options(backend, base_url, template, judge_option or [])
+    check_judge_options([model], judge)
     check_can_listen(host, port)
     key = None
     if api_key_env:
@@ -64,7 +73,8 @@ def serve(
                               max_body_bytes=int(max_body_mb * 1024 * 1024), api_key=key, normalize=normalize,
                               combine=combine, shaping=shaping)
     load_options = {**steering, **({"dtype": dtype} if dtype != "fp32" else {})}
-    reward_model = families.from_name(model, max_length, load_options, policy=policy, reference=reference, beta=beta)
+    reward_model = model_from(model, load_options, policy=policy, reference=reference, beta=beta, judge=judge,
+                              max_length=max_length)
     app = create_app(reward_model, settings)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)
 

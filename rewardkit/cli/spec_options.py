@@ -1,20 +1,55 @@
-"""`--policy`, `--reference` and `--beta`: what a model spec (implicit:dpo, judge:rubric, process:implicit...) is
-built over, on eval, serve, score, rerank and annotate. A saved folder takes none of them (rewardkit.families
-.from_name says so)."""
+"""What a model spec (implicit:dpo, judge:rubric, process:implicit...) is built over, on eval, serve, score, rerank
+and annotate: `--policy`, `--reference` and `--beta`, and for judge specs `--backend`, `--base-url`, `--template`
+and `--judge-option`. A saved folder takes none of them (rewardkit.families.from_name says so)."""
 
 from __future__ import annotations
 
-from typing import Optional
+from pathlib import Path
+from typing import List, Optional
 
 POLICY_HELP = "Policy LM for specs such as implicit:dpo (default smollm2)."
 REFERENCE_HELP = "Reference LM for specs."
 BETA_HELP = "β for specs (default: the kind's own)."
+BACKEND_HELP = "judge specs: transformers (local LM, default) | openai (an OpenAI-compatible server at --base-url)."
+BASE_URL_HELP = ("judge specs, openai backend: the server URL up to /v1; --policy names the served model (default: "
+                 "the first).")
+TEMPLATE_HELP = "judge specs: a prompt template file replacing the kind's default (rewardkit/models/judge_templates)."
+JUDGE_OPTION_HELP = ("judge specs: KEY=VALUE of rewardkit.models.judge.JudgeOptions (samples, temperature, max_tokens, "
+                     "rubric, timeout, ...); repeatable.")
+
+
+def judge_options(backend: Optional[str], base_url: Optional[str], template: Optional[Path],
+                  pairs: List[str]) -> dict:
+    """The judge options given on the command line (typed by JudgeOptions' annotations)."""
+    from rewardkit.errors import ConfigError
+    from rewardkit.models.judge import JudgeOptions
+    from rewardkit.training.config import parse_overrides, typed_values
+
+    values = parse_overrides(pairs)
+    values.update({k: v for k, v in (("backend", backend), ("base_url", base_url),
+                                     ("template", str(template) if template else None)) if v is not None})
+    known = set(JudgeOptions.__dataclass_fields__) - {"kind"}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"unknown judge option(s) {unknown}; known: {', '.join(sorted(known))}")
+    return typed_values(JudgeOptions, values)
+
+
+def check_judge_options(models: List[str], judge: dict) -> None:
+    """Judge options given for models none of which is a judge spec are an error (before anything loads)."""
+    if judge and not any(name.startswith("judge:") for name in models):
+        from rewardkit.errors import ConfigError
+
+        raise ConfigError("--backend, --base-url, --template and --judge-option apply to judge specs (judge:KIND)")
 
 
 def model_from(model: str, load_options: Optional[dict] = None, *, policy: Optional[str] = None,
-               reference: Optional[str] = None, beta: Optional[float] = None, max_length: Optional[int] = None):
-    """The spec `model` built over policy / reference / β, else the saved folder or hub id loaded with
-    `load_options`."""
+               reference: Optional[str] = None, beta: Optional[float] = None, judge: Optional[dict] = None,
+               max_length: Optional[int] = None):
+    """The spec `model` built over policy / reference / β (and, for a judge spec, the judge options), else the
+    saved folder or hub id loaded with `load_options`."""
     from rewardkit import families
 
-    return families.from_name(model, max_length, load_options, policy=policy, reference=reference, beta=beta)
+    extra = (judge or {}) if model.startswith("judge:") else {}
+    return families.from_name(model, max_length, load_options, policy=policy, reference=reference, beta=beta,
+                              **extra)

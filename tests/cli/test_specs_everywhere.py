@@ -78,3 +78,51 @@ def test_rewardkit_load_builds_a_spec(lms):
     built = families.build("implicit:dpo", policy=policy, reference=reference, beta=0.5)
     samples = [Sample.from_text("What is 2+2?", "4")]
     assert loaded.family == "implicit" and loaded.score(samples).rewards == built.score(samples).rewards
+
+
+def blue_is_good(prompt: str) -> str:
+    """A rubric judge that likes responses saying Blue."""
+    return "Score: 9" if "Blue" in prompt else "Score: 2"
+
+
+def test_score_annotate_and_serve_reach_a_judge_on_an_openai_compatible_server(tmp_path, monkeypatch, capsys):
+    """A judge spec with --backend openai --base-url: LLM-judge rewards for a file, for preference annotation and
+    behind the HTTP server an RL trainer calls (only eval could reach such a judge before)."""
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    from tests.models.openai_fake import serving
+
+    rows = [{"prompt": "Name a colour.", "responses": ["A dog.", "Blue."]}]
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    with serving(blue_is_good) as (url, state):
+        judge = ["--model", "judge:rubric", "--backend", "openai", "--base-url", url]
+        code, _, err = run(["annotate", *judge, "--input", str(source), "--output", str(tmp_path / "pairs.jsonl")],
+                           monkeypatch, capsys)
+        assert code == 0, err
+        pair = json.loads((tmp_path / "pairs.jsonl").read_text())
+        assert (pair["chosen"], pair["rejected"]) == ("Blue.", "A dog.")
+
+        singles = write_jsonl(tmp_path / "singles.jsonl", [{"prompt": "Name a colour.", "response": r}
+                                                           for r in ("A dog.", "Blue.")])
+        code, _, err = run(["score", *judge, "--input", str(singles), "--output", str(tmp_path / "s.jsonl")],
+                           monkeypatch, capsys)
+        assert code == 0, err
+        assert [json.loads(line)["reward"] for line in (tmp_path / "s.jsonl").read_text().splitlines()] == [2.0, 9.0]
+
+        apps = []
+        monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: apps.append(app))
+        code, _, err = run(["serve", *judge, "--port", "0"], monkeypatch, capsys)
+        assert code == 0 and len(apps) == 1, err
+        with TestClient(apps[0]) as client:
+            answer = client.post("/v1/score", json={"items": [{"prompt": "Name a colour.", "response": "Blue."}]})
+        assert answer.json()["rewards"] == [9.0]
+        assert {request["model"] for request in state.requests} == {"fake-judge"}
+
+
+def test_judge_options_for_a_model_that_is_not_a_judge_are_refused(tiny_bert, tmp_path, monkeypatch, capsys):
+    source = write_jsonl(tmp_path / "in.jsonl", [{"prompt": "Q", "responses": ["A", "B"]}])
+    for command in ("score", "rerank", "annotate"):
+        code, _, err = run([command, "--model", tiny_bert, "--backend", "openai", "--input", str(source),
+                            "--output", str(tmp_path / "o.jsonl")], monkeypatch, capsys)
+        assert code == 2 and "apply to judge specs (judge:KIND)" in err, (command, err)
