@@ -9,7 +9,7 @@ import typer
 
 from rewardkit.cli.spec_options import (
     BACKEND_HELP, BASE_URL_HELP, BETA_HELP, JUDGE_OPTION_HELP, POLICY_HELP, REFERENCE_HELP, TEMPLATE_HELP,
-    check_judge_options, judge_options, model_from,
+    check_judge_options, judge_options, load_arguments, model_from,
 )
 from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
 
@@ -50,7 +50,6 @@ def score(
     from rewardkit.cli.progress import check_row_options, row_progress
     from rewardkit.cli.terminal import cli_console
     from rewardkit.errors import ConfigError
-    from rewardkit.families import is_spec
     from rewardkit.scale.batch_scoring import RowRules, count_rows, score_jsonl
 
     check_row_options(input, chunk_rows, batch_size, on_bad_rows)
@@ -58,9 +57,6 @@ def score(
         raise ConfigError(f"--engine must be local or ray, got {engine!r}")
     judge = judge_options(backend, base_url, template, judge_option or [])
     check_judge_options([model], judge)
-    if engine == "ray" and is_spec(model):
-        raise ConfigError(f"--engine ray loads a saved model folder in each actor, not the spec {model}: save it "
-                          f"first (rewardkit.families.build({model!r}, policy=...).save(FOLDER))")
     rules = RowRules(strict_rows, on_bad_rows)
     console = cli_console(stderr=True)
     options = {"normalize": True} if normalize else {}
@@ -74,15 +70,17 @@ def score(
     for spec, parse in ((combine, parse_combination), (shaping, parse_shaping)):
         if spec is not None:
             parse(spec)  # a bad spec fails before any model is loaded or Ray started
-    reward_model = None
-    if engine == "local":
+    reward_model = actor_options = None
+    if engine == "ray":  # each actor loads the model with these (a spec's build options, or a folder's)
+        actor_options = load_arguments(model, options, policy=policy, reference=reference, beta=beta, judge=judge)
+    else:
         reward_model = shaped_and_combined(model_from(model, options, policy=policy, reference=reference, beta=beta,
                                                       judge=judge), shaping=shaping, combine=combine)
     total = count_rows(str(input))
     with row_progress(console, "scoring", total) as advance:
         if engine == "ray":
-            report = _score_on_ray(model, input, output, options, batch_size, chunk_rows, resume, advance, address,
-                                   actors, rules, shaping, combine)
+            report = _score_on_ray(model, input, output, actor_options, batch_size, chunk_rows, resume, advance,
+                                   address, actors, rules, shaping, combine)
         else:
             report = score_jsonl(reward_model, str(input), str(output), batch_size=batch_size,
                                  rows_per_chunk=chunk_rows, resume=resume, on_rows=advance, rules=rules)

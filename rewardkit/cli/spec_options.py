@@ -50,6 +50,20 @@ def model_from(model: str, load_options: Optional[dict] = None, *, policy: Optio
     saved folder or hub id loaded with `load_options`."""
     from rewardkit import families
 
-    extra = (judge or {}) if model.startswith("judge:") else {}
     return families.from_name(model, max_length, load_options, policy=policy, reference=reference, beta=beta,
-                              **extra)
+                              **_judge_only(model, judge))
+
+
+def load_arguments(model: str, load_options: Optional[dict] = None, *, policy: Optional[str] = None,
+                   reference: Optional[str] = None, beta: Optional[float] = None,
+                   judge: Optional[dict] = None) -> dict:
+    """What `rewardkit.load(model, **arguments)` takes to give `model_from`'s model (Ray actors load with it)."""
+    from rewardkit import families
+
+    return families.load_arguments(model, None, load_options, policy=policy, reference=reference, beta=beta,
+                                   **_judge_only(model, judge))
+
+
+def _judge_only(model: str, judge: Optional[dict]) -> dict:
+    """The judge options, for a judge spec; other models take none."""
+    return (judge or {}) if model.startswith("judge:") else {}

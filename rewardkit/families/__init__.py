@@ -6,9 +6,9 @@
 """
 
 from rewardkit.families.registry import (
-    Family, Objective, build, build_task, from_name, get, is_spec, load, load_train_config, names, register,
-    train_config,
+    Family, Objective, build, build_task, from_name, get, is_spec, load, load_arguments, load_train_config, names,
+    register, train_config,
 )
 
-__all__ = ["Family", "Objective", "build", "build_task", "from_name", "get", "is_spec", "load", "load_train_config",
-           "names", "register", "train_config"]
+__all__ = ["Family", "Objective", "build", "build_task", "from_name", "get", "is_spec", "load", "load_arguments",
+           "load_train_config", "names", "register", "train_config"]

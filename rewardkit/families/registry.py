@@ -124,18 +124,25 @@ def from_name(name: str, max_length: int | None = None, load_options: Mapping[st
     """A spec such as `implicit:dpo` built with `spec_options` (None: the family's default), else the saved
     model folder or hub id `name` loaded with `load_options` (e.g. `dtype`, a multi model's steering `weights`;
     `spec_options` must then be unset). `max_length` (tokens per sample; None: the model's own) applies to both."""
+    return load(name, **load_arguments(name, max_length, load_options, **spec_options))
+
+
+def load_arguments(name: str, max_length: int | None = None, load_options: Mapping[str, Any] | None = None,
+                   **spec_options) -> dict:
+    """What `load(name, **arguments)` takes for `from_name`'s arguments: a spec's build options (those not None),
+    or a folder's load options; the other kind given is an error naming it. (A Ray actor loads with these.)"""
     if is_spec(name):
         if load_options:
             raise ConfigError(f"{', '.join(sorted(load_options))} apply to a saved model folder, not to the spec "
                               f"{name}")
-        return build(name, max_length=max_length, **spec_options)
+        return {key: value for key, value in {"max_length": max_length, **spec_options}.items() if value is not None}
     given = sorted(key for key, value in spec_options.items() if value is not None)
     if given:
         raise ConfigError(f"{', '.join(given)} apply to a model spec such as implicit:dpo, not to the folder {name}")
     options = dict(load_options or {})
     if max_length is not None:
         options["max_length"] = max_length
-    return load(name, **options)
+    return options
 
 
 # -- training ------------------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def test_rerank_and_annotate_take_a_spec(lms, tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize("args, message", [
     (["--model", "implicit:dpo", "--policy", "POLICY"], "needs a reference model (--reference)"),
     (["--model", "implicit:simpo", "--normalize"], "normalize apply to a saved model folder, not to the spec"),
-    (["--model", "implicit:simpo", "--engine", "ray"], "--engine ray loads a saved model folder"),
+    (["--model", "implicit:simpo", "--normalize", "--engine", "ray"], "normalize apply to a saved model folder"),
 ])
 def test_spec_errors_name_the_option(args, message, lms, tmp_path, monkeypatch, capsys):
     args = [lms[0] if arg == "POLICY" else arg for arg in args]

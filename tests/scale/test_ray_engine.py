@@ -9,7 +9,7 @@ from rewardkit.scale.batch_scoring import RowRules, ScoreReport, _chunks
 from rewardkit.errors import DataError
 from rewardkit.scale.chunks import index_chunks, read_chunk
 from rewardkit.scale.ray_engine import _original_error
-from tests.helpers import run_cli as run
+from tests.helpers import run_cli as run, write_jsonl
 
 ROWS = [
     {"prompt": "What is 2+2?", "chosen": "4", "rejected": "5"},
@@ -122,7 +122,7 @@ def test_a_steered_multi_model_reaches_the_ray_actors_and_scores_as_locally(tiny
     chunks as the steered local engine does: `safety:0` flips every pair."""
     import rewardkit.scale
     from rewardkit.scale.ray_engine import bound_scorer
-    from tests.helpers import preference_flipping_multi, write_jsonl
+    from tests.helpers import preference_flipping_multi
 
     model, first, second = preference_flipping_multi(tiny_bert, tmp_path / "model")
     row = {"prompt": first.prompt[-1].content, "chosen": first.response, "rejected": second.response}
@@ -143,3 +143,18 @@ def test_a_steered_multi_model_reaches_the_ray_actors_and_scores_as_locally(tiny
         if weights is None:
             assert all(r["reward_chosen"] < r["reward_rejected"] for r in local)  # the unsteered gate
     assert remote == local and all(r["reward_chosen"] > r["reward_rejected"] for r in remote)
+
+
+def test_a_model_spec_is_built_in_each_actor(ray_instance, tmp_path, monkeypatch, capsys):
+    """`--model implicit:simpo --policy P` on Ray: each actor builds the spec (rewardkit.load builds specs), and the
+    rows equal the local engine's (it was refused)."""
+    from rewardkit.models.tiny_lm import save_tiny_causal_lm
+
+    policy = str(save_tiny_causal_lm(tmp_path / "policy", seed=0))
+    source = write_jsonl(tmp_path / "in.jsonl", [{"prompt": f"Q{i}?", "response": f"answer {i}"} for i in range(6)])
+    outputs = {}
+    for engine in ("local", "ray"):
+        target = tmp_path / f"{engine}.jsonl"
+        score_cli(engine, "implicit:simpo", source, target, monkeypatch, capsys, "--policy", policy)
+        outputs[engine] = target.read_bytes()
+    assert outputs["ray"] == outputs["local"]
