@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import List, Optional
 
@@ -91,7 +92,7 @@ def eval_(
                                "judge": {k: v for k, v in (judge or {}).items() if k != "base_url"},
                                "generator": generator, "combine": rules, "files": folder_identity(path)},
                               sort_keys=True, default=str)  # a server restarted at another URL: the same judge
-        with journaling(partial, name, resume, identity):
+        with journaling(partial, name, resume, identity), _resume_hint(partial, console):
             results[name] = _evaluate_with_progress(reward_model, suite, n=n, seed=seed, data=data,
                                                     batch_size=batch_size, console=console, label=name,
                                                     strict_rows=strict_rows, on_bad_rows=on_bad_rows,
@@ -127,6 +128,20 @@ def eval_(
 
             card = append_evaluation(folder, suite, card_figures(result.metrics))
             console.print(f"figures added to the model card → {card}")
+
+
+@contextmanager
+def _resume_hint(partial: Path, console):
+    """An error while scoring (a judge server gone, a broken row) says that what was scored is kept, and how to go
+    on from it (Ctrl-C says so in `main`)."""
+    from rewardkit.errors import RewardkitError
+
+    try:
+        yield
+    except RewardkitError:
+        if any(partial.glob("*.jsonl")):
+            console.print(f"the chunks scored so far are kept in {partial}: rerun with --resume to go on from them")
+        raise
 
 
 def model_folder_holding(model: str, out: Path) -> Optional[Path]:

@@ -110,6 +110,7 @@ def test_a_judge_resumes_with_its_counters(tmp_path, monkeypatch, capsys):
     with serving(goes_away) as (url, _):
         code, _, err = run(args(out, "--base-url", url), monkeypatch, capsys)
     assert code == 2 and "gave up after 1 attempts" in err
+    assert f"the chunks scored so far are kept in {out / '.partial'}: rerun with --resume" in " ".join(err.split())
     with serving(shorter_wins) as (url, resumed_server):
         code, _, err = run(args(out, "--base-url", url, "--resume"), monkeypatch, capsys)
     assert code == 0, err
