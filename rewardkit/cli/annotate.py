@@ -8,14 +8,13 @@ from typing import List, Optional
 import typer
 
 from rewardkit.cli.spec_options import (
-    BACKEND_HELP, BASE_URL_HELP, BETA_HELP, JUDGE_OPTION_HELP, POLICY_HELP, REFERENCE_HELP, TEMPLATE_HELP,
+    BACKEND_HELP, BASE_URL_HELP, BETA_HELP, JUDGE_OPTION_HELP, MODEL_HELP, POLICY_HELP, REFERENCE_HELP, TEMPLATE_HELP,
     check_judge_options, judge_options, model_from,
 )
 
 
 def annotate(
-    model: str = typer.Option(..., "--model", help="Saved rewardkit model folder, or any HF sequence-classification "
-                              "RM."),
+    model: str = typer.Option(..., "--model", help=MODEL_HELP),
     input: Path = typer.Option(..., "--input", help='JSONL rows {"prompt": str | messages, "responses": list of str} '
                                "(two or more); other fields are kept."),
     output: Path = typer.Option(..., "--output", help="JSONL of prompt/chosen/rejected pairs with score_chosen, "

@@ -8,15 +8,14 @@ from typing import List, Optional
 import typer
 
 from rewardkit.cli.spec_options import (
-    BACKEND_HELP, BASE_URL_HELP, BETA_HELP, JUDGE_OPTION_HELP, POLICY_HELP, REFERENCE_HELP, TEMPLATE_HELP,
+    BACKEND_HELP, BASE_URL_HELP, BETA_HELP, JUDGE_OPTION_HELP, MODEL_HELP, POLICY_HELP, REFERENCE_HELP, TEMPLATE_HELP,
     check_judge_options, judge_options, load_arguments, model_from,
 )
 from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
 
 
 def score(
-    model: str = typer.Option(..., "--model", help="Saved rewardkit model folder, or any HF sequence-classification "
-                              "RM."),
+    model: str = typer.Option(..., "--model", help=MODEL_HELP),
     input: Path = typer.Option(..., "--input", help="JSONL of pairs or {prompt, response} rows."),
     output: Path = typer.Option(..., "--output", help="JSONL written with rewards added (atomically, on completion)."),
     batch_size: int = typer.Option(32, help="Samples per forward pass (batched by length)."),

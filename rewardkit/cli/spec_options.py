@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Optional
 
+MODEL_HELP = ("Saved rewardkit model folder, any HF sequence-classification RM, or a spec such as implicit:simpo or "
+              "judge:rubric (built over --policy / --reference / --beta and the judge options).")
 POLICY_HELP = "Policy LM for specs such as implicit:dpo (default smollm2)."
 REFERENCE_HELP = "Reference LM for specs."
 BETA_HELP = "β for specs (default: the kind's own)."
