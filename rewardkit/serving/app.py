@@ -71,6 +71,11 @@ def shaping_plan(spec: str | None, normalize: str) -> list[ShapingStep]:
 
 
 def create_app(model: RewardModel, settings: ServerSettings | None = None) -> FastAPI:
+    from rewardkit.models.judge import PairwiseJudge
+
+    if isinstance(model, PairwiseJudge):  # every request would fail
+        raise ConfigError(f"judge:{model.options.kind} compares two responses, and the server scores one response "
+                          "at a time: serve a pointwise judge (judge:rubric, judge:reasoning)")
     settings = settings or ServerSettings()
     if settings.combine:
         parse_combination(settings.combine)  # a bad default fails at start, not on every request

@@ -126,3 +126,17 @@ def test_judge_options_for_a_model_that_is_not_a_judge_are_refused(tiny_bert, tm
         code, _, err = run([command, "--model", tiny_bert, "--backend", "openai", "--input", str(source),
                             "--output", str(tmp_path / "o.jsonl")], monkeypatch, capsys)
         assert code == 2 and "apply to judge specs (judge:KIND)" in err, (command, err)
+
+
+def test_a_pairwise_judge_is_refused_by_the_server_at_start(tmp_path, monkeypatch, capsys):
+    """The server scores responses one at a time; a pairwise judge has no score for one alone, so every request
+    of a started server failed with a 400."""
+    import uvicorn
+
+    from tests.models.openai_fake import serving
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: pytest.fail("the server started"))
+    with serving(blue_is_good) as (url, _):
+        code, _, err = run(["serve", "--model", "judge:pairwise", "--backend", "openai", "--base-url", url, "--port",
+                            "0"], monkeypatch, capsys)
+    assert code == 2 and "scores one response at a time" in err and "judge:rubric" in err, err
