@@ -113,3 +113,11 @@ def test_packed_scorer_equals_its_plain_forward(tmp_path):
     model.scorer.packed = True
     assert model.rewards_for(items, batch_size=3) == pytest.approx(plain[0].tolist(), abs=1e-5)
     assert len(set(round(r, 4) for r in plain[0].tolist())) == len(items)  # distinct chats, distinct rewards
+
+
+def test_a_critique_rows_prompt_is_checked_like_a_pairs(tmp_path, monkeypatch, capsys):
+    """A message list went through as_conversation unchecked: a made-up role was trained on."""
+    data = write_jsonl(tmp_path / "bad.jsonl", [ROWS[0], {**ROWS[1], "prompt": [{"role": "robot", "content": "x"}]}])
+    code, _, err = run(["train", "--kind", "judge", "--objective", "cloud", "--data", str(data), "--backbone",
+                        str(tmp_path / "unused"), "--out", str(tmp_path / "o")], monkeypatch, capsys)
+    assert code == 2 and "bad.jsonl, line 2, field 'prompt[0].role'" in err, err

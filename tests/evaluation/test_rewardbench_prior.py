@@ -81,3 +81,12 @@ def test_model_card_files_a_score_without_prior_sets_under_its_own_name():
     metrics = {"rewardbench": {"Chat": 0.9, "Score (excl. prior sets)": 0.7}}
     assert card_figures(metrics) == {"score_excl_prior_sets": 0.7} and headline(metrics) == 0.7
     assert card_figures({"rewardbench": {"Score": 0.6}}) == {"score": 0.6}
+
+
+def test_a_prior_set_prompt_is_checked_like_a_pairs(tmp_path):
+    """It went through as_conversation unchecked: a made-up role was scored, a number was a TypeError."""
+    rows = [{**PRIOR_ROWS[0], "prompt": [{"role": "robot", "content": "x"}]}]
+    with pytest.raises(DataError, match=r"field 'prompt\[0\]\.role'"):
+        load_prior_sets(write_jsonl(tmp_path / "prior.jsonl", rows))
+    with pytest.raises(DataError, match="field 'prompt': must be a string or a list"):
+        load_prior_sets(write_jsonl(tmp_path / "prior2.jsonl", [{**PRIOR_ROWS[0], "prompt": 3}]))
