@@ -20,8 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from rewardkit.data.content_parts import ContentError, content_text
-from rewardkit.data.formats import conversation_field
+from rewardkit.data.formats import LocatedRow, conversation_field
 from rewardkit.data.jsonl import BadRow, iter_jsonl, json_type_name
 from rewardkit.data.loaders import bad_row
 from rewardkit.data.schemas import Conversation, Sample
@@ -85,10 +84,7 @@ def response_text(value: Any, *, file: str, line: int, field: str) -> str:
     if not (isinstance(message, dict) and message.get("role") == "assistant"):
         raise DataError(f"must be a string or an assistant message ({{role: assistant, content}}, alone or in a "
                         f"list of one), got {json_type_name(value)}", file=file, line=line, field=field)
-    try:
-        return content_text(message.get("content"))
-    except ContentError as err:
-        raise DataError(err.reason, file=file, line=line, field=f"{field}.content{err.where}") from None
+    return LocatedRow(message, file, line).message(field, message).content
 
 
 def _checked(row: dict | BadRow, file: str, line: int, minimum: int, on_bad_rows: str) -> CandidateRow:
