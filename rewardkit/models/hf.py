@@ -78,11 +78,13 @@ def backbone_max_length(path: str, cap: int) -> int:
     except (OSError, ValueError) as err:
         raise ModelLoadError(f"cannot read the configuration of {source}{looked_up_on_the_hub(source)}: "
                              f"{err}") from None
-    return tightest_limit(tokenizer.model_max_length, getattr(config, "max_position_embeddings", None), cap)
+    return model_limit(tokenizer, config, cap)
 
 
-def tightest_limit(*limits) -> int:
-    """The smallest of the positive integer limits (a tokenizer without one says 1e30, a config may say None)."""
+def model_limit(tokenizer, config, cap: int) -> int:
+    """The most tokens a model reads: its tokenizer's limit and its position embeddings', at most `cap` (a
+    tokenizer without a limit says 1e30; a config may have no position embeddings)."""
+    limits = (tokenizer.model_max_length, getattr(config, "max_position_embeddings", None), cap)
     return int(min(limit for limit in limits if isinstance(limit, int) and limit > 0))
 
 

@@ -35,7 +35,7 @@ from rewardkit.data.chat import ChatEncoder, Encoded
 from rewardkit.data.schemas import Sample
 from rewardkit.errors import ConfigError, ModelLoadError
 from rewardkit.models.base import Scores, distinct_parameters, samples_of
-from rewardkit.models.hf import MANIFEST, read_manifest
+from rewardkit.models.hf import MANIFEST, model_limit, read_manifest
 from rewardkit.models.packed_causal_lm import packed_final_states
 from rewardkit.models.packed_decoder import llama_family
 from rewardkit.models.steering import parse_steering, steer
@@ -283,7 +283,7 @@ def build(backbone: str, *, attributes: Sequence[str], max_length: int | None = 
     tokenizer = one_segment(load_tokenizer(backbone, trust_remote_code=trust_remote_code), backbone,
                             trust_remote_code)
     network = _backbone(backbone, trust_remote_code)
-    limit = min(512, tokenizer.model_max_length, getattr(network.config, "max_position_embeddings", 512))
+    limit = model_limit(tokenizer, network.config, 512)
     values = MultiOptions.from_dict({**options, "attributes": list(attributes), "max_length": max_length or limit})
     with seeded(seed):
         heads = MultiHeads(network.config.hidden_size, len(attributes), values.gate_hidden, values.temperature)

@@ -30,7 +30,7 @@ from rewardkit.data.schemas import Sample
 from rewardkit.errors import ModelLoadError
 from rewardkit.models.adapters import merge_adapters
 from rewardkit.models.base import Scores, distinct_parameters, samples_of
-from rewardkit.models.hf import read_manifest, save_model_folder
+from rewardkit.models.hf import model_limit, read_manifest, save_model_folder
 from rewardkit.models.packed_decoder import packable_decoder, packed_decoder_logits
 from rewardkit.models.packed_encoder import packable, packed_logits
 from rewardkit.models.precision import autocast, check_dtype, full_precision
@@ -250,8 +250,8 @@ def build(
     with seeded(seed):
         network = load_sequence_classifier(backbone, num_labels=len(attributes), trust_remote_code=trust_remote_code)
     network.config.pad_token_id = tokenizer.pad_token_id
-    limit = min(512, tokenizer.model_max_length, getattr(network.config, "max_position_embeddings", 512))
-    options = ScalarOptions(max_length=max_length or limit, attributes=list(attributes))
+    options = ScalarOptions(max_length=max_length or model_limit(tokenizer, network.config, 512),
+                            attributes=list(attributes))
     return ScalarRewardModel(network, tokenizer, options)
 
 
@@ -305,7 +305,4 @@ PLAIN_MAX_LENGTH = 8192
 
 def own_max_length(tokenizer, network) -> int:
     """The model's own limit: its tokenizer's and its position embeddings', at most PLAIN_MAX_LENGTH."""
-    from rewardkit.models.hf import tightest_limit
-
-    return tightest_limit(tokenizer.model_max_length, getattr(network.config, "max_position_embeddings", None),
-                          PLAIN_MAX_LENGTH)
+    return model_limit(tokenizer, network.config, PLAIN_MAX_LENGTH)
