@@ -61,8 +61,7 @@ def load_rewardbench_v1(source: str | None = None, split: str = V1_SPLIT) -> lis
     name, rows = _rows(source, V1_HUB_ID, split)
     pairs = []
     for line, row in rows:
-        prompt, chosen, rejected, subset = (_field(row, k, name, line)
-                                            for k in ("prompt", "chosen", "rejected", "subset"))
+        chosen, rejected, subset = (_field(row, k, name, line) for k in ("chosen", "rejected", "subset"))
         pairs.append(PreferencePair(conversation_field(row, "prompt", file=name, line=line), str(chosen),
                                     str(rejected), subset=str(subset),
                                     id=str(row.get("id", line))))
