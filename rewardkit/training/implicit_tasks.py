@@ -25,11 +25,11 @@ from rewardkit.data.schemas import PreferencePair, Sample
 from rewardkit.errors import ConfigError
 from rewardkit.models.logprobs import LogprobScorer
 from rewardkit.training import losses
+from rewardkit.training.config import max_length_for
 from rewardkit.training.log_ratio import (
     PolicyOptions, ReferencedResponses, ResponseLogprobSum, causal_backbone, merged_policy, policy_and_reference,
 )
 from rewardkit.training.pair_data import PairKeys, load_pair_splits
-from rewardkit.training.config import max_length_for
 
 PAIR_OBJECTIVES: dict[str, Callable[[Tensor, Tensor, float], Tensor]] = {"dpo": losses.implicit_dpo}
 """objective → loss(s_chosen, s_rejected, β). Each trains the implicit reward kind of the same name."""

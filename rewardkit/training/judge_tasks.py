@@ -27,9 +27,9 @@ from rewardkit.data.schemas import PreferencePair
 from rewardkit.errors import ConfigError, DataError
 from rewardkit.models.logprobs import first_response_column
 from rewardkit.training import losses
+from rewardkit.training.config import max_length_for
 from rewardkit.training.log_ratio import causal_backbone
 from rewardkit.training.pair_data import holdout_split
-from rewardkit.training.config import max_length_for
 
 
 @dataclass

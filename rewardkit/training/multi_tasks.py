@@ -31,8 +31,8 @@ from rewardkit.models.defaults import resolve_backbone
 from rewardkit.models.embedding_cache import EmbeddingCache, backbone_fingerprint, cache_key
 from rewardkit.training import losses
 from rewardkit.training.attribute_heads import decorrelation, gradient_heads, pearson, ridge_heads
-from rewardkit.training.pair_data import PairKeys, load_pair_splits, train_and_heldout
 from rewardkit.training.config import max_length_for
+from rewardkit.training.pair_data import PairKeys, load_pair_splits, train_and_heldout
 
 ROW_KEYS = {"prompt", "response", "subset", "id"}
 

@@ -232,7 +232,7 @@ def build_implicit_prm_task(config, options: ImplicitPrmOptions) -> ImplicitPRMT
                             max_length=max_length_for(config, backbone))
     options.beta = saved.beta  # the β this run trains at, as train_config.json records it
     train, evaluation = load_trace_splits(config, options)
-    policy, reference, tokenizer = policy_and_reference(backbone, options, max_length=config.max_length,
+    policy, reference, tokenizer = policy_and_reference(backbone, options, max_length=saved.max_length,
                                                         seed=config.seed)
 
     def save(trained, path: str) -> None:
