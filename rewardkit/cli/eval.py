@@ -9,8 +9,7 @@ from typing import List, Optional
 import typer
 
 from rewardkit.cli.spec_options import (
-    BACKEND_HELP, BASE_URL_HELP, BETA_HELP, JUDGE_OPTION_HELP, POLICY_HELP, REFERENCE_HELP, TEMPLATE_HELP,
-    check_judge_options, judge_options, model_from,
+    Backend, BaseUrl, Beta, JudgeOption, Policy, Reference, Template, check_judge_options, judge_options, model_from,
 )
 from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
 
@@ -31,13 +30,13 @@ def eval_(
     prior_data: Optional[str] = typer.Option(None, "--prior-data", help="rewardbench: local copy of "
                                              "allenai/preference-test-sets (the prior sets; without them the score "
                                              "is reported as excluding them)."),
-    policy: Optional[str] = typer.Option(None, help=POLICY_HELP),
-    reference: Optional[str] = typer.Option(None, help=REFERENCE_HELP),
-    beta: Optional[float] = typer.Option(None, help=BETA_HELP),
-    backend: Optional[str] = typer.Option(None, help=BACKEND_HELP),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help=BASE_URL_HELP),
-    template: Optional[Path] = typer.Option(None, "--template", help=TEMPLATE_HELP),
-    judge_option: Optional[List[str]] = typer.Option(None, "--judge-option", help=JUDGE_OPTION_HELP),
+    policy: Policy = None,
+    reference: Reference = None,
+    beta: Beta = None,
+    backend: Backend = None,
+    base_url: BaseUrl = None,
+    template: Template = None,
+    judge_option: JudgeOption = None,
     batch_size: int = typer.Option(32, help="Samples per scoring call."),
     strict_rows: bool = typer.Option(False, "--strict-rows", help="Pairs file: stop at a pair whose "
                                      "conversations diverge before the final responses (default: keep, count)."),

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
 from rewardkit.cli.spec_options import (
-    BACKEND_HELP, BASE_URL_HELP, BETA_HELP, JUDGE_OPTION_HELP, MODEL_HELP, POLICY_HELP, REFERENCE_HELP, TEMPLATE_HELP,
-    check_judge_options, judge_options, model_from,
+    MODEL_HELP, Backend, BaseUrl, Beta, JudgeOption, Policy, Reference, Template, check_judge_options, judge_options,
+    model_from,
 )
 
 
@@ -30,13 +30,13 @@ def rerank(
     resume: bool = typer.Option(False, help="Continue an interrupted run from OUTPUT.partial."),
     on_bad_rows: str = typer.Option("error", help="error: stop at a broken row, naming it | skip: leave it out, "
                                     "count it, write it with its reason to OUTPUT.skipped_rows.jsonl."),
-    policy: Optional[str] = typer.Option(None, help=POLICY_HELP),
-    reference: Optional[str] = typer.Option(None, help=REFERENCE_HELP),
-    beta: Optional[float] = typer.Option(None, help=BETA_HELP),
-    backend: Optional[str] = typer.Option(None, help=BACKEND_HELP),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help=BASE_URL_HELP),
-    template: Optional[Path] = typer.Option(None, "--template", help=TEMPLATE_HELP),
-    judge_option: Optional[List[str]] = typer.Option(None, "--judge-option", help=JUDGE_OPTION_HELP),
+    policy: Policy = None,
+    reference: Reference = None,
+    beta: Beta = None,
+    backend: Backend = None,
+    base_url: BaseUrl = None,
+    template: Template = None,
+    judge_option: JudgeOption = None,
 ) -> None:
     """Best-of-N: for every prompt, the candidate the reward model scores highest."""
     from rewardkit.application.rerank import check_rerank_options, rerank_jsonl

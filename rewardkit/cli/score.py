@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
 from rewardkit.cli.spec_options import (
-    BACKEND_HELP, BASE_URL_HELP, BETA_HELP, JUDGE_OPTION_HELP, MODEL_HELP, POLICY_HELP, REFERENCE_HELP, TEMPLATE_HELP,
-    check_judge_options, judge_options, load_arguments, model_from,
+    MODEL_HELP, Backend, BaseUrl, Beta, JudgeOption, Policy, Reference, Template, check_judge_options, judge_options,
+    load_arguments, model_from,
 )
 from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
 
@@ -37,13 +37,13 @@ def score(
                                           "carry reference_responses) | z | center | clip=LO,HI | stepclip=ETA | "
                                           "delta, joined by ';'."),
     weights: Optional[str] = typer.Option(None, "--weights", help=WEIGHTS_HELP),
-    policy: Optional[str] = typer.Option(None, help=POLICY_HELP),
-    reference: Optional[str] = typer.Option(None, help=REFERENCE_HELP),
-    beta: Optional[float] = typer.Option(None, help=BETA_HELP),
-    backend: Optional[str] = typer.Option(None, help=BACKEND_HELP),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help=BASE_URL_HELP),
-    template: Optional[Path] = typer.Option(None, "--template", help=TEMPLATE_HELP),
-    judge_option: Optional[List[str]] = typer.Option(None, "--judge-option", help=JUDGE_OPTION_HELP),
+    policy: Policy = None,
+    reference: Reference = None,
+    beta: Beta = None,
+    backend: Backend = None,
+    base_url: BaseUrl = None,
+    template: Template = None,
+    judge_option: JudgeOption = None,
 ) -> None:
     """Score every row of a JSONL file; memory stays flat however large the file is."""
     from rewardkit.cli.progress import check_row_options, row_progress

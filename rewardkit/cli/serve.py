@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
 from rewardkit.cli.spec_options import (
-    BACKEND_HELP, BASE_URL_HELP, BETA_HELP, JUDGE_OPTION_HELP, POLICY_HELP, REFERENCE_HELP, TEMPLATE_HELP,
-    check_judge_options, judge_options, model_from,
+    Backend, BaseUrl, Beta, JudgeOption, Policy, Reference, Template, check_judge_options, judge_options, model_from,
 )
 from rewardkit.cli.steering import WEIGHTS_HELP, steering_options
 
@@ -34,13 +32,13 @@ def serve(
                               "native bf16 (AVX-512 BF16 or AMX); an error elsewhere. Saved model folders only."),
     max_items: int = typer.Option(1024, help="Items per request at most (413 beyond)."),
     max_body_mb: float = typer.Option(8.0, help="Request body size at most, in MiB (413 beyond)."),
-    policy: Optional[str] = typer.Option(None, help=POLICY_HELP),
-    reference: Optional[str] = typer.Option(None, help=REFERENCE_HELP),
-    beta: Optional[float] = typer.Option(None, help=BETA_HELP),
-    backend: Optional[str] = typer.Option(None, help=BACKEND_HELP),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help=BASE_URL_HELP),
-    template: Optional[Path] = typer.Option(None, "--template", help=TEMPLATE_HELP),
-    judge_option: Optional[List[str]] = typer.Option(None, "--judge-option", help=JUDGE_OPTION_HELP),
+    policy: Policy = None,
+    reference: Reference = None,
+    beta: Beta = None,
+    backend: Backend = None,
+    base_url: BaseUrl = None,
+    template: Template = None,
+    judge_option: JudgeOption = None,
     weights: Optional[str] = typer.Option(None, "--weights", help=WEIGHTS_HELP + " Applies to every request."),
 ) -> None:
     """Serve a reward model over HTTP: POST /v1/score, /v1/compare, /get_reward (OpenRLHF); GET /health,

@@ -5,7 +5,9 @@ and `--judge-option`. A saved folder takes none of them (rewardkit.families.from
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
+
+import typer
 
 MODEL_HELP = ("Saved rewardkit model folder, any HF sequence-classification RM, or a spec such as implicit:simpo or "
               "judge:rubric (built over --policy / --reference / --beta and the judge options).")
@@ -18,6 +20,16 @@ BASE_URL_HELP = ("judge specs, openai backend: the server URL up to /v1; --polic
 TEMPLATE_HELP = "judge specs: a prompt template file replacing the kind's default (rewardkit/models/judge_templates)."
 JUDGE_OPTION_HELP = ("judge specs: KEY=VALUE of rewardkit.models.judge.JudgeOptions (samples, temperature, max_tokens, "
                      "rubric, timeout, ...); repeatable.")
+
+
+# The options themselves, one definition each, for the signatures of the commands above (`policy: Policy = None`).
+Policy = Annotated[Optional[str], typer.Option(help=POLICY_HELP)]
+Reference = Annotated[Optional[str], typer.Option(help=REFERENCE_HELP)]
+Beta = Annotated[Optional[float], typer.Option(help=BETA_HELP)]
+Backend = Annotated[Optional[str], typer.Option(help=BACKEND_HELP)]
+BaseUrl = Annotated[Optional[str], typer.Option("--base-url", help=BASE_URL_HELP)]
+Template = Annotated[Optional[Path], typer.Option("--template", help=TEMPLATE_HELP)]
+JudgeOption = Annotated[Optional[List[str]], typer.Option("--judge-option", help=JUDGE_OPTION_HELP)]
 
 
 def judge_options(backend: Optional[str], base_url: Optional[str], template: Optional[Path],
